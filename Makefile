@@ -1,0 +1,69 @@
+# modalfs top-level Makefile.
+#
+# The target kernel is Debian's linux-image-amd64 as installed under
+# /lib/modules; the host may run a different kernel, so the version is
+# taken from /lib/modules/*/build next to /boot/vmlinuz-*, never from the
+# running kernel. Override with KVER=.
+
+KVER ?= $(shell for b in /lib/modules/*/build; do v=$$(basename $$(dirname $$b)); \
+		[ -e /boot/vmlinuz-$$v ] && echo $$v; done | sort -V | tail -n 1)
+KDIR ?= /lib/modules/$(KVER)/build
+BUILD ?= $(CURDIR)/build
+export KVER KDIR BUILD
+
+USER_CFLAGS ?= -O2 -g
+export USER_CFLAGS
+
+.PHONY: all module userd tools kunit clean deps check check-unit check-kunit \
+	check-vm demo install help
+
+all: module userd tools
+
+help:
+	@echo "make            build kmod/modalfs.ko, userd/modalfsd, tools/modalfsctl"
+	@echo "make deps       install the Debian packages needed to build, test and demo"
+	@echo "make check      unit tests, KUnit and VM tests; ends with 'N passed, N failed'"
+	@echo "make demo       boot a VM, mount job-storage-vol and run the shelve demo"
+	@echo "make install    install module, daemon, CLI and mount helper (DESTDIR=)"
+
+module:
+	@test -n "$(KVER)" || { echo "no kernel headers under /lib/modules/*/build; run 'make deps'" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+userd:
+	$(MAKE) -C userd
+
+tools:
+	$(MAKE) -C tools
+
+# The out-of-tree kunit.ko and the modalfs KUnit suites (tests/kunit).
+kunit: module
+	$(MAKE) -C tests/kunit
+
+deps:
+	./tests/deps.sh
+
+check: all kunit
+	./tests/run-checks.sh
+
+check-unit: userd tools
+	./tests/run-checks.sh unit
+
+check-kunit: all kunit
+	./tests/run-checks.sh kunit
+
+check-vm: all
+	./tests/run-checks.sh vm
+
+demo: all
+	./tests/vm/demo.sh
+
+install: all
+	./tools/install.sh "$(DESTDIR)"
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
+	$(MAKE) -C userd clean
+	$(MAKE) -C tools clean
+	-$(MAKE) -C tests/kunit clean
+	rm -rf $(BUILD)

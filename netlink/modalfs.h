@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR MIT) */
+/*
+ * modalfs wire protocol, version 1.
+ *
+ * This header is the specification. The kernel module (kmod/) and the
+ * daemon modalfsd (userd/) both compile against it, and so does modalfsctl
+ * (tools/) for the control channel described at the end.
+ *
+ * ------------------------------------------------------------------------
+ * 1. Transport
+ * ------------------------------------------------------------------------
+ * Generic netlink family MODALFS_GENL_NAME ("modalfs"), family version
+ * MODALFS_GENL_VERSION, in the initial network namespace only. Every
+ * message is a struct nlmsghdr, a struct genlmsghdr whose .cmd is one of
+ * enum modalfs_cmd and whose .version is MODALFS_GENL_VERSION, then
+ * attributes from enum modalfs_attr.
+ *
+ * Attribute parsing is strict on both sides: an attribute type above the
+ * maximum, a wrong length, a string without its terminating NUL, or a flag
+ * bit outside the documented mask makes the whole message invalid.
+ *
+ * ------------------------------------------------------------------------
+ * 2. Daemon registration
+ * ------------------------------------------------------------------------
+ * The daemon opens a genl socket and sends MODALFS_CMD_REGISTER with
+ * MODALFS_A_VERSION = MODALFS_GENL_VERSION and NLM_F_ACK. The kernel
+ * answers with the ordinary netlink ack:
+ *   0          registered; requests now go to the sender's port id
+ *   -EPERM     the sender lacks CAP_SYS_ADMIN
+ *   -EPROTO    protocol version mismatch (extack says which it speaks)
+ *   -EBUSY     another daemon is registered and its socket is still open
+ * The registration ends when the daemon's netlink socket is released
+ * (close or process death); there is no unregister command. Requests that
+ * were sent to a daemon which went away without answering stay queued in
+ * the kernel and are sent again, with the same request id, to the next
+ * daemon that registers (NFS "hard" semantics). A daemon must therefore
+ * treat a request id it has already answered as a retransmission.
+ *
+ * ------------------------------------------------------------------------
+ * 3. Requests and replies
+ * ------------------------------------------------------------------------
+ * Kernel -> daemon: MODALFS_CMD_REQUEST, unicast to the registered port.
+ *   Always carries MODALFS_A_REQ_ID (u64, unique per module load, never 0)
+ *   and MODALFS_A_OP (enum modalfs_op); the rest depends on the op, see the
+ *   table in enum modalfs_op.
+ *
+ * Daemon -> kernel: MODALFS_CMD_REPLY, exactly one per request.
+ *   Always carries MODALFS_A_REQ_ID of the request and MODALFS_A_ERRNO
+ *   (u32, 0 for success, otherwise a positive errno value below 4096).
+ *   When ERRNO is non-zero no other attribute is read. A reply that fails
+ *   validation, names an unknown id, or arrives for a request that was
+ *   abandoned (the caller was killed) is dropped by the kernel; a malformed
+ *   reply to a known id completes that request with EIO. The netlink ack
+ *   of a REPLY is -EINVAL/-ENOENT in those cases, so a daemon that asks
+ *   for acks learns about its own bugs.
+ *
+ * Identifiers are host-independent: volumes are named by MODALFS_A_VOL_ID,
+ * a u64 the daemon assigns at volume creation and never reuses, and files
+ * by MODALFS_A_INO, a u64 inode number unique within one volume and never
+ * reused within it. The root directory of every volume is inode
+ * MODALFS_ROOT_INO. No pointer, pid or local path ever crosses the wire.
+ * An operation on an inode or volume that no longer exists fails with
+ * ESTALE.
+ *
+ * ------------------------------------------------------------------------
+ * 4. Large data
+ * ------------------------------------------------------------------------
+ * A netlink attribute holds at most 65531 bytes, so file data is carried
+ * as one or more MODALFS_A_DATA attributes, each at most MODALFS_DATA_CHUNK
+ * bytes, in file order. The payload of the message is their concatenation;
+ * every chunk except the last must be exactly MODALFS_DATA_CHUNK bytes.
+ * One READ or WRITE moves at most MODALFS_IO_MAX bytes, so a message never
+ * exceeds MODALFS_MSG_MAX bytes and both sides size their buffers for it.
+ * Larger transfers are split by the kernel into several requests, which
+ * may be in flight at the same time.
+ *
+ * ------------------------------------------------------------------------
+ * 5. Control channel (modalfsctl <-> modalfsd)
+ * ------------------------------------------------------------------------
+ * Generic netlink cannot connect two user processes, so modalfsctl talks
+ * to the daemon over a unix SOCK_SEQPACKET socket at MODALFS_CTL_SOCKET.
+ * Each datagram has exactly the genl layout above (nlmsghdr, genlmsghdr,
+ * attributes), with .cmd from enum modalfs_ctl_cmd, and the same strict
+ * attribute rules. Requests carry no REQ_ID; one request is answered by one
+ * or more reply datagrams with the same .cmd and the request's nlmsg_seq.
+ * Every reply carries MODALFS_A_ERRNO and, on failure, may carry
+ * MODALFS_A_ERRMSG, a human-readable sentence. A multi-part reply sets
+ * MODALFS_A_EOF on its last datagram only. Commands that change state are
+ * refused with EPERM unless the peer (SO_PEERCRED) is uid 0.
+ */
+#ifndef _UAPI_LINUX_MODALFS_H
+#define _UAPI_LINUX_MODALFS_H
+
+#include <linux/types.h>
+
+#define MODALFS_GENL_NAME	"modalfs"
+#define MODALFS_GENL_VERSION	1
+
+/* Limits. Lengths of strings exclude the terminating NUL. */
+#define MODALFS_VOL_NAME_MAX	64	/* [A-Za-z0-9._-]{1,64} */
+#define MODALFS_APP_ID_MAX	64	/* "ap-" followed by [A-Za-z0-9] */
+#define MODALFS_NAME_MAX	255	/* one path component: no '/', no NUL */
+#define MODALFS_PATH_MAX	4095	/* a sub-path inside a volume */
+#define MODALFS_SYMLINK_MAX	4095	/* a symlink target */
+#define MODALFS_ERRMSG_MAX	511
+#define MODALFS_DATA_CHUNK	32768	/* bytes in one MODALFS_A_DATA */
+#define MODALFS_IO_MAX		65536	/* bytes in one READ or WRITE */
+#define MODALFS_READDIR_MAX	256	/* entries in one READDIR reply */
+#define MODALFS_MSG_MAX		131072	/* bytes in any one message */
+#define MODALFS_ROOT_INO	1ULL
+
+/* First READDIR cookie handed out for a real entry; 0 means "start". */
+#define MODALFS_DIR_COOKIE_FIRST 3ULL
+
+#define MODALFS_CTL_SOCKET	"/run/modalfs/modalfsd.sock"
+
+/* Genl commands (genlmsghdr.cmd) on the kernel family. */
+enum modalfs_cmd {
+	MODALFS_CMD_UNSPEC = 0,
+	MODALFS_CMD_REGISTER,	/* daemon -> kernel, needs CAP_SYS_ADMIN */
+	MODALFS_CMD_REQUEST,	/* kernel -> daemon */
+	MODALFS_CMD_REPLY,	/* daemon -> kernel, registered port only */
+	__MODALFS_CMD_MAX,
+};
+#define MODALFS_CMD_MAX (__MODALFS_CMD_MAX - 1)
+
+/*
+ * Operations (MODALFS_A_OP of a REQUEST). "req" lists the request's
+ * attributes beyond REQ_ID and OP, "rep" those of a successful reply
+ * beyond REQ_ID and ERRNO. Attributes in [brackets] are optional.
+ *
+ * MOUNT     req VOL_NAME [PATH]            rep VOL_ID ATTR
+ *           Resolves a volume by name and a directory inside it (PATH,
+ *           default "/", components separated by '/'). ATTR describes that
+ *           directory. ENOENT: no such volume or path; ENOTDIR: PATH names
+ *           a non-directory.
+ * UMOUNT    req VOL_ID                     rep -
+ *           The kernel dropped its last superblock of the volume. The
+ *           daemon may now free inodes that have nlink 0.
+ * STATFS    req VOL_ID                     rep STATFS
+ * LOOKUP    req VOL_ID INO NAME            rep ATTR
+ *           INO is the directory. ENOENT if the name is absent.
+ * GETATTR   req VOL_ID INO                 rep ATTR
+ * SETATTR   req VOL_ID INO SETATTR         rep ATTR
+ *           Only the members present in SETATTR change. A SIZE change
+ *           discards data past the new size and reads zeros when growing.
+ * READDIR   req VOL_ID INO OFFSET SIZE     rep DIRENT* [EOF]
+ *           OFFSET is 0 or a COOKIE from an earlier reply; SIZE is the
+ *           maximum number of entries (1..MODALFS_READDIR_MAX). Entries
+ *           come in cookie order, never include "." or "..", and a cookie
+ *           stays valid while other entries are added or removed. EOF is
+ *           set when no entry follows the last one returned.
+ * CREATE    req VOL_ID INO NAME MODE UID GID [RDEV]   rep ATTR
+ *           MODE's S_IFMT is S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR or
+ *           S_IFBLK. EEXIST if the name exists.
+ * MKDIR     req VOL_ID INO NAME MODE UID GID          rep ATTR
+ * SYMLINK   req VOL_ID INO NAME TARGET UID GID        rep ATTR
+ * READLINK  req VOL_ID INO                 rep TARGET
+ * LINK      req VOL_ID INO NEW_INO NEW_NAME           rep ATTR
+ *           INO is the existing non-directory, NEW_INO the directory that
+ *           gets the entry NEW_NAME. ATTR is INO's, with its new nlink.
+ * UNLINK    req VOL_ID INO NAME            rep -
+ * RMDIR     req VOL_ID INO NAME            rep -
+ *           ENOTEMPTY if the directory has entries.
+ * RENAME    req VOL_ID INO NAME NEW_INO NEW_NAME [FLAGS]   rep -
+ *           FLAGS is a subset of MODALFS_RENAME_FLAGS.
+ * READ      req VOL_ID INO OFFSET SIZE     rep DATA*
+ *           SIZE is 1..MODALFS_IO_MAX. Fewer bytes than SIZE means the end
+ *           of the file was reached; holes read as zeros.
+ * WRITE     req VOL_ID INO OFFSET DATA*    rep SIZE
+ *           At least one DATA. The file grows to OFFSET + length if it was
+ *           shorter. SIZE is the number of bytes written, which is the
+ *           whole payload on success.
+ * FSYNC     req VOL_ID INO [FLAGS]         rep -
+ *           When it succeeds, every earlier acknowledged operation on the
+ *           volume is on stable storage. FLAGS may hold
+ *           MODALFS_FSYNC_DATASYNC.
+ * EVICT     req VOL_ID INO                 rep -
+ *           The kernel holds no more references to INO; if its nlink is 0
+ *           the daemon frees it and its data.
+ */
+enum modalfs_op {
+	MODALFS_OP_UNSPEC = 0,
+	MODALFS_OP_MOUNT,
+	MODALFS_OP_UMOUNT,
+	MODALFS_OP_STATFS,
+	MODALFS_OP_LOOKUP,
+	MODALFS_OP_GETATTR,
+	MODALFS_OP_SETATTR,
+	MODALFS_OP_READDIR,
+	MODALFS_OP_CREATE,
+	MODALFS_OP_MKDIR,
+	MODALFS_OP_SYMLINK,
+	MODALFS_OP_READLINK,
+	MODALFS_OP_LINK,
+	MODALFS_OP_UNLINK,
+	MODALFS_OP_RMDIR,
+	MODALFS_OP_RENAME,
+	MODALFS_OP_READ,
+	MODALFS_OP_WRITE,
+	MODALFS_OP_FSYNC,
+	MODALFS_OP_EVICT,
+	__MODALFS_OP_MAX,
+};
+#define MODALFS_OP_MAX (__MODALFS_OP_MAX - 1)
+
+/* MODALFS_A_FLAGS of RENAME: the renameat2() flags we support. */
+#define MODALFS_RENAME_NOREPLACE	(1U << 0)
+#define MODALFS_RENAME_EXCHANGE		(1U << 1)
+#define MODALFS_RENAME_FLAGS \
+	(MODALFS_RENAME_NOREPLACE | MODALFS_RENAME_EXCHANGE)
+
+/* MODALFS_A_FLAGS of FSYNC. */
+#define MODALFS_FSYNC_DATASYNC		(1U << 0)
+#define MODALFS_FSYNC_FLAGS		MODALFS_FSYNC_DATASYNC
+
+/*
+ * Top-level attributes. Type and limit of each:
+ */
+enum modalfs_attr {
+	MODALFS_A_UNSPEC = 0,
+	MODALFS_A_VERSION,	/* u32: MODALFS_GENL_VERSION */
+	MODALFS_A_REQ_ID,	/* u64: request id, != 0 */
+	MODALFS_A_OP,		/* u32: enum modalfs_op, 1..MODALFS_OP_MAX */
+	MODALFS_A_ERRNO,	/* u32: 0 or a positive errno < 4096 */
+	MODALFS_A_ERRMSG,	/* NUL-terminated string, <= ERRMSG_MAX */
+	MODALFS_A_VOL_NAME,	/* NUL-terminated string, 1..VOL_NAME_MAX */
+	MODALFS_A_VOL_ID,	/* u64: volume id, != 0 */
+	MODALFS_A_PATH,		/* NUL-terminated string, 1..PATH_MAX */
+	MODALFS_A_INO,		/* u64: inode (or directory) number, != 0 */
+	MODALFS_A_NAME,		/* NUL-terminated string, 1..NAME_MAX */
+	MODALFS_A_NEW_INO,	/* u64: second directory of LINK/RENAME */
+	MODALFS_A_NEW_NAME,	/* NUL-terminated string, 1..NAME_MAX */
+	MODALFS_A_TARGET,	/* NUL-terminated string, 1..SYMLINK_MAX */
+	MODALFS_A_MODE,		/* u32: st_mode, type and permission bits */
+	MODALFS_A_UID,		/* u32: owner, in the initial user namespace */
+	MODALFS_A_GID,		/* u32: group, in the initial user namespace */
+	MODALFS_A_RDEV,		/* u32: new_encode_dev() of a device number */
+	MODALFS_A_FLAGS,	/* u32: op-specific flag set, see above */
+	MODALFS_A_OFFSET,	/* u64: byte offset or READDIR cookie */
+	MODALFS_A_SIZE,		/* u32: byte count or entry count */
+	MODALFS_A_DATA,		/* binary, 1..DATA_CHUNK bytes, repeats */
+	MODALFS_A_ATTR,		/* nested enum modalfs_attr_attr */
+	MODALFS_A_SETATTR,	/* nested enum modalfs_attr_attr, subset */
+	MODALFS_A_STATFS,	/* nested enum modalfs_statfs_attr */
+	MODALFS_A_DIRENT,	/* nested enum modalfs_dirent_attr, repeats */
+	MODALFS_A_EOF,		/* flag: no more data follows */
+	MODALFS_A_APP_ID,	/* NUL-terminated string, 1..APP_ID_MAX */
+	MODALFS_A_VOLUME,	/* nested enum modalfs_volume_attr, repeats */
+	__MODALFS_A_MAX,
+};
+#define MODALFS_A_MAX (__MODALFS_A_MAX - 1)
+
+/*
+ * Inode attributes (MODALFS_A_ATTR). In a reply all members are present.
+ * In MODALFS_A_SETATTR only MODE, UID, GID, SIZE and the three times may
+ * appear, and each that appears is set; a time is set by its _SEC and
+ * _NSEC together.
+ */
+enum modalfs_attr_attr {
+	MODALFS_ATTR_UNSPEC = 0,
+	MODALFS_ATTR_INO,	/* u64 */
+	MODALFS_ATTR_MODE,	/* u32: st_mode */
+	MODALFS_ATTR_NLINK,	/* u32 */
+	MODALFS_ATTR_UID,	/* u32 */
+	MODALFS_ATTR_GID,	/* u32 */
+	MODALFS_ATTR_RDEV,	/* u32: new_encode_dev() */
+	MODALFS_ATTR_SIZE,	/* u64: bytes, < 2^63 */
+	MODALFS_ATTR_BLOCKS,	/* u64: 512-byte blocks allocated */
+	MODALFS_ATTR_ATIME_SEC,	/* s64 */
+	MODALFS_ATTR_ATIME_NSEC, /* u32: < 1000000000 */
+	MODALFS_ATTR_MTIME_SEC,	/* s64 */
+	MODALFS_ATTR_MTIME_NSEC, /* u32: < 1000000000 */
+	MODALFS_ATTR_CTIME_SEC,	/* s64 */
+	MODALFS_ATTR_CTIME_NSEC, /* u32: < 1000000000 */
+	__MODALFS_ATTR_MAX,
+};
+#define MODALFS_ATTR_MAX (__MODALFS_ATTR_MAX - 1)
+
+/* Filesystem statistics (MODALFS_A_STATFS); all members present. */
+enum modalfs_statfs_attr {
+	MODALFS_STATFS_UNSPEC = 0,
+	MODALFS_STATFS_BSIZE,	/* u32: block size of the counts below */
+	MODALFS_STATFS_BLOCKS,	/* u64 */
+	MODALFS_STATFS_BFREE,	/* u64 */
+	MODALFS_STATFS_BAVAIL,	/* u64 */
+	MODALFS_STATFS_FILES,	/* u64 */
+	MODALFS_STATFS_FFREE,	/* u64 */
+	MODALFS_STATFS_NAMELEN,	/* u32: MODALFS_NAME_MAX */
+	__MODALFS_STATFS_MAX,
+};
+#define MODALFS_STATFS_MAX (__MODALFS_STATFS_MAX - 1)
+
+/* One directory entry (MODALFS_A_DIRENT); all members present. */
+enum modalfs_dirent_attr {
+	MODALFS_DIRENT_UNSPEC = 0,
+	MODALFS_DIRENT_INO,	/* u64 */
+	MODALFS_DIRENT_TYPE,	/* u32: DT_* value, 0..15 */
+	MODALFS_DIRENT_COOKIE,	/* u64: OFFSET that continues after it */
+	MODALFS_DIRENT_NAME,	/* NUL-terminated string, 1..NAME_MAX */
+	__MODALFS_DIRENT_MAX,
+};
+#define MODALFS_DIRENT_MAX (__MODALFS_DIRENT_MAX - 1)
+
+/*
+ * Control channel commands (genlmsghdr.cmd on MODALFS_CTL_SOCKET only;
+ * the kernel family rejects them).
+ *
+ * CTL_PERSISTED  req VOL_NAME    rep VOL_ID APP_ID VOLUME
+ *                Creates the persisted volume if missing; idempotent.
+ * CTL_CREATE     req VOL_NAME    rep VOL_ID APP_ID VOLUME
+ *                EEXIST if the name is taken.
+ * CTL_LIST       req -           rep VOLUME* [EOF], possibly many datagrams
+ */
+enum modalfs_ctl_cmd {
+	MODALFS_CTL_UNSPEC = 0,
+	MODALFS_CTL_PERSISTED,
+	MODALFS_CTL_CREATE,
+	MODALFS_CTL_LIST,
+	__MODALFS_CTL_MAX,
+};
+#define MODALFS_CTL_MAX (__MODALFS_CTL_MAX - 1)
+
+/* Volume kinds (MODALFS_VOLUME_KIND). */
+enum modalfs_volume_kind {
+	MODALFS_KIND_PERSISTED = 1,
+	MODALFS_KIND_EPHEMERAL = 2,
+};
+
+/* One volume in a control reply (MODALFS_A_VOLUME). */
+enum modalfs_volume_attr {
+	MODALFS_VOLUME_UNSPEC = 0,
+	MODALFS_VOLUME_NAME,	/* NUL-terminated string, 1..VOL_NAME_MAX */
+	MODALFS_VOLUME_ID,	/* u64 */
+	MODALFS_VOLUME_APP_ID,	/* NUL-terminated string, 1..APP_ID_MAX */
+	MODALFS_VOLUME_KIND,	/* u32: enum modalfs_volume_kind */
+	MODALFS_VOLUME_CREATED,	/* s64: creation time, seconds since epoch */
+	MODALFS_VOLUME_BYTES,	/* u64: bytes of file data stored */
+	MODALFS_VOLUME_FILES,	/* u64: number of inodes */
+	__MODALFS_VOLUME_MAX,
+};
+#define MODALFS_VOLUME_MAX (__MODALFS_VOLUME_MAX - 1)
+
+#endif /* _UAPI_LINUX_MODALFS_H */
