@@ -1,0 +1,52 @@
+#!/bin/bash
+# PID 1 of the test VM after switch_root (copied to /run/vmhost/runner.sh).
+# Runs the command vm.sh was given, writes its exit status to the host-shared
+# run directory, then cleans up and powers the VM off.
+X=/run/vmhost
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C.UTF-8 TERM=dumb
+export MODALFS_IN_VM=1
+# shellcheck disable=SC1091
+. "$X/cmd.env"	# MODALFS_REPO and VM_ARGS (the command)
+export MODALFS_REPO
+export PATH="$PATH:$MODALFS_REPO/userd:$MODALFS_REPO/tools:$MODALFS_REPO/tests/tools"
+if mountpoint -q /var/lib/modalfs; then
+	export MODALFS_STATE_DISK=/var/lib/modalfs
+fi
+hostname modalfs-vm 2>/dev/null
+ip link set lo up 2>/dev/null
+
+echo "vm: running as pid $$: ${VM_ARGS[*]}"
+echo "=== vm: command start ==="
+cd "$MODALFS_REPO" || exit 1
+if [ "${#VM_ARGS[@]}" -eq 1 ]; then
+	sh -c "${VM_ARGS[0]}" </dev/null
+else
+	"${VM_ARGS[@]}" </dev/null
+fi
+rc=$?
+echo "=== vm: command exit status $rc ==="
+
+# The status goes to the host first, so a hang in the clean-up below is
+# still reported with the command's own result (vm.sh then times out).
+echo "$rc" > "$X/status"
+sync
+
+# Unmount modalfs while its daemon may still answer, then stop whatever
+# the command left behind so the state disk unmounts cleanly.
+cd /
+for m in $(awk '$3 == "modalfs" {print $2}' /proc/mounts | sort -r); do
+	echo "vm: unmounting leftover modalfs mount $m"
+	umount "$m" 2>/dev/null || umount -l "$m"
+done
+kill -TERM -1 2>/dev/null && sleep 1
+kill -KILL -1 2>/dev/null && sleep 0.3
+sync
+if mountpoint -q /var/lib/modalfs; then
+	umount /var/lib/modalfs 2>/dev/null || mount -o remount,ro /var/lib/modalfs
+fi
+echo done > "$X/cleanup"
+sync
+busybox poweroff -f
+echo o > /proc/sysrq-trigger
+sleep 10

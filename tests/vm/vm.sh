@@ -1,0 +1,212 @@
+#!/bin/bash
+# Boot the target kernel in QEMU (TCG) and run one command in it as root.
+#
+#   tests/vm/vm.sh [--state IMG] [--timeout SECS] [--log FILE] [--mem SIZE]
+#                  -- COMMAND [ARGS...]
+#
+# The guest sees the host's / read-only over 9p under a tmpfs overlay, so it
+# has the repository, its build outputs and all host binaries, and its
+# writes vanish at power-off. COMMAND runs with cwd = the repository; a
+# single argument is run with `sh -c`, several are executed as they are.
+# With --state IMG an ext4 image (created when missing) is attached as
+# /dev/vda and mounted at /var/lib/modalfs; it persists across runs.
+#
+# Exit status: COMMAND's, or non-zero if the console shows an oops, WARN,
+# BUG, lockdep report, hung task or soft lockup, if the guest panicked or
+# never reported a status, or on timeout (124).
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+BUILD=${BUILD:-$REPO/build}
+VMDIR=$BUILD/vm
+
+STATE=
+TIMEOUT=900
+LOG=
+MEM=${VM_MEM:-2G}
+SMP=${VM_SMP:-2}
+LOGLEVEL=${VM_LOGLEVEL:-5}
+
+usage() {
+	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--state) STATE=${2:?--state needs a file}; shift 2 ;;
+	--timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
+	--log) LOG=${2:?--log needs a file}; shift 2 ;;
+	--mem) MEM=${2:?--mem needs a size}; shift 2 ;;
+	-h|--help) usage ;;
+	--) shift; break ;;
+	*) echo "vm.sh: unknown option $1" >&2; usage ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "vm.sh: no command given" >&2; usage; }
+
+die() { echo "vm.sh: $*" >&2; exit 125; }
+
+# The target kernel is the one whose headers are installed next to a
+# /boot/vmlinuz; the host may be running anything else.
+if [ -z "${KVER:-}" ]; then
+	KVER=$(for b in /lib/modules/*/build; do v=$(basename "$(dirname "$b")")
+		[ -e "/boot/vmlinuz-$v" ] && echo "$v"; done | sort -V | tail -n 1)
+fi
+[ -n "$KVER" ] || die "no kernel with headers found under /lib/modules (run make deps)"
+KERNEL=/boot/vmlinuz-$KVER
+MODDIR=/lib/modules/$KVER
+[ -r "$KERNEL" ] || die "cannot read $KERNEL"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run make deps)"
+BUSYBOX=$(command -v busybox || true)
+[ -n "$BUSYBOX" ] || die "busybox missing (run make deps)"
+
+MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
+	9pnet 9pnet_virtio netfs fscache 9p overlay
+	virtio_blk crc16 mbcache jbd2 crc32c_generic ext4"
+
+mkdir -p "$VMDIR/runs" || die "cannot create $VMDIR"
+
+# Find a module's file via modules.dep, uncompressing .ko.xz/.ko.zst so that
+# busybox insmod can take it as is.
+module_copy() {
+	local name=$1 dst=$2 rel
+	rel=$(grep -E "(^|/)${name}\.ko(\.xz|\.zst|\.gz)?:" "$MODDIR/modules.dep" | head -n 1 | cut -d: -f1)
+	[ -n "$rel" ] || die "module $name not found in $MODDIR/modules.dep"
+	case "$rel" in
+	*.ko) cp "$MODDIR/$rel" "$dst/$name.ko" ;;
+	*.ko.xz) xz -dc "$MODDIR/$rel" > "$dst/$name.ko" ;;
+	*.ko.zst) zstd -qdc "$MODDIR/$rel" > "$dst/$name.ko" ;;
+	*.ko.gz) gzip -dc "$MODDIR/$rel" > "$dst/$name.ko" ;;
+	esac || die "cannot copy module $name"
+}
+
+# The initramfs is cached and rebuilt when its inputs change. Several
+# helpers may start VMs at once, hence the lock and the atomic rename.
+INITRD=$VMDIR/initramfs-$KVER.cpio.gz
+build_initramfs() {
+	local key tmp
+	key=$( { echo "$KVER $MODULES"; sha256sum "$HERE/initramfs-init" "$BUSYBOX" \
+		"$MODDIR/modules.dep" "$0"; } | sha256sum | cut -d' ' -f1)
+	exec 9>"$VMDIR/.initramfs.lock"
+	flock 9
+	if [ -s "$INITRD" ] && [ "$(cat "$INITRD.key" 2>/dev/null)" = "$key" ]; then
+		exec 9>&-
+		return 0
+	fi
+	echo "vm.sh: building $INITRD" >&2
+	tmp=$(mktemp -d "$VMDIR/initramfs.XXXXXX") || die "mktemp failed"
+	mkdir -p "$tmp/root/bin" "$tmp/root/modules" "$tmp/root/proc" "$tmp/root/sys" \
+		"$tmp/root/dev" "$tmp/root/tmp"
+	cp "$BUSYBOX" "$tmp/root/bin/busybox"
+	ln -s busybox "$tmp/root/bin/sh"
+	cp "$HERE/initramfs-init" "$tmp/root/init"
+	chmod 755 "$tmp/root/init"
+	: > "$tmp/root/modules.list"
+	for m in $MODULES; do
+		module_copy "$m" "$tmp/root/modules"
+		echo "$m" >> "$tmp/root/modules.list"
+	done
+	(cd "$tmp/root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) \
+		> "$tmp/initrd" || die "cpio failed"
+	mv -f "$tmp/initrd" "$INITRD"
+	echo "$key" > "$INITRD.key"
+	rm -rf "$tmp"
+	exec 9>&-
+}
+build_initramfs
+
+RUN=$(mktemp -d "$VMDIR/runs/run.XXXXXX") || die "mktemp failed"
+QPID=
+cleanup() {
+	[ -n "$QPID" ] && kill "$QPID" 2>/dev/null
+	rm -rf "$RUN"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cp "$HERE/guest-runner.sh" "$RUN/runner.sh"
+{
+	printf 'MODALFS_REPO=%q\n' "$REPO"
+	printf 'VM_ARGS=('
+	printf '%q ' "$@"
+	printf ')\n'
+} > "$RUN/cmd.env"
+
+DRIVE=()
+if [ -n "$STATE" ]; then
+	if [ ! -e "$STATE" ]; then
+		mkdir -p "$(dirname "$STATE")"
+		truncate -s 2G "$STATE" && mkfs.ext4 -q -F -L modalfs-state "$STATE" \
+			|| die "cannot create state image $STATE"
+	fi
+	# QEMU's own image locking also refuses a second user; this gives a
+	# clearer message.
+	exec 8<"$STATE"
+	flock -n 8 || die "state image $STATE is in use by another VM"
+	DRIVE=(-drive "file=$STATE,format=raw,if=virtio,cache=writeback")
+fi
+
+CMDLINE="console=ttyS0 loglevel=$LOGLEVEL panic=-1 oops=panic panic_on_warn=1"
+CMDLINE+=" softlockup_panic=1 hung_task_panic=1 hung_task_timeout_secs=${VM_HUNG_SECS:-90}"
+CMDLINE+=" mitigations=off nokaslr rdinit=/init"
+
+CONSOLE=$RUN/console.log
+# The console goes to a file and is echoed from there, so the log is
+# complete even when QEMU is killed by the timeout.
+timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
+	-accel tcg -nodefaults -no-user-config -no-reboot \
+	-machine pc -cpu max -smp "$SMP" -m "$MEM" \
+	-display none -monitor none \
+	-chardev file,id=con0,path="$CONSOLE" -serial chardev:con0 \
+	-kernel "$KERNEL" -initrd "$INITRD" -append "$CMDLINE" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$RUN",mount_tag=vmrun,security_model=none,multidevs=remap \
+	"${DRIVE[@]}" </dev/null >"$RUN/qemu.out" 2>&1 &
+QPID=$!
+# Wait for the console file, then stream it until QEMU is gone.
+while [ ! -e "$CONSOLE" ] && kill -0 "$QPID" 2>/dev/null; do sleep 0.1; done
+touch "$CONSOLE"
+tail -n +1 -f --pid="$QPID" "$CONSOLE" | tr -d '\r'
+wait "$QPID"
+qrc=$?
+QPID=
+
+[ -n "$LOG" ] && { mkdir -p "$(dirname "$LOG")"; tr -d '\r' < "$CONSOLE" > "$LOG"; }
+
+rc=0
+if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+	echo "vm.sh: TIMEOUT after ${TIMEOUT}s" >&2
+	rc=124
+elif [ "$qrc" -ne 0 ]; then
+	echo "vm.sh: qemu exited with status $qrc:" >&2
+	cat "$RUN/qemu.out" >&2
+	rc=125
+fi
+
+# Kernel messages carry a "[ seconds]" timestamp; match only those so that
+# a test printing the word BUG does not fail the run.
+BAD='\[ *[0-9]+\.[0-9]+\] .*(------------\[ cut here \]|WARNING: |BUG: |Oops|kernel BUG at|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lockdep|INFO: task .* blocked for more than|soft lockup|hard LOCKUP|Call Trace:|UBSAN:|KASAN:|list_(add|del) corruption|refcount_t: )'
+if bad=$(tr -d '\r' < "$CONSOLE" | grep -E -m 5 "$BAD"); then
+	echo "vm.sh: FAILED: the kernel reported a problem:" >&2
+	echo "$bad" | sed 's/^/vm.sh:   /' >&2
+	[ "$rc" -eq 0 ] && rc=1
+fi
+
+if [ -s "$RUN/status" ]; then
+	st=$(cat "$RUN/status")
+	if [ "$rc" -eq 0 ]; then
+		rc=$st
+	elif [ "$rc" -eq 124 ] && [ "$st" -ne 0 ]; then
+		rc=$st
+	fi
+	if [ ! -e "$RUN/cleanup" ] && [ "$rc" -eq 0 ]; then
+		echo "vm.sh: FAILED: the guest did not finish its clean-up (unmount/poweroff)" >&2
+		rc=1
+	fi
+elif [ "$rc" -eq 0 ]; then
+	echo "vm.sh: FAILED: the guest never reported an exit status (panic or crash?)" >&2
+	rc=125
+fi
+exit "$rc"
