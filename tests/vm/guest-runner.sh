@@ -6,6 +6,7 @@ X=/run/vmhost
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 TERM=dumb
 export MODALFS_IN_VM=1
+export MODALFS_TEST_OUT=$X/out
 # shellcheck disable=SC1091
 . "$X/cmd.env"	# MODALFS_REPO and VM_ARGS (the command)
 export MODALFS_REPO

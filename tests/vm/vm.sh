@@ -1,8 +1,8 @@
 #!/bin/bash
 # Boot the target kernel in QEMU (TCG) and run one command in it as root.
 #
-#   tests/vm/vm.sh [--state IMG] [--timeout SECS] [--log FILE] [--mem SIZE]
-#                  -- COMMAND [ARGS...]
+#   tests/vm/vm.sh [--state IMG] [--timeout SECS] [--log FILE] [--out DIR]
+#                  [--mem SIZE] -- COMMAND [ARGS...]
 #
 # The guest sees the host's / read-only over 9p under a tmpfs overlay, so it
 # has the repository, its build outputs and all host binaries, and its
@@ -10,6 +10,7 @@
 # single argument is run with `sh -c`, several are executed as they are.
 # With --state IMG an ext4 image (created when missing) is attached as
 # /dev/vda and mounted at /var/lib/modalfs; it persists across runs.
+# Files the guest writes to $MODALFS_TEST_OUT are copied to --out DIR.
 #
 # Exit status: COMMAND's, or non-zero if the console shows an oops, WARN,
 # BUG, lockdep report, hung task or soft lockup, if the guest panicked or
@@ -24,12 +25,13 @@ VMDIR=$BUILD/vm
 STATE=
 TIMEOUT=900
 LOG=
+OUT=
 MEM=${VM_MEM:-2G}
 SMP=${VM_SMP:-2}
 LOGLEVEL=${VM_LOGLEVEL:-5}
 
 usage() {
-	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,/^set -u/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -38,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--state) STATE=${2:?--state needs a file}; shift 2 ;;
 	--timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
 	--log) LOG=${2:?--log needs a file}; shift 2 ;;
+	--out) OUT=${2:?--out needs a directory}; shift 2 ;;
 	--mem) MEM=${2:?--mem needs a size}; shift 2 ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
@@ -127,8 +130,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 cp "$HERE/guest-runner.sh" "$RUN/runner.sh"
+mkdir -p "$RUN/out"
 {
 	printf 'MODALFS_REPO=%q\n' "$REPO"
+	printf 'export BUILD=%q KVER=%q\n' "$BUILD" "$KVER"
+	# The guest console is a tty even when our output is not.
+	[ -t 1 ] || echo "export NO_COLOR=1"
 	printf 'VM_ARGS=('
 	printf '%q ' "$@"
 	printf ')\n'
@@ -174,6 +181,7 @@ qrc=$?
 QPID=
 
 [ -n "$LOG" ] && { mkdir -p "$(dirname "$LOG")"; tr -d '\r' < "$CONSOLE" > "$LOG"; }
+[ -n "$OUT" ] && { mkdir -p "$OUT" && cp -a "$RUN/out/." "$OUT/"; }
 
 rc=0
 if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then

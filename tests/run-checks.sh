@@ -1,0 +1,191 @@
+#!/bin/bash
+# Run the modalfs test layers and count their results:
+#
+#   tests/run-checks.sh [unit|kunit|vm|all]     (default: all)
+#
+#   unit   cmocka tests of the daemon and tools (make -C tests/unit run)
+#   kunit  the module's KUnit suites, in a VM   (tests/vm/kunit.sh)
+#   vm     the end-to-end scripts in tests/vm/tests, in VMs: every script
+#          whose name has no "reboot" in one boot on a fresh state disk,
+#          then the *reboot* scripts in a second boot on the same disk.
+#
+# Counting: unit = cmocka's test counts; kunit = kunit.py's test counts;
+# vm = one per check line ("ok"/"not ok") the scripts print. A layer or
+# script that could not run or died without reporting, and a VM whose
+# kernel logged an oops/WARN/BUG/lockdep/hung-task report, each add one
+# failure; nothing is ever counted as passed without having run.
+#
+# The output ends with exactly one line "N passed, N failed"; the exit
+# status is 0 iff N failed is 0. Consoles and results go to $BUILD/check.
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+BUILD=${BUILD:-$REPO/build}
+export BUILD
+OUT=$BUILD/check
+VM=$HERE/vm/vm.sh
+MAKE=${MAKE:-make}
+
+LAYER=${1:-all}
+case $LAYER in
+unit|kunit|vm|all) ;;
+-h|--help) sed -n '2,/^set -u/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
+*) echo "usage: $0 [unit|kunit|vm|all]" >&2; exit 2 ;;
+esac
+
+TOTAL_PASS=0
+TOTAL_FAIL=0
+SUMMARY=()
+
+# layer_result NAME PASSED FAILED [NOTE]
+layer_result() {
+	TOTAL_PASS=$((TOTAL_PASS + $2))
+	TOTAL_FAIL=$((TOTAL_FAIL + $3))
+	SUMMARY+=("$(printf '%-6s %4d passed, %4d failed%s' "$1" "$2" "$3" "${4:+  ($4)}")")
+}
+
+banner() {
+	echo
+	echo "==================== $* ===================="
+}
+
+elapsed() {
+	echo "$(( $(date +%s) - $1 )) s"
+}
+
+mkdir -p "$OUT"
+
+# The test tools are needed by the VM scripts; build them quietly.
+if [ "$LAYER" = vm ] || [ "$LAYER" = all ]; then
+	$MAKE -s --no-print-directory -C "$HERE/tools" || echo "run-checks: building tests/tools failed"
+fi
+
+run_unit() {
+	banner "unit tests (cmocka)"
+	local t0 log=$OUT/unit.log p f rc
+	t0=$(date +%s)
+	if [ ! -f "$HERE/unit/Makefile" ]; then
+		echo "run-checks: tests/unit/Makefile missing"
+		layer_result unit 0 1 "tests/unit missing"
+		return
+	fi
+	$MAKE --no-print-directory -C "$HERE/unit" run 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	p=$(sed -nE 's/.*\[  PASSED  \] ([0-9]+) test\(s\).*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+	f=$(sed -nE 's/.*\[  FAILED  \] ([0-9]+) test\(s\).*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+	local note="$(elapsed "$t0")"
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		note="$note; make -C tests/unit run failed with status $rc"
+	elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		note="$note; no cmocka results found"
+	fi
+	layer_result unit "$p" "$f" "$note"
+}
+
+run_kunit() {
+	banner "KUnit (in a VM)"
+	local t0 dir=$OUT/kunit rc p=0 f=0 s line note
+	t0=$(date +%s)
+	rm -rf "$dir"
+	"$VM" --timeout 600 --log "$dir.console" --out "$dir" -- tests/vm/kunit.sh
+	rc=$?
+	note="$(elapsed "$t0")"
+	line=$(grep -E 'Ran [0-9]+ tests' "$dir/kunit.txt" 2>/dev/null | tail -n 1)
+	if [ -n "$line" ]; then
+		p=$(echo "$line" | sed -nE 's/.*passed: ([0-9]+).*/\1/p')
+		for k in failed crashed errors; do
+			s=$(echo "$line" | sed -nE "s/.*$k: ([0-9]+).*/\\1/p")
+			f=$((f + ${s:-0}))
+		done
+		p=${p:-0}
+		s=$(echo "$line" | sed -nE 's/.*skipped: ([0-9]+).*/\1/p')
+		[ -n "$s" ] && note="$note; $s skipped"
+	fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		note="$note; VM run failed with status $rc"
+	elif [ -z "$line" ] || [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		note="$note; no KUnit results"
+	fi
+	layer_result kunit "$p" "$f" "$note"
+}
+
+# vm_boot N STATE SCRIPT...: one VM boot running the scripts; adds to the
+# VM_P / VM_F counters and VM_NOTES.
+vm_boot() {
+	local n=$1 state=$2 dir=$OUT/vm$1 rc p f s st extra=0
+	shift 2
+	rm -rf "$dir"
+	echo
+	echo "----- VM boot $n: $*"
+	"$VM" --state "$state" --timeout 900 --log "$dir.console" --out "$dir" \
+		-- tests/vm/run-tests.sh "$@"
+	rc=$?
+	p=$(grep -c '^ok ' "$dir/results.tap" 2>/dev/null)
+	f=$(grep -c '^not ok ' "$dir/results.tap" 2>/dev/null)
+	p=${p:-0} f=${f:-0}
+	# A script that failed without a failing check (it died, or never
+	# ran because the VM went down) still counts once.
+	for s in "$@"; do
+		s=$(basename "$s")
+		st=$(awk -v s="$s" '$1 == s {print $2}' "$dir/scripts.txt" 2>/dev/null | tail -n 1)
+		if [ -z "$st" ]; then
+			VM_NOTES+=" $s did not finish;"
+			extra=$((extra + 1))
+		elif [ "$st" -ne 0 ] && ! grep -q "^not ok [0-9]* - ${s%.sh}:" "$dir/results.tap" 2>/dev/null; then
+			VM_NOTES+=" $s exited $st;"
+			extra=$((extra + 1))
+		fi
+	done
+	# The harness failing on its own (kernel problem, timeout) with every
+	# script accounted for is one more failure.
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && [ "$extra" -eq 0 ]; then
+		VM_NOTES+=" boot $n: vm.sh status $rc (kernel problem or timeout, see $dir.console);"
+		extra=1
+	fi
+	VM_P=$((VM_P + p))
+	VM_F=$((VM_F + f + extra))
+}
+
+run_vm() {
+	banner "VM tests"
+	local t0 state=$BUILD/vm/check-state.img first=() second=() t
+	t0=$(date +%s)
+	VM_P=0 VM_F=0 VM_NOTES=
+	for t in "$HERE"/vm/tests/*.sh; do
+		[ -e "$t" ] || continue
+		case $(basename "$t") in
+		*reboot*) second+=("tests/vm/tests/$(basename "$t")") ;;
+		*) first+=("tests/vm/tests/$(basename "$t")") ;;
+		esac
+	done
+	if [ ${#first[@]} -eq 0 ] && [ ${#second[@]} -eq 0 ]; then
+		layer_result vm 0 1 "no scripts in tests/vm/tests"
+		return
+	fi
+	# A fresh state disk: the first boot starts from nothing, the second
+	# must find what the first left.
+	rm -f "$state"
+	[ ${#first[@]} -gt 0 ] && vm_boot 1 "$state" "${first[@]}"
+	[ ${#second[@]} -gt 0 ] && vm_boot 2 "$state" "${second[@]}"
+	layer_result vm "$VM_P" "$VM_F" "$(elapsed "$t0")${VM_NOTES:+;$VM_NOTES}"
+}
+
+T0=$(date +%s)
+case $LAYER in
+unit) run_unit ;;
+kunit) run_kunit ;;
+vm) run_vm ;;
+all) run_unit; run_kunit; run_vm ;;
+esac
+
+banner "summary ($(elapsed "$T0"))"
+for l in "${SUMMARY[@]}"; do
+	echo "$l"
+done
+echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
+[ "$TOTAL_FAIL" -eq 0 ]
