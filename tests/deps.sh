@@ -1,0 +1,32 @@
+#!/bin/bash
+# Install the Debian packages needed to build, test and demo modalfs.
+# Idempotent: only missing packages are installed, and the package lists
+# are refreshed only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+	build-essential pkg-config
+	qemu-system-x86 busybox-static cpio kmod e2fsprogs xz-utils util-linux
+	linux-image-amd64 linux-headers-amd64 linux-source-6.1
+	bc flex bison libelf-dev
+	libnl-3-dev libnl-genl-3-dev liblmdb-dev lmdb-utils libcmocka-dev
+	python3 python3-flufl.lock sqlite3 fio
+	nfs-kernel-server fuse3 libfuse3-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+echo "deps.sh: installing ${missing[*]}"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
