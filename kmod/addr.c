@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Address space operations: the page cache holds file data; READ fills it
+ * (readahead in MODALFS_IO_MAX batches, asynchronously), WRITE empties it
+ * (writeback of contiguous dirty pages in MODALFS_IO_MAX batches, also
+ * asynchronously; the pages stay under writeback until the daemon
+ * answers, so fsync waits for the daemon's acknowledgement).
+ *
+ * Folios are single pages: the mapping does not enable large folios.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <linux/writeback.h>
+
+#include "modalfs_i.h"
+
+#define MODALFS_IO_PAGES (MODALFS_IO_MAX / PAGE_SIZE)
+
+/* One READ or WRITE of contiguous pages. */
+struct modalfs_io {
+	struct inode *inode;
+	loff_t pos;
+	unsigned int nr;
+	unsigned int len;	/* WRITE: bytes, the last page may be partial */
+	struct page *pages[MODALFS_IO_PAGES];
+};
+
+static struct modalfs_req *modalfs_read_req(struct inode *inode, loff_t pos,
+					    u32 size)
+{
+	struct modalfs_req *req;
+
+	req = modalfs_new_req(inode->i_sb, MODALFS_OP_READ, inode->i_ino, 32);
+	if (IS_ERR(req))
+		return req;
+	if (modalfs_put_u64(req->msg, MODALFS_A_OFFSET, pos) ||
+	    nla_put_u32(req->msg, MODALFS_A_SIZE, size)) {
+		modalfs_req_put(req);
+		return ERR_PTR(-ENOMEM);
+	}
+	req->exp.size = size;
+	return req;
+}
+
+/*
+ * Copies the reply's data into the pages; a short reply is the end of the
+ * file, so the rest reads as zeros. The reply was checked to be no longer
+ * than nr pages.
+ */
+static void modalfs_fill_pages(struct modalfs_req *req, struct page **pages,
+			       unsigned int nr)
+{
+	const struct nlattr *nla;
+	size_t off = 0, end = (size_t)nr << PAGE_SHIFT;
+	int rem;
+
+	nla_for_each_attr(nla, req->head, req->len, rem) {
+		const char *data = nla_data(nla);
+		size_t n = nla_len(nla);
+
+		if (nla_type(nla) != MODALFS_A_DATA)
+			continue;
+		while (n && off < end) {
+			size_t in = off & ~PAGE_MASK;
+			size_t c = min_t(size_t, n, PAGE_SIZE - in);
+
+			memcpy_to_page(pages[off >> PAGE_SHIFT], in, data, c);
+			off += c;
+			data += c;
+			n -= c;
+		}
+	}
+	while (off < end) {
+		size_t in = off & ~PAGE_MASK;
+
+		zero_user_segment(pages[off >> PAGE_SHIFT], in, PAGE_SIZE);
+		off += PAGE_SIZE - in;
+	}
+}
+
+/* Synchronous read of one locked page; leaves it locked. */
+static int modalfs_read_page(struct inode *inode, struct page *page)
+{
+	loff_t pos = page_offset(page);
+	struct modalfs_req *req;
+	int err;
+
+	if (pos >= i_size_read(inode)) {
+		zero_user_segment(page, 0, PAGE_SIZE);
+		SetPageUptodate(page);
+		return 0;
+	}
+	req = modalfs_read_req(inode, pos, PAGE_SIZE);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	err = modalfs_req_call(req);
+	if (!err) {
+		modalfs_fill_pages(req, &page, 1);
+		SetPageUptodate(page);
+	}
+	modalfs_req_put(req);
+	return err;
+}
+
+static int modalfs_read_folio(struct file *file, struct folio *folio)
+{
+	int err = modalfs_read_page(folio->mapping->host, &folio->page);
+
+	folio_unlock(folio);
+	return err;
+}
+
+static void modalfs_read_end(struct modalfs_req *req)
+{
+	struct modalfs_io *io = req->priv;
+	unsigned int i;
+
+	if (!req->error)
+		modalfs_fill_pages(req, io->pages, io->nr);
+	for (i = 0; i < io->nr; i++) {
+		/* On error the page stays !uptodate; read_folio retries it. */
+		if (!req->error)
+			SetPageUptodate(io->pages[i]);
+		unlock_page(io->pages[i]);
+	}
+	kfree(io);
+}
+
+static void modalfs_readahead(struct readahead_control *ractl)
+{
+	struct inode *inode = ractl->mapping->host;
+	struct modalfs_req *req;
+	struct modalfs_io *io;
+	unsigned int i;
+
+	for (;;) {
+		io = kmalloc(sizeof(*io), GFP_NOFS);
+		if (!io)
+			return;	/* read_pages() unlocks what is left */
+		io->inode = inode;
+		io->pos = readahead_pos(ractl);
+		io->nr = __readahead_batch(ractl, io->pages, MODALFS_IO_PAGES);
+		if (!io->nr) {
+			kfree(io);
+			return;
+		}
+		if (io->pos >= i_size_read(inode)) {
+			for (i = 0; i < io->nr; i++) {
+				zero_user_segment(io->pages[i], 0, PAGE_SIZE);
+				SetPageUptodate(io->pages[i]);
+				unlock_page(io->pages[i]);
+			}
+			kfree(io);
+			continue;
+		}
+		req = modalfs_read_req(inode, io->pos, io->nr << PAGE_SHIFT);
+		if (IS_ERR(req)) {
+			for (i = 0; i < io->nr; i++)
+				unlock_page(io->pages[i]);
+			kfree(io);
+			return;
+		}
+		modalfs_req_async(req, modalfs_read_end, io);
+	}
+}
+
+static void modalfs_write_end_io(struct modalfs_req *req)
+{
+	struct modalfs_io *io = req->priv;
+	unsigned int i;
+
+	for (i = 0; i < io->nr; i++) {
+		struct page *page = io->pages[i];
+
+		if (req->error) {
+			SetPageError(page);
+			mapping_set_error(page->mapping, req->error);
+		}
+		end_page_writeback(page);
+		put_page(page);
+	}
+	kfree(io);
+}
+
+/* Builds the WRITE for io: OFFSET and the data in DATA_CHUNK pieces. */
+static struct modalfs_req *modalfs_write_req(struct modalfs_io *io)
+{
+	struct inode *inode = io->inode;
+	struct modalfs_req *req;
+	size_t off = 0;
+
+	req = modalfs_new_req(inode->i_sb, MODALFS_OP_WRITE, inode->i_ino,
+			      io->len + 64 +
+			      (io->len / MODALFS_DATA_CHUNK + 1) * NLA_HDRLEN);
+	if (IS_ERR(req))
+		return req;
+	if (modalfs_put_u64(req->msg, MODALFS_A_OFFSET, io->pos))
+		goto nomem;
+	while (off < io->len) {
+		size_t chunk = min_t(size_t, io->len - off, MODALFS_DATA_CHUNK);
+		struct nlattr *nla = nla_reserve(req->msg, MODALFS_A_DATA, chunk);
+		char *dst;
+		size_t done = 0;
+
+		if (!nla)
+			goto nomem;
+		dst = nla_data(nla);
+		while (done < chunk) {
+			size_t in = (off + done) & ~PAGE_MASK;
+			size_t c = min_t(size_t, chunk - done, PAGE_SIZE - in);
+
+			memcpy_from_page(dst + done,
+					 io->pages[(off + done) >> PAGE_SHIFT],
+					 in, c);
+			done += c;
+		}
+		off += chunk;
+	}
+	req->exp.size = io->len;
+	return req;
+nomem:
+	modalfs_req_put(req);
+	return ERR_PTR(-ENOMEM);
+}
+
+struct modalfs_wb {
+	struct modalfs_io *io;
+};
+
+static void modalfs_wb_flush(struct modalfs_wb *wb)
+{
+	struct modalfs_io *io = wb->io;
+	struct modalfs_req *req;
+
+	wb->io = NULL;
+	if (!io)
+		return;
+	req = modalfs_write_req(io);
+	if (IS_ERR(req)) {
+		struct modalfs_req fake = { .error = PTR_ERR(req), .priv = io };
+
+		modalfs_write_end_io(&fake);
+		return;
+	}
+	modalfs_req_async(req, modalfs_write_end_io, io);
+}
+
+/* write_cache_pages() callback: page is locked and no longer dirty. */
+static int modalfs_writepage_cb(struct page *page,
+				struct writeback_control *wbc, void *data)
+{
+	struct modalfs_wb *wb = data;
+	struct inode *inode = page->mapping->host;
+	loff_t isize = i_size_read(inode);
+	loff_t pos = page_offset(page);
+	struct modalfs_io *io = wb->io;
+	unsigned int len;
+
+	if (pos >= isize) {
+		/* Truncated meanwhile: nothing of it belongs to the file. */
+		unlock_page(page);
+		return 0;
+	}
+	len = min_t(loff_t, PAGE_SIZE, isize - pos);
+	if (io && (io->pos + io->len != pos || io->nr == MODALFS_IO_PAGES ||
+		   (io->len & ~PAGE_MASK))) {
+		modalfs_wb_flush(wb);
+		io = NULL;
+	}
+	if (!io) {
+		io = kmalloc(sizeof(*io), GFP_NOFS);
+		if (!io) {
+			redirty_page_for_writepage(wbc, page);
+			unlock_page(page);
+			return -ENOMEM;
+		}
+		io->inode = inode;
+		io->pos = pos;
+		io->nr = 0;
+		io->len = 0;
+		wb->io = io;
+	}
+	get_page(page);
+	set_page_writeback(page);
+	unlock_page(page);
+	io->pages[io->nr++] = page;
+	io->len += len;
+	return 0;
+}
+
+static int modalfs_writepage(struct page *page, struct writeback_control *wbc)
+{
+	struct modalfs_wb wb = { NULL };
+	int err;
+
+	err = modalfs_writepage_cb(page, wbc, &wb);
+	modalfs_wb_flush(&wb);
+	return err;
+}
+
+static int modalfs_writepages(struct address_space *mapping,
+			      struct writeback_control *wbc)
+{
+	struct modalfs_wb wb = { NULL };
+	int err;
+
+	err = write_cache_pages(mapping, wbc, modalfs_writepage_cb, &wb);
+	modalfs_wb_flush(&wb);
+	return err;
+}
+
+/* Writes one locked, dirty-cleared folio and waits for the daemon. */
+int modalfs_write_folio_sync(struct folio *folio)
+{
+	struct inode *inode = folio->mapping->host;
+	loff_t isize = i_size_read(inode);
+	struct modalfs_io *io;
+	struct modalfs_req *req;
+	int err;
+
+	if (folio_pos(folio) >= isize)
+		return 0;
+	io = kmalloc(sizeof(*io), GFP_NOFS);
+	if (!io)
+		return -ENOMEM;
+	io->inode = inode;
+	io->pos = folio_pos(folio);
+	io->nr = 1;
+	io->pages[0] = &folio->page;
+	io->len = min_t(loff_t, PAGE_SIZE, isize - io->pos);
+	req = modalfs_write_req(io);
+	kfree(io);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	err = modalfs_req_call(req);
+	modalfs_req_put(req);
+	return err;
+}
+
+static int modalfs_launder_folio(struct folio *folio)
+{
+	int err = 0;
+
+	if (folio_clear_dirty_for_io(folio)) {
+		err = modalfs_write_folio_sync(folio);
+		if (err)
+			folio_mark_dirty(folio);
+	}
+	return err;
+}
+
+/*
+ * Reads the page only when the write leaves part of its existing data in
+ * place: never for a full-page overwrite, nor for a page at or past EOF,
+ * nor when the write covers everything from the page start to EOF.
+ */
+static int modalfs_write_begin(struct file *file, struct address_space *mapping,
+			       loff_t pos, unsigned int len,
+			       struct page **pagep, void **fsdata)
+{
+	struct inode *inode = mapping->host;
+	pgoff_t index = pos >> PAGE_SHIFT;
+	unsigned int from = pos & ~PAGE_MASK;
+	loff_t isize = i_size_read(inode);
+	loff_t pstart = (loff_t)index << PAGE_SHIFT;
+	struct page *page;
+	int err;
+
+	page = grab_cache_page_write_begin(mapping, index);
+	if (!page)
+		return -ENOMEM;
+	*pagep = page;
+	if (PageUptodate(page) || len == PAGE_SIZE)
+		return 0;
+	if (pstart >= isize || (from == 0 && pos + len >= isize)) {
+		zero_user_segments(page, 0, from, from + len, PAGE_SIZE);
+		return 0;
+	}
+	err = modalfs_read_page(inode, page);
+	if (err) {
+		unlock_page(page);
+		put_page(page);
+		return err;
+	}
+	return 0;
+}
+
+static int modalfs_write_end(struct file *file, struct address_space *mapping,
+			     loff_t pos, unsigned int len, unsigned int copied,
+			     struct page *page, void *fsdata)
+{
+	struct inode *inode = mapping->host;
+	loff_t last = pos + copied;
+
+	if (!PageUptodate(page)) {
+		/*
+		 * The rest of the page was not read: a short copy would leave
+		 * garbage in it, so make the caller retry the whole write.
+		 */
+		if (copied < len) {
+			copied = 0;
+			goto out;
+		}
+		SetPageUptodate(page);
+	}
+	if (last > i_size_read(inode))
+		i_size_write(inode, last);
+	set_page_dirty(page);
+out:
+	unlock_page(page);
+	put_page(page);
+	return copied;
+}
+
+static void modalfs_invalidate_folio(struct folio *folio, size_t offset,
+				     size_t length)
+{
+	/* No private state is attached to our folios. */
+}
+
+static bool modalfs_release_folio(struct folio *folio, gfp_t gfp)
+{
+	return !folio_test_private(folio);
+}
+
+const struct address_space_operations modalfs_aops = {
+	.read_folio	  = modalfs_read_folio,
+	.readahead	  = modalfs_readahead,
+	.writepage	  = modalfs_writepage,
+	.writepages	  = modalfs_writepages,
+	.dirty_folio	  = filemap_dirty_folio,
+	.write_begin	  = modalfs_write_begin,
+	.write_end	  = modalfs_write_end,
+	.invalidate_folio = modalfs_invalidate_folio,
+	.release_folio	  = modalfs_release_folio,
+	.launder_folio	  = modalfs_launder_folio,
+};

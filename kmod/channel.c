@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The request table: every request the filesystem sends to modalfsd lives
+ * here, keyed by its id, from submission until its reply arrives, its
+ * caller gives up, or the module goes away. Modelled on FUSE:
+ *
+ *  - a request not yet sent to a live daemon is QUEUED; its caller waits
+ *    interruptibly and may simply leave;
+ *  - once SENT, the caller waits killably; a killed caller abandons the
+ *    request (it leaves the table, so a late reply is dropped);
+ *  - when the daemon's socket goes away, requests stay in the table; the
+ *    next registration bumps chan->gen and every request whose gen differs
+ *    is sent again, same id, same bytes (NFS "hard" semantics).
+ *
+ * The transport is the chan->send hook so that the KUnit suites drive the
+ * table without netlink or a daemon. No lock is held while sending or
+ * waiting; chan->lock only guards the table and the state fields.
+ */
+#include <linux/delay.h>
+#include <linux/hashtable.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+
+#include "modalfs_i.h"
+
+static struct kmem_cache *modalfs_req_cachep;
+
+int modalfs_req_cache_init(void)
+{
+	modalfs_req_cachep = KMEM_CACHE(modalfs_req, 0);
+	return modalfs_req_cachep ? 0 : -ENOMEM;
+}
+
+void modalfs_req_cache_exit(void)
+{
+	kmem_cache_destroy(modalfs_req_cachep);
+}
+
+static void modalfs_resend_work(struct work_struct *work)
+{
+	modalfs_chan_resend(container_of(work, struct modalfs_chan,
+					 resend_work));
+}
+
+void modalfs_chan_init(struct modalfs_chan *chan,
+		       int (*send)(struct modalfs_chan *, struct sk_buff *,
+				   u32))
+{
+	spin_lock_init(&chan->lock);
+	hash_init(chan->table);
+	INIT_LIST_HEAD(&chan->reqs);
+	atomic64_set(&chan->next_id, 0);
+	chan->portid = 0;
+	chan->gen = 0;
+	chan->connected = false;
+	chan->dead = false;
+	chan->family_id = 0;
+	chan->send = send;
+	INIT_WORK(&chan->resend_work, modalfs_resend_work);
+}
+
+/*
+ * payload: bytes of attributes the caller will add beyond REQ_ID and OP.
+ */
+struct modalfs_req *modalfs_req_new(struct modalfs_chan *chan, u32 op,
+				    size_t payload, gfp_t gfp)
+{
+	struct modalfs_req *req;
+
+	req = kmem_cache_zalloc(modalfs_req_cachep, gfp);
+	if (!req)
+		return ERR_PTR(-ENOMEM);
+	refcount_set(&req->ref, 1);
+	INIT_HLIST_NODE(&req->hnode);
+	INIT_LIST_HEAD(&req->lnode);
+	init_waitqueue_head(&req->waitq);
+	req->chan = chan;
+	req->op = op;
+	req->state = MODALFS_REQ_NEW;
+	req->id = atomic64_inc_return(&chan->next_id);
+	req->msg = nlmsg_new(GENL_HDRLEN + 64 + payload, gfp);
+	if (!req->msg ||
+	    modalfs_msg_init(req->msg, chan->family_id, MODALFS_CMD_REQUEST,
+			     req->id, op)) {
+		modalfs_req_put(req);
+		return ERR_PTR(-ENOMEM);
+	}
+	return req;
+}
+
+void modalfs_req_get(struct modalfs_req *req)
+{
+	refcount_inc(&req->ref);
+}
+
+void modalfs_req_put(struct modalfs_req *req)
+{
+	if (!refcount_dec_and_test(&req->ref))
+		return;
+	kfree_skb(req->msg);
+	consume_skb(req->reply);
+	kmem_cache_free(modalfs_req_cachep, req);
+}
+
+static struct modalfs_req *__modalfs_find(struct modalfs_chan *chan, u64 id)
+{
+	struct modalfs_req *req;
+
+	hash_for_each_possible(chan->table, req, hnode, id)
+		if (req->id == id)
+			return req;
+	return NULL;
+}
+
+/* For tests and diagnostics; the pointer is only good under the caller's ref. */
+struct modalfs_req *modalfs_chan_find(struct modalfs_chan *chan, u64 id)
+{
+	struct modalfs_req *req;
+
+	spin_lock(&chan->lock);
+	req = __modalfs_find(chan, id);
+	spin_unlock(&chan->lock);
+	return req;
+}
+
+static void __modalfs_unlink(struct modalfs_req *req)
+{
+	hash_del(&req->hnode);
+	list_del_init(&req->lnode);
+}
+
+/* REPLYING -> DONE; drops the table's reference. */
+static void modalfs_req_finish(struct modalfs_req *req)
+{
+	smp_store_release(&req->state, MODALFS_REQ_DONE);
+	if (req->end)
+		req->end(req);
+	else
+		wake_up_all(&req->waitq);
+	modalfs_req_put(req);
+}
+
+/*
+ * Sends req to the daemon of generation gen, unless something newer
+ * happened to it meanwhile. A full receive queue means a busy daemon, so
+ * back off and retry. Returns non-zero when the request could not be sent
+ * and went back to QUEUED.
+ */
+static int modalfs_req_transmit(struct modalfs_req *req, u32 gen)
+{
+	struct modalfs_chan *chan = req->chan;
+	unsigned int tries = 0;
+	u32 portid;
+	int err;
+
+	for (;;) {
+		spin_lock(&chan->lock);
+		if (req->state != MODALFS_REQ_SENT || req->gen != gen ||
+		    !chan->connected || chan->gen != gen) {
+			spin_unlock(&chan->lock);
+			return 0;
+		}
+		portid = chan->portid;
+		spin_unlock(&chan->lock);
+
+		err = chan->send(chan, req->msg, portid);
+		if (err != -EAGAIN && err != -ENOBUFS && err != -ENOMEM)
+			break;
+		msleep(++tries < 10 ? 1 : 10);
+	}
+	if (!err)
+		return 0;
+	/*
+	 * Typically ECONNREFUSED: the socket is closing and the release
+	 * notifier has not run yet. The next registration sends it again.
+	 */
+	spin_lock(&chan->lock);
+	if (req->state == MODALFS_REQ_SENT && req->gen == gen) {
+		req->state = MODALFS_REQ_QUEUED;
+		req->gen = 0;
+	}
+	spin_unlock(&chan->lock);
+	wake_up_all(&req->waitq);
+	return err;
+}
+
+/*
+ * Puts the finished request into the table and sends it if a daemon is
+ * registered. The caller keeps its reference.
+ */
+int modalfs_req_submit(struct modalfs_req *req)
+{
+	struct modalfs_chan *chan = req->chan;
+	bool send = false;
+	u32 gen = 0;
+
+	nlmsg_end(req->msg, nlmsg_hdr(req->msg));
+	spin_lock(&chan->lock);
+	if (chan->dead) {
+		spin_unlock(&chan->lock);
+		req->error = -ENODEV;
+		smp_store_release(&req->state, MODALFS_REQ_DONE);
+		return -ENODEV;
+	}
+	refcount_inc(&req->ref);
+	hash_add(chan->table, &req->hnode, req->id);
+	list_add_tail(&req->lnode, &chan->reqs);
+	if (chan->connected) {
+		req->state = MODALFS_REQ_SENT;
+		req->gen = chan->gen;
+		gen = req->gen;
+		send = true;
+	} else {
+		req->state = MODALFS_REQ_QUEUED;
+	}
+	spin_unlock(&chan->lock);
+	if (send)
+		modalfs_req_transmit(req, gen);
+	return 0;
+}
+
+/* Removes req from the table if it is still there; true if it was. */
+static bool modalfs_req_abandon(struct modalfs_req *req, bool queued_only)
+{
+	struct modalfs_chan *chan = req->chan;
+	bool removed = false;
+
+	spin_lock(&chan->lock);
+	if (req->state == MODALFS_REQ_QUEUED ||
+	    (!queued_only && req->state == MODALFS_REQ_SENT)) {
+		__modalfs_unlink(req);
+		req->state = MODALFS_REQ_ABANDONED;
+		removed = true;
+	}
+	spin_unlock(&chan->lock);
+	if (removed)
+		modalfs_req_put(req);
+	return removed;
+}
+
+static bool modalfs_req_not_queued(struct modalfs_req *req)
+{
+	return READ_ONCE(req->state) != MODALFS_REQ_QUEUED;
+}
+
+static bool modalfs_req_done(struct modalfs_req *req)
+{
+	return smp_load_acquire(&req->state) == MODALFS_REQ_DONE;
+}
+
+int modalfs_req_wait(struct modalfs_req *req)
+{
+	int err;
+
+	if (READ_ONCE(req->state) == MODALFS_REQ_NEW)
+		return -EINVAL;
+	/* Nothing reached a daemon yet: any signal may end the wait. */
+	err = wait_event_interruptible(req->waitq, modalfs_req_not_queued(req));
+	if (err && modalfs_req_abandon(req, true))
+		return -EINTR;
+	/* A daemon may be acting on it: only a fatal signal ends the wait. */
+	err = wait_event_killable(req->waitq, modalfs_req_done(req));
+	if (err) {
+		if (modalfs_req_abandon(req, false))
+			return -EINTR;
+		/* The reply is being stored right now. */
+		wait_event(req->waitq, modalfs_req_done(req));
+	}
+	return req->error;
+}
+
+int modalfs_req_call(struct modalfs_req *req)
+{
+	int err = modalfs_req_submit(req);
+
+	if (err)
+		return err;
+	return modalfs_req_wait(req);
+}
+
+/*
+ * Fire and forget: end (may be NULL) runs when the reply arrives or the
+ * module unloads, in the replying daemon's context; it must not sleep
+ * for long. Consumes the caller's reference.
+ */
+void modalfs_req_async(struct modalfs_req *req, modalfs_end_t end, void *priv)
+{
+	req->end = end;
+	req->priv = priv;
+	if (modalfs_req_submit(req) && end)
+		end(req);
+	modalfs_req_put(req);
+}
+
+/*
+ * A REPLY for id arrived (tb parsed and policy-checked from nlh). Returns
+ * 0 when it completed a request, -ENOENT for an unknown or abandoned id,
+ * -EINVAL when it was malformed (the request then fails with EIO).
+ */
+int modalfs_chan_complete(struct modalfs_chan *chan, struct sk_buff *skb,
+			  const struct nlmsghdr *nlh, struct nlattr **tb)
+{
+	struct modalfs_req *req;
+	const struct nlattr *head;
+	int len, ret = 0;
+	u32 err;
+
+	if (!tb[MODALFS_A_REQ_ID] || !tb[MODALFS_A_ERRNO])
+		return -EINVAL;
+
+	spin_lock(&chan->lock);
+	req = __modalfs_find(chan, nla_get_u64(tb[MODALFS_A_REQ_ID]));
+	if (!req || req->state != MODALFS_REQ_SENT) {
+		spin_unlock(&chan->lock);
+		return -ENOENT;
+	}
+	__modalfs_unlink(req);
+	req->state = MODALFS_REQ_REPLYING;
+	spin_unlock(&chan->lock);
+
+	head = nlmsg_attrdata(nlh, GENL_HDRLEN);
+	len = nlmsg_attrlen(nlh, GENL_HDRLEN);
+	if (modalfs_reply_check(req->op, &req->exp, tb, head, len)) {
+		pr_warn_ratelimited("modalfs: malformed reply to request %llu (op %u); failing it with EIO\n",
+				    req->id, req->op);
+		req->error = -EIO;
+		ret = -EINVAL;
+	} else {
+		err = nla_get_u32(tb[MODALFS_A_ERRNO]);
+		req->error = -(int)err;
+		if (!err) {
+			req->reply = skb_get(skb);
+			memcpy(req->tb, tb, sizeof(req->tb));
+			req->head = head;
+			req->len = len;
+		}
+	}
+	modalfs_req_finish(req);
+	return ret;
+}
+
+int modalfs_chan_register(struct modalfs_chan *chan, u32 portid)
+{
+	int ret = 0;
+
+	spin_lock(&chan->lock);
+	if (chan->dead) {
+		ret = -ENODEV;
+	} else if (chan->connected) {
+		ret = chan->portid == portid ? 0 : -EBUSY;
+	} else {
+		chan->connected = true;
+		chan->portid = portid;
+		if (++chan->gen == 0)
+			chan->gen = 1;
+	}
+	spin_unlock(&chan->lock);
+	return ret;
+}
+
+/* The socket of portid went away (atomic context). */
+void modalfs_chan_release(struct modalfs_chan *chan, u32 portid)
+{
+	spin_lock(&chan->lock);
+	if (chan->connected && chan->portid == portid) {
+		chan->connected = false;
+		chan->portid = 0;
+	}
+	spin_unlock(&chan->lock);
+}
+
+bool modalfs_chan_connected(struct modalfs_chan *chan)
+{
+	return READ_ONCE(chan->connected);
+}
+
+/* Sends every request the current daemon has not seen, oldest first. */
+void modalfs_chan_resend(struct modalfs_chan *chan)
+{
+	struct modalfs_req *req, *found;
+	u32 gen;
+
+	for (;;) {
+		found = NULL;
+		spin_lock(&chan->lock);
+		if (!chan->connected || chan->dead) {
+			spin_unlock(&chan->lock);
+			return;
+		}
+		gen = chan->gen;
+		list_for_each_entry(req, &chan->reqs, lnode) {
+			if ((req->state == MODALFS_REQ_QUEUED ||
+			     req->state == MODALFS_REQ_SENT) &&
+			    req->gen != gen) {
+				found = req;
+				break;
+			}
+		}
+		if (!found) {
+			spin_unlock(&chan->lock);
+			return;
+		}
+		found->state = MODALFS_REQ_SENT;
+		found->gen = gen;
+		refcount_inc(&found->ref);
+		spin_unlock(&chan->lock);
+
+		wake_up_all(&found->waitq);
+		if (modalfs_req_transmit(found, gen)) {
+			modalfs_req_put(found);
+			return;
+		}
+		modalfs_req_put(found);
+		cond_resched();
+	}
+}
+
+/* Module exit: no daemon will ever answer; fail everything with ENODEV. */
+void modalfs_chan_shutdown(struct modalfs_chan *chan)
+{
+	struct modalfs_req *req;
+
+	spin_lock(&chan->lock);
+	chan->dead = true;
+	chan->connected = false;
+	spin_unlock(&chan->lock);
+	cancel_work_sync(&chan->resend_work);
+
+	for (;;) {
+		spin_lock(&chan->lock);
+		req = list_first_entry_or_null(&chan->reqs, struct modalfs_req,
+					       lnode);
+		if (req) {
+			__modalfs_unlink(req);
+			req->state = MODALFS_REQ_REPLYING;
+		}
+		spin_unlock(&chan->lock);
+		if (!req)
+			break;
+		req->error = -ENODEV;
+		modalfs_req_finish(req);
+	}
+}

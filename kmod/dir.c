@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Directory operations. Dentries, positive and negative, are trusted
+ * without revalidation because this kernel is the only writer of a volume
+ * (cross-host invalidation comes later). Directory times are updated
+ * locally; the daemon keeps its own.
+ */
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/namei.h>
+#include <linux/slab.h>
+
+#include "modalfs_i.h"
+
+static int modalfs_check_name(const struct qstr *name)
+{
+	if (name->len > MODALFS_NAME_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static struct modalfs_req *modalfs_dir_req(struct inode *dir, u32 op,
+					   const struct qstr *name,
+					   size_t extra)
+{
+	struct modalfs_req *req;
+
+	req = modalfs_new_req(dir->i_sb, op, dir->i_ino, name->len + 8 + extra);
+	if (IS_ERR(req))
+		return req;
+	if (modalfs_put_name(req->msg, MODALFS_A_NAME, name->name, name->len)) {
+		modalfs_req_put(req);
+		return ERR_PTR(-ENOMEM);
+	}
+	return req;
+}
+
+static void modalfs_dir_touch(struct inode *dir)
+{
+	dir->i_mtime = dir->i_ctime = current_time(dir);
+}
+
+static struct dentry *modalfs_lookup(struct inode *dir, struct dentry *dentry,
+				     unsigned int flags)
+{
+	struct modalfs_attr_val v;
+	struct modalfs_req *req;
+	struct inode *inode = NULL;
+	int err;
+
+	err = modalfs_check_name(&dentry->d_name);
+	if (err)
+		return ERR_PTR(err);
+	req = modalfs_dir_req(dir, MODALFS_OP_LOOKUP, &dentry->d_name, 0);
+	if (IS_ERR(req))
+		return ERR_CAST(req);
+	err = modalfs_req_call(req);
+	if (!err)
+		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v);
+	modalfs_req_put(req);
+	if (err == -ENOENT)
+		return d_splice_alias(NULL, dentry);
+	if (err)
+		return ERR_PTR(err);
+	inode = modalfs_iget(dir->i_sb, &v, false);
+	if (IS_ERR(inode))
+		return ERR_CAST(inode);
+	return d_splice_alias(inode, dentry);
+}
+
+/* Owner and mode of a new inode, as inode_init_owner() would set them. */
+static void modalfs_new_owner(struct inode *dir, umode_t *mode, u32 *uid,
+			      u32 *gid)
+{
+	*uid = from_kuid(&init_user_ns, current_fsuid());
+	if (dir->i_mode & S_ISGID) {
+		*gid = from_kgid(&init_user_ns, dir->i_gid);
+		if (S_ISDIR(*mode))
+			*mode |= S_ISGID;
+	} else {
+		*gid = from_kgid(&init_user_ns, current_fsgid());
+	}
+}
+
+/* Sends a create-like request and instantiates the new inode. */
+static int modalfs_create_common(struct inode *dir, struct dentry *dentry,
+				 struct modalfs_req *req, umode_t type)
+{
+	struct modalfs_attr_val v;
+	struct inode *inode;
+	int err;
+
+	req->exp.type = type;
+	err = modalfs_req_call(req);
+	if (!err)
+		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v);
+	modalfs_req_put(req);
+	if (err)
+		return err;
+	inode = modalfs_iget(dir->i_sb, &v, true);
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	if (S_ISDIR(type))
+		inc_nlink(dir);
+	modalfs_dir_touch(dir);
+	d_instantiate(dentry, inode);
+	return 0;
+}
+
+static int modalfs_mknod(struct user_namespace *mnt_userns, struct inode *dir,
+			 struct dentry *dentry, umode_t mode, dev_t rdev)
+{
+	struct modalfs_req *req;
+	u32 uid, gid;
+	int err;
+
+	err = modalfs_check_name(&dentry->d_name);
+	if (err)
+		return err;
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFIFO:
+	case S_IFSOCK:
+	case S_IFCHR:
+	case S_IFBLK:
+		break;
+	default:
+		return -EINVAL;
+	}
+	modalfs_new_owner(dir, &mode, &uid, &gid);
+	req = modalfs_dir_req(dir, MODALFS_OP_CREATE, &dentry->d_name, 64);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	if (nla_put_u32(req->msg, MODALFS_A_MODE, mode) ||
+	    nla_put_u32(req->msg, MODALFS_A_UID, uid) ||
+	    nla_put_u32(req->msg, MODALFS_A_GID, gid) ||
+	    ((S_ISCHR(mode) || S_ISBLK(mode)) &&
+	     nla_put_u32(req->msg, MODALFS_A_RDEV, new_encode_dev(rdev)))) {
+		modalfs_req_put(req);
+		return -ENOMEM;
+	}
+	return modalfs_create_common(dir, dentry, req, mode & S_IFMT);
+}
+
+static int modalfs_create(struct user_namespace *mnt_userns, struct inode *dir,
+			  struct dentry *dentry, umode_t mode, bool excl)
+{
+	return modalfs_mknod(mnt_userns, dir, dentry, (mode & ~S_IFMT) | S_IFREG,
+			     0);
+}
+
+static int modalfs_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
+			 struct dentry *dentry, umode_t mode)
+{
+	struct modalfs_req *req;
+	u32 uid, gid;
+	int err;
+
+	err = modalfs_check_name(&dentry->d_name);
+	if (err)
+		return err;
+	mode = (mode & ~S_IFMT) | S_IFDIR;
+	modalfs_new_owner(dir, &mode, &uid, &gid);
+	req = modalfs_dir_req(dir, MODALFS_OP_MKDIR, &dentry->d_name, 64);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	if (nla_put_u32(req->msg, MODALFS_A_MODE, mode) ||
+	    nla_put_u32(req->msg, MODALFS_A_UID, uid) ||
+	    nla_put_u32(req->msg, MODALFS_A_GID, gid)) {
+		modalfs_req_put(req);
+		return -ENOMEM;
+	}
+	return modalfs_create_common(dir, dentry, req, S_IFDIR);
+}
+
+static int modalfs_symlink(struct user_namespace *mnt_userns, struct inode *dir,
+			   struct dentry *dentry, const char *target)
+{
+	struct modalfs_req *req;
+	size_t len = strlen(target);
+	umode_t mode = S_IFLNK | 0777;
+	u32 uid, gid;
+	char *copy;
+	int err;
+
+	err = modalfs_check_name(&dentry->d_name);
+	if (err)
+		return err;
+	if (len == 0 || len > MODALFS_SYMLINK_MAX)
+		return -ENAMETOOLONG;
+	copy = kstrdup(target, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	modalfs_new_owner(dir, &mode, &uid, &gid);
+	req = modalfs_dir_req(dir, MODALFS_OP_SYMLINK, &dentry->d_name,
+			      len + 64);
+	if (IS_ERR(req)) {
+		kfree(copy);
+		return PTR_ERR(req);
+	}
+	if (nla_put_string(req->msg, MODALFS_A_TARGET, target) ||
+	    nla_put_u32(req->msg, MODALFS_A_UID, uid) ||
+	    nla_put_u32(req->msg, MODALFS_A_GID, gid)) {
+		modalfs_req_put(req);
+		kfree(copy);
+		return -ENOMEM;
+	}
+	err = modalfs_create_common(dir, dentry, req, S_IFLNK);
+	if (err) {
+		kfree(copy);
+		return err;
+	}
+	/* A brand-new inode: nobody else can have set its target yet. */
+	if (cmpxchg(&MODALFS_I(d_inode(dentry))->link, NULL, copy) != NULL)
+		kfree(copy);
+	return 0;
+}
+
+static int modalfs_link(struct dentry *old, struct inode *dir,
+			struct dentry *dentry)
+{
+	struct inode *inode = d_inode(old);
+	struct modalfs_attr_val v;
+	struct modalfs_req *req;
+	int err;
+
+	err = modalfs_check_name(&dentry->d_name);
+	if (err)
+		return err;
+	req = modalfs_new_req(dir->i_sb, MODALFS_OP_LINK, inode->i_ino,
+			      dentry->d_name.len + 64);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	if (modalfs_put_u64(req->msg, MODALFS_A_NEW_INO, dir->i_ino) ||
+	    modalfs_put_name(req->msg, MODALFS_A_NEW_NAME, dentry->d_name.name,
+			     dentry->d_name.len)) {
+		modalfs_req_put(req);
+		return -ENOMEM;
+	}
+	req->exp.ino = inode->i_ino;
+	req->exp.type = inode->i_mode & S_IFMT;
+	err = modalfs_req_call(req);
+	if (!err)
+		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v);
+	modalfs_req_put(req);
+	if (err)
+		return err;
+	/* The daemon counts the links (flufl.lock relies on st_nlink). */
+	if (v.nlink)
+		set_nlink(inode, v.nlink);
+	else
+		inc_nlink(inode);
+	inode->i_ctime = current_time(inode);
+	modalfs_dir_touch(dir);
+	ihold(inode);
+	d_instantiate(dentry, inode);
+	return 0;
+}
+
+static int modalfs_remove(struct inode *dir, struct dentry *dentry, u32 op)
+{
+	struct inode *inode = d_inode(dentry);
+	struct modalfs_req *req;
+	int err;
+
+	req = modalfs_dir_req(dir, op, &dentry->d_name, 0);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	err = modalfs_req_call(req);
+	modalfs_req_put(req);
+	if (err)
+		return err;
+	if (op == MODALFS_OP_RMDIR) {
+		clear_nlink(inode);
+		drop_nlink(dir);
+	} else {
+		drop_nlink(inode);
+	}
+	inode->i_ctime = current_time(inode);
+	modalfs_dir_touch(dir);
+	return 0;
+}
+
+static int modalfs_unlink(struct inode *dir, struct dentry *dentry)
+{
+	return modalfs_remove(dir, dentry, MODALFS_OP_UNLINK);
+}
+
+static int modalfs_rmdir(struct inode *dir, struct dentry *dentry)
+{
+	return modalfs_remove(dir, dentry, MODALFS_OP_RMDIR);
+}
+
+static int modalfs_rename(struct user_namespace *mnt_userns,
+			  struct inode *old_dir, struct dentry *old_dentry,
+			  struct inode *new_dir, struct dentry *new_dentry,
+			  unsigned int flags)
+{
+	struct inode *old = d_inode(old_dentry);
+	struct inode *target = d_inode(new_dentry);
+	struct modalfs_req *req;
+	u32 wflags = 0;
+	int err;
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	err = modalfs_check_name(&new_dentry->d_name);
+	if (err)
+		return err;
+	if (flags & RENAME_NOREPLACE)
+		wflags |= MODALFS_RENAME_NOREPLACE;
+	if (flags & RENAME_EXCHANGE)
+		wflags |= MODALFS_RENAME_EXCHANGE;
+
+	req = modalfs_dir_req(old_dir, MODALFS_OP_RENAME, &old_dentry->d_name,
+			      new_dentry->d_name.len + 64);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	if (modalfs_put_u64(req->msg, MODALFS_A_NEW_INO, new_dir->i_ino) ||
+	    modalfs_put_name(req->msg, MODALFS_A_NEW_NAME,
+			     new_dentry->d_name.name, new_dentry->d_name.len) ||
+	    (wflags && nla_put_u32(req->msg, MODALFS_A_FLAGS, wflags))) {
+		modalfs_req_put(req);
+		return -ENOMEM;
+	}
+	err = modalfs_req_call(req);
+	modalfs_req_put(req);
+	if (err)
+		return err;
+
+	/* Mirror the link counts the daemon now has. */
+	if (flags & RENAME_EXCHANGE) {
+		if (old_dir != new_dir && target &&
+		    S_ISDIR(old->i_mode) != S_ISDIR(target->i_mode)) {
+			if (S_ISDIR(old->i_mode)) {
+				drop_nlink(old_dir);
+				inc_nlink(new_dir);
+			} else {
+				drop_nlink(new_dir);
+				inc_nlink(old_dir);
+			}
+		}
+		if (target)
+			target->i_ctime = current_time(target);
+	} else {
+		if (target) {
+			if (S_ISDIR(target->i_mode)) {
+				clear_nlink(target);
+				drop_nlink(new_dir);
+			} else {
+				drop_nlink(target);
+			}
+			target->i_ctime = current_time(target);
+		}
+		if (S_ISDIR(old->i_mode) && old_dir != new_dir) {
+			drop_nlink(old_dir);
+			inc_nlink(new_dir);
+		}
+	}
+	old->i_ctime = current_time(old);
+	modalfs_dir_touch(old_dir);
+	if (new_dir != old_dir)
+		modalfs_dir_touch(new_dir);
+	return 0;
+}
+
+/*
+ * ctx->pos: 0 and 1 are "." and "..", 2 is the first real entry, and
+ * afterwards the cookie of the last entry emitted, which is where the
+ * daemon continues.
+ */
+static int modalfs_readdir(struct file *file, struct dir_context *ctx)
+{
+	struct inode *dir = file_inode(file);
+	struct modalfs_dirent_val d;
+	const struct nlattr *nla;
+	struct modalfs_req *req;
+	bool eof, full = false;
+	u64 offset;
+	int err, rem;
+
+	if (!dir_emit_dots(file, ctx))
+		return 0;
+	while (!full) {
+		if (ctx->pos < 2)
+			return 0;
+		offset = ctx->pos == 2 ? 0 : ctx->pos;
+		req = modalfs_new_req(dir->i_sb, MODALFS_OP_READDIR, dir->i_ino,
+				      32);
+		if (IS_ERR(req))
+			return PTR_ERR(req);
+		if (modalfs_put_u64(req->msg, MODALFS_A_OFFSET, offset) ||
+		    nla_put_u32(req->msg, MODALFS_A_SIZE, MODALFS_READDIR_MAX)) {
+			modalfs_req_put(req);
+			return -ENOMEM;
+		}
+		req->exp.size = MODALFS_READDIR_MAX;
+		req->exp.offset = offset;
+		err = modalfs_req_call(req);
+		if (err) {
+			modalfs_req_put(req);
+			return err;
+		}
+		eof = req->tb[MODALFS_A_EOF] != NULL;
+		nla_for_each_attr(nla, req->head, req->len, rem) {
+			if (nla_type(nla) != MODALFS_A_DIRENT)
+				continue;
+			if (modalfs_dirent_decode(nla, &d)) {
+				err = -EIO;
+				break;
+			}
+			if (!dir_emit(ctx, d.name, d.namelen, d.ino, d.type)) {
+				full = true;
+				break;
+			}
+			ctx->pos = d.cookie;
+		}
+		/* A reply with no entry and no EOF would loop forever. */
+		if (!full && !eof && offset == (ctx->pos == 2 ? 0 : ctx->pos))
+			err = -EIO;
+		modalfs_req_put(req);
+		if (err)
+			return err;
+		if (eof)
+			break;
+	}
+	return 0;
+}
+
+const struct inode_operations modalfs_dir_iops = {
+	.lookup		= modalfs_lookup,
+	.create		= modalfs_create,
+	.mkdir		= modalfs_mkdir,
+	.mknod		= modalfs_mknod,
+	.symlink	= modalfs_symlink,
+	.link		= modalfs_link,
+	.unlink		= modalfs_unlink,
+	.rmdir		= modalfs_rmdir,
+	.rename		= modalfs_rename,
+	.getattr	= modalfs_getattr,
+	.setattr	= modalfs_setattr,
+};
+
+const struct file_operations modalfs_dir_fops = {
+	.llseek		= generic_file_llseek,
+	.read		= generic_read_dir,
+	.iterate_shared	= modalfs_readdir,
+	.fsync		= modalfs_fsync,
+};

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Inodes: allocation, conversion from the daemon's MODALFS_A_ATTR,
+ * getattr and setattr.
+ *
+ * This kernel is the only writer of a volume for now, so the attributes it
+ * caches are trusted and never revalidated; serving a volume to other hosts
+ * (and modalfsctl put while mounted) will need invalidation later.
+ */
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+
+#include "modalfs_i.h"
+
+static struct kmem_cache *modalfs_inode_cachep;
+
+static void modalfs_inode_init_once(void *p)
+{
+	struct modalfs_inode_info *mi = p;
+
+	inode_init_once(&mi->vfs_inode);
+}
+
+int modalfs_inode_cache_init(void)
+{
+	modalfs_inode_cachep = kmem_cache_create("modalfs_inode",
+			sizeof(struct modalfs_inode_info), 0,
+			SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+			modalfs_inode_init_once);
+	return modalfs_inode_cachep ? 0 : -ENOMEM;
+}
+
+void modalfs_inode_cache_exit(void)
+{
+	/* free_inode runs after an RCU grace period. */
+	rcu_barrier();
+	kmem_cache_destroy(modalfs_inode_cachep);
+}
+
+struct inode *modalfs_alloc_inode(struct super_block *sb)
+{
+	struct modalfs_inode_info *mi;
+
+	mi = alloc_inode_sb(sb, modalfs_inode_cachep, GFP_KERNEL);
+	if (!mi)
+		return NULL;
+	mi->link = NULL;
+	return &mi->vfs_inode;
+}
+
+void modalfs_free_inode(struct inode *inode)
+{
+	struct modalfs_inode_info *mi = MODALFS_I(inode);
+
+	kfree(mi->link);
+	kmem_cache_free(modalfs_inode_cachep, mi);
+}
+
+/*
+ * full: take every attribute (a new inode, or the answer to our own
+ * SETATTR); otherwise the kernel's cache wins, except for what the daemon
+ * alone knows. i_size of a regular file is the kernel's once cached: it
+ * may be ahead of the daemon while dirty pages wait for writeback.
+ */
+void modalfs_attr_to_inode(struct inode *inode,
+			   const struct modalfs_attr_val *v, bool full)
+{
+	if (!full)
+		return;
+	inode->i_mode = v->mode;
+	set_nlink(inode, v->nlink);
+	inode->i_uid = make_kuid(&init_user_ns, v->uid);
+	inode->i_gid = make_kgid(&init_user_ns, v->gid);
+	i_size_write(inode, v->size);
+	inode->i_blocks = v->blocks;
+	inode->i_atime = v->atime;
+	inode->i_mtime = v->mtime;
+	inode->i_ctime = v->ctime;
+}
+
+/*
+ * Finds or creates the inode v describes. must_be_new: the daemon has
+ * just created it, so a cached inode with that number means the daemon
+ * reused a number, which the protocol forbids.
+ */
+struct inode *modalfs_iget(struct super_block *sb,
+			   const struct modalfs_attr_val *v, bool must_be_new)
+{
+	struct inode *inode;
+
+	inode = iget_locked(sb, v->ino);
+	if (!inode)
+		return ERR_PTR(-ENOMEM);
+	if (!(inode->i_state & I_NEW)) {
+		if (must_be_new ||
+		    (inode->i_mode & S_IFMT) != (v->mode & S_IFMT)) {
+			pr_warn_ratelimited("modalfs: daemon sent inode %llu with a conflicting identity\n",
+					    v->ino);
+			iput(inode);
+			return ERR_PTR(-EIO);
+		}
+		return inode;
+	}
+
+	modalfs_attr_to_inode(inode, v, true);
+	switch (v->mode & S_IFMT) {
+	case S_IFREG:
+		inode->i_op = &modalfs_file_iops;
+		inode->i_fop = &modalfs_file_fops;
+		inode->i_mapping->a_ops = &modalfs_aops;
+		break;
+	case S_IFDIR:
+		inode->i_op = &modalfs_dir_iops;
+		inode->i_fop = &modalfs_dir_fops;
+		break;
+	case S_IFLNK:
+		inode->i_op = &modalfs_symlink_iops;
+		inode_nohighmem(inode);
+		break;
+	default:
+		inode->i_op = &modalfs_special_iops;
+		init_special_inode(inode, inode->i_mode,
+				   new_decode_dev(v->rdev));
+		break;
+	}
+	unlock_new_inode(inode);
+	return inode;
+}
+
+int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
+		    struct kstat *stat, u32 request_mask, unsigned int flags)
+{
+	generic_fillattr(mnt_userns, d_inode(path->dentry), stat);
+	return 0;
+}
+
+static int modalfs_put_ts(struct sk_buff *skb, int sec, int nsec,
+			  const struct timespec64 *ts)
+{
+	if (nla_put_s64(skb, sec, ts->tv_sec, MODALFS_ATTR_UNSPEC) ||
+	    nla_put_u32(skb, nsec, ts->tv_nsec))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* mtime and ctime, which writes through the page cache change. */
+int modalfs_put_times(struct sk_buff *skb, struct inode *inode)
+{
+	if (modalfs_put_ts(skb, MODALFS_ATTR_MTIME_SEC, MODALFS_ATTR_MTIME_NSEC,
+			   &inode->i_mtime) ||
+	    modalfs_put_ts(skb, MODALFS_ATTR_CTIME_SEC, MODALFS_ATTR_CTIME_NSEC,
+			   &inode->i_ctime))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+		    struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	unsigned int valid = attr->ia_valid;
+	struct modalfs_req *req;
+	struct sk_buff *msg;
+	struct nlattr *nest;
+	int err;
+
+	err = setattr_prepare(mnt_userns, dentry, attr);
+	if (err)
+		return err;
+
+	if (valid & ATTR_SIZE) {
+		/*
+		 * In-flight WRITEs past the new size would grow the file again
+		 * on the daemon after the SETATTR; flush them first.
+		 */
+		inode_dio_wait(inode);
+		err = filemap_write_and_wait(inode->i_mapping);
+		if (err)
+			return err;
+	}
+
+	req = modalfs_new_req(inode->i_sb, MODALFS_OP_SETATTR, inode->i_ino,
+			      256);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	msg = req->msg;
+	err = -EMSGSIZE;
+	nest = nla_nest_start(msg, MODALFS_A_SETATTR);
+	if (!nest)
+		goto out;
+	if (valid & ATTR_MODE) {
+		umode_t mode = attr->ia_mode;
+		kgid_t gid = (valid & ATTR_GID) ? attr->ia_gid : inode->i_gid;
+
+		/* What setattr_copy() will do locally, sent to the daemon. */
+		if (!in_group_p(gid) &&
+		    !capable_wrt_inode_uidgid(mnt_userns, inode, CAP_FSETID))
+			mode &= ~S_ISGID;
+		attr->ia_mode = mode;
+		if (nla_put_u32(msg, MODALFS_ATTR_MODE,
+				(inode->i_mode & S_IFMT) | (mode & S_IALLUGO)))
+			goto out;
+	}
+	if ((valid & ATTR_UID) &&
+	    nla_put_u32(msg, MODALFS_ATTR_UID,
+			from_kuid(&init_user_ns, attr->ia_uid)))
+		goto out;
+	if ((valid & ATTR_GID) &&
+	    nla_put_u32(msg, MODALFS_ATTR_GID,
+			from_kgid(&init_user_ns, attr->ia_gid)))
+		goto out;
+	if ((valid & ATTR_SIZE) &&
+	    nla_put_u64_64bit(msg, MODALFS_ATTR_SIZE, attr->ia_size,
+			      MODALFS_ATTR_UNSPEC))
+		goto out;
+	if ((valid & ATTR_ATIME) &&
+	    modalfs_put_ts(msg, MODALFS_ATTR_ATIME_SEC,
+			   MODALFS_ATTR_ATIME_NSEC, &attr->ia_atime))
+		goto out;
+	if ((valid & ATTR_MTIME) &&
+	    modalfs_put_ts(msg, MODALFS_ATTR_MTIME_SEC,
+			   MODALFS_ATTR_MTIME_NSEC, &attr->ia_mtime))
+		goto out;
+	if ((valid & ATTR_CTIME) &&
+	    modalfs_put_ts(msg, MODALFS_ATTR_CTIME_SEC,
+			   MODALFS_ATTR_CTIME_NSEC, &attr->ia_ctime))
+		goto out;
+	nla_nest_end(msg, nest);
+
+	req->exp.ino = inode->i_ino;
+	req->exp.type = inode->i_mode & S_IFMT;
+	err = modalfs_req_call(req);
+	if (err)
+		goto out;
+
+	if ((valid & ATTR_SIZE) && attr->ia_size != i_size_read(inode))
+		truncate_setsize(inode, attr->ia_size);
+	setattr_copy(mnt_userns, inode, attr);
+out:
+	modalfs_req_put(req);
+	return err;
+}
+
+static const char *modalfs_get_link(struct dentry *dentry, struct inode *inode,
+				    struct delayed_call *done)
+{
+	struct modalfs_inode_info *mi = MODALFS_I(inode);
+	struct modalfs_req *req;
+	const char *target;
+	char *copy;
+	int err;
+
+	target = READ_ONCE(mi->link);
+	if (target)
+		return target;
+	if (!dentry)
+		return ERR_PTR(-ECHILD);
+
+	req = modalfs_new_req(inode->i_sb, MODALFS_OP_READLINK, inode->i_ino, 0);
+	if (IS_ERR(req))
+		return ERR_CAST(req);
+	err = modalfs_req_call(req);
+	copy = err ? NULL : kstrdup(nla_data(req->tb[MODALFS_A_TARGET]),
+				    GFP_KERNEL);
+	modalfs_req_put(req);
+	if (err)
+		return ERR_PTR(err);
+	if (!copy)
+		return ERR_PTR(-ENOMEM);
+	/* Targets never change, so the first answer is cached for good. */
+	if (cmpxchg(&mi->link, NULL, copy) != NULL)
+		kfree(copy);
+	return mi->link;
+}
+
+const struct inode_operations modalfs_symlink_iops = {
+	.get_link	= modalfs_get_link,
+	.getattr	= modalfs_getattr,
+	.setattr	= modalfs_setattr,
+};
+
+const struct inode_operations modalfs_special_iops = {
+	.getattr	= modalfs_getattr,
+	.setattr	= modalfs_setattr,
+};

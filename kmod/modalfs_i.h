@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * modalfs internal definitions, shared by the module's sources and by the
+ * KUnit module, which compiles the pure-logic files (msg.c, name.c,
+ * channel.c) a second time.
+ */
+#ifndef _MODALFS_I_H
+#define _MODALFS_I_H
+
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/refcount.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <net/netlink.h>
+
+#include "../netlink/modalfs.h"
+
+#define MODALFS_MAGIC		0x4d4f4453	/* "MODS" */
+#define MODALFS_HASH_BITS	8
+
+/* ---- name.c: validation of names that come from users or the daemon ---- */
+int modalfs_valid_vol_name(const char *name, size_t len);
+int modalfs_valid_file_name(const char *name, size_t len);
+int modalfs_parse_source(const char *src, char *vol, size_t volsz,
+			 const char **path);
+
+/* ---- msg.c: encoding requests and decoding replies ---- */
+extern const struct nla_policy modalfs_genl_policy[MODALFS_A_MAX + 1];
+extern const struct nla_policy modalfs_attr_policy[MODALFS_ATTR_MAX + 1];
+extern const struct nla_policy modalfs_statfs_policy[MODALFS_STATFS_MAX + 1];
+extern const struct nla_policy modalfs_dirent_policy[MODALFS_DIRENT_MAX + 1];
+
+/* Decoded MODALFS_A_ATTR. */
+struct modalfs_attr_val {
+	u64 ino;
+	u32 mode;
+	u32 nlink;
+	u32 uid;
+	u32 gid;
+	u32 rdev;
+	u64 size;
+	u64 blocks;
+	struct timespec64 atime;
+	struct timespec64 mtime;
+	struct timespec64 ctime;
+};
+
+struct modalfs_statfs_val {
+	u32 bsize;
+	u64 blocks, bfree, bavail, files, ffree;
+	u32 namelen;
+};
+
+struct modalfs_dirent_val {
+	u64 ino;
+	u64 cookie;
+	u32 type;
+	const char *name;
+	size_t namelen;
+};
+
+/*
+ * What the caller knows about a valid answer; checked when the reply
+ * arrives so that a malformed one completes the request with EIO.
+ */
+struct modalfs_expect {
+	u32 size;	/* READ: max bytes; READDIR: max entries; WRITE: bytes */
+	u64 ino;	/* ATTR must describe this inode (0: any) */
+	u32 type;	/* ATTR's S_IFMT must be this (0: any valid type) */
+	u64 offset;	/* READDIR: cookies must be above this */
+};
+
+int modalfs_msg_init(struct sk_buff *skb, int family_id, u8 cmd, u64 id,
+		     u32 op);
+int modalfs_msg_parse(const struct nlmsghdr *nlh, struct nlattr **tb,
+		      struct netlink_ext_ack *extack);
+int modalfs_put_u64(struct sk_buff *skb, int type, u64 v);
+int modalfs_put_name(struct sk_buff *skb, int type, const char *name,
+		     size_t len);
+int modalfs_attr_decode(const struct nlattr *nest, struct modalfs_attr_val *v);
+int modalfs_statfs_decode(const struct nlattr *nest,
+			  struct modalfs_statfs_val *v);
+int modalfs_dirent_decode(const struct nlattr *nest,
+			  struct modalfs_dirent_val *v);
+int modalfs_reply_check(u32 op, const struct modalfs_expect *exp,
+			struct nlattr **tb, const struct nlattr *head,
+			int len);
+bool modalfs_mode_valid(u32 mode);
+
+/* ---- channel.c: the table of requests waiting for the daemon ---- */
+enum modalfs_req_state {
+	MODALFS_REQ_NEW,	/* built, not submitted */
+	MODALFS_REQ_QUEUED,	/* in the table, not sent to a live daemon */
+	MODALFS_REQ_SENT,	/* in the table, sent to daemon generation gen */
+	MODALFS_REQ_REPLYING,	/* out of the table, result being stored */
+	MODALFS_REQ_DONE,	/* result stored, waiter may look */
+	MODALFS_REQ_ABANDONED,	/* caller gave up; removed from the table */
+};
+
+struct modalfs_chan;
+struct modalfs_req;
+typedef void (*modalfs_end_t)(struct modalfs_req *req);
+
+struct modalfs_req {
+	struct hlist_node hnode;	/* chan->table, by id */
+	struct list_head lnode;		/* chan->reqs, submission order */
+	refcount_t ref;
+	u64 id;
+	u32 op;
+	u32 gen;			/* daemon generation last sent to */
+	int state;
+	int error;			/* result: 0 or -errno */
+	struct modalfs_chan *chan;
+	struct sk_buff *msg;		/* the request, cloned per send */
+	struct sk_buff *reply;		/* keeps tb/head pointers valid */
+	struct nlattr *tb[MODALFS_A_MAX + 1];
+	const struct nlattr *head;	/* all reply attributes, in order */
+	int len;
+	struct modalfs_expect exp;
+	wait_queue_head_t waitq;
+	modalfs_end_t end;		/* async completion, or NULL */
+	void *priv;
+};
+
+struct modalfs_chan {
+	spinlock_t lock;
+	struct hlist_head table[1 << MODALFS_HASH_BITS];
+	struct list_head reqs;
+	atomic64_t next_id;
+	u32 portid;
+	u32 gen;			/* bumped at every registration */
+	bool connected;
+	bool dead;
+	int family_id;
+	/* Sends one copy of skb to portid; consumes nothing. */
+	int (*send)(struct modalfs_chan *chan, struct sk_buff *skb, u32 portid);
+	struct work_struct resend_work;
+};
+
+void modalfs_chan_init(struct modalfs_chan *chan,
+		       int (*send)(struct modalfs_chan *, struct sk_buff *,
+				   u32));
+struct modalfs_req *modalfs_req_new(struct modalfs_chan *chan, u32 op,
+				    size_t payload, gfp_t gfp);
+void modalfs_req_get(struct modalfs_req *req);
+void modalfs_req_put(struct modalfs_req *req);
+int modalfs_req_submit(struct modalfs_req *req);
+int modalfs_req_wait(struct modalfs_req *req);
+int modalfs_req_call(struct modalfs_req *req);
+void modalfs_req_async(struct modalfs_req *req, modalfs_end_t end, void *priv);
+int modalfs_chan_complete(struct modalfs_chan *chan, struct sk_buff *skb,
+			  const struct nlmsghdr *nlh, struct nlattr **tb);
+int modalfs_chan_register(struct modalfs_chan *chan, u32 portid);
+void modalfs_chan_release(struct modalfs_chan *chan, u32 portid);
+void modalfs_chan_resend(struct modalfs_chan *chan);
+void modalfs_chan_shutdown(struct modalfs_chan *chan);
+bool modalfs_chan_connected(struct modalfs_chan *chan);
+struct modalfs_req *modalfs_chan_find(struct modalfs_chan *chan, u64 id);
+
+int modalfs_req_cache_init(void);
+void modalfs_req_cache_exit(void);
+
+/* ---- netlink.c ---- */
+extern struct modalfs_chan modalfs_chan;
+int modalfs_netlink_init(void);
+void modalfs_netlink_exit(void);
+
+/* ---- filesystem ---- */
+struct modalfs_sb_info {
+	u64 vol_id;
+	char vol_name[MODALFS_VOL_NAME_MAX + 1];
+};
+
+struct modalfs_inode_info {
+	struct inode vfs_inode;
+	char *link;			/* symlink target once known */
+};
+
+static inline struct modalfs_sb_info *MODALFS_SB(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline struct modalfs_inode_info *MODALFS_I(struct inode *inode)
+{
+	return container_of(inode, struct modalfs_inode_info, vfs_inode);
+}
+
+/* Request for an inode's volume with VOL_ID (and INO when ino != 0). */
+struct modalfs_req *modalfs_new_req(struct super_block *sb, u32 op, u64 ino,
+				    size_t payload);
+
+extern const struct inode_operations modalfs_dir_iops;
+extern const struct file_operations modalfs_dir_fops;
+extern const struct inode_operations modalfs_file_iops;
+extern const struct file_operations modalfs_file_fops;
+extern const struct inode_operations modalfs_symlink_iops;
+extern const struct inode_operations modalfs_special_iops;
+extern const struct address_space_operations modalfs_aops;
+extern struct file_system_type modalfs_fs_type;
+
+int modalfs_inode_cache_init(void);
+void modalfs_inode_cache_exit(void);
+struct inode *modalfs_alloc_inode(struct super_block *sb);
+void modalfs_free_inode(struct inode *inode);
+struct inode *modalfs_iget(struct super_block *sb,
+			   const struct modalfs_attr_val *v, bool must_be_new);
+void modalfs_attr_to_inode(struct inode *inode,
+			   const struct modalfs_attr_val *v, bool is_new);
+int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
+		    struct kstat *stat, u32 request_mask, unsigned int flags);
+int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+		    struct iattr *attr);
+int modalfs_put_times(struct sk_buff *skb, struct inode *inode);
+
+int modalfs_write_folio_sync(struct folio *folio);
+int modalfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
+
+#endif /* _MODALFS_I_H */

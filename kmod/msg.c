@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Encoding of requests and decoding/validation of replies. Nothing here
+ * touches the filesystem or the channel, so the KUnit module compiles this
+ * file as is.
+ *
+ * The daemon is not trusted: every reply is checked against the policies
+ * below (genetlink does that before the REPLY handler runs) and then
+ * against what the request asked for (modalfs_reply_check), so that a
+ * malformed reply ends the request with EIO instead of reaching the VFS.
+ */
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/limits.h>
+#include <linux/stat.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "modalfs_i.h"
+
+static struct netlink_range_validation modalfs_data_range = {
+	.min = 1,
+	.max = MODALFS_DATA_CHUNK,
+};
+
+static struct netlink_range_validation modalfs_nsec_range = {
+	.min = 0,
+	.max = NSEC_PER_SEC - 1,
+};
+
+static struct netlink_range_validation modalfs_size_range = {
+	.min = 0,
+	.max = S64_MAX,
+};
+
+const struct nla_policy modalfs_attr_policy[MODALFS_ATTR_MAX + 1] = {
+	[MODALFS_ATTR_INO]	  = NLA_POLICY_MIN(NLA_U64, 1),
+	[MODALFS_ATTR_MODE]	  = { .type = NLA_U32 },
+	[MODALFS_ATTR_NLINK]	  = { .type = NLA_U32 },
+	[MODALFS_ATTR_UID]	  = { .type = NLA_U32 },
+	[MODALFS_ATTR_GID]	  = { .type = NLA_U32 },
+	[MODALFS_ATTR_RDEV]	  = { .type = NLA_U32 },
+	[MODALFS_ATTR_SIZE]	  = NLA_POLICY_FULL_RANGE(NLA_U64,
+							  &modalfs_size_range),
+	[MODALFS_ATTR_BLOCKS]	  = { .type = NLA_U64 },
+	[MODALFS_ATTR_ATIME_SEC]  = { .type = NLA_S64 },
+	[MODALFS_ATTR_ATIME_NSEC] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							  &modalfs_nsec_range),
+	[MODALFS_ATTR_MTIME_SEC]  = { .type = NLA_S64 },
+	[MODALFS_ATTR_MTIME_NSEC] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							  &modalfs_nsec_range),
+	[MODALFS_ATTR_CTIME_SEC]  = { .type = NLA_S64 },
+	[MODALFS_ATTR_CTIME_NSEC] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							  &modalfs_nsec_range),
+};
+
+const struct nla_policy modalfs_statfs_policy[MODALFS_STATFS_MAX + 1] = {
+	[MODALFS_STATFS_BSIZE]	 = NLA_POLICY_MIN(NLA_U32, 1),
+	[MODALFS_STATFS_BLOCKS]	 = { .type = NLA_U64 },
+	[MODALFS_STATFS_BFREE]	 = { .type = NLA_U64 },
+	[MODALFS_STATFS_BAVAIL]	 = { .type = NLA_U64 },
+	[MODALFS_STATFS_FILES]	 = { .type = NLA_U64 },
+	[MODALFS_STATFS_FFREE]	 = { .type = NLA_U64 },
+	[MODALFS_STATFS_NAMELEN] = NLA_POLICY_MAX(NLA_U32, MODALFS_NAME_MAX),
+};
+
+const struct nla_policy modalfs_dirent_policy[MODALFS_DIRENT_MAX + 1] = {
+	[MODALFS_DIRENT_INO]	= NLA_POLICY_MIN(NLA_U64, 1),
+	[MODALFS_DIRENT_TYPE]	= NLA_POLICY_MAX(NLA_U32, 15),
+	[MODALFS_DIRENT_COOKIE]	= NLA_POLICY_MIN(NLA_U64,
+						 MODALFS_DIR_COOKIE_FIRST),
+	[MODALFS_DIRENT_NAME]	= { .type = NLA_NUL_STRING,
+				    .len = MODALFS_NAME_MAX },
+};
+
+const struct nla_policy modalfs_genl_policy[MODALFS_A_MAX + 1] = {
+	[MODALFS_A_VERSION]	= { .type = NLA_U32 },
+	[MODALFS_A_REQ_ID]	= NLA_POLICY_MIN(NLA_U64, 1),
+	[MODALFS_A_OP]		= NLA_POLICY_RANGE(NLA_U32, 1, MODALFS_OP_MAX),
+	[MODALFS_A_ERRNO]	= NLA_POLICY_MAX(NLA_U32, 4095),
+	[MODALFS_A_ERRMSG]	= { .type = NLA_NUL_STRING,
+				    .len = MODALFS_ERRMSG_MAX },
+	[MODALFS_A_VOL_NAME]	= { .type = NLA_NUL_STRING,
+				    .len = MODALFS_VOL_NAME_MAX },
+	[MODALFS_A_VOL_ID]	= NLA_POLICY_MIN(NLA_U64, 1),
+	[MODALFS_A_PATH]	= { .type = NLA_NUL_STRING,
+				    .len = MODALFS_PATH_MAX },
+	[MODALFS_A_INO]		= NLA_POLICY_MIN(NLA_U64, 1),
+	[MODALFS_A_NAME]	= { .type = NLA_NUL_STRING,
+				    .len = MODALFS_NAME_MAX },
+	[MODALFS_A_NEW_INO]	= NLA_POLICY_MIN(NLA_U64, 1),
+	[MODALFS_A_NEW_NAME]	= { .type = NLA_NUL_STRING,
+				    .len = MODALFS_NAME_MAX },
+	[MODALFS_A_TARGET]	= { .type = NLA_NUL_STRING,
+				    .len = MODALFS_SYMLINK_MAX },
+	[MODALFS_A_MODE]	= { .type = NLA_U32 },
+	[MODALFS_A_UID]		= { .type = NLA_U32 },
+	[MODALFS_A_GID]		= { .type = NLA_U32 },
+	[MODALFS_A_RDEV]	= { .type = NLA_U32 },
+	[MODALFS_A_FLAGS]	= NLA_POLICY_MASK(NLA_U32,
+						  MODALFS_RENAME_FLAGS |
+						  MODALFS_FSYNC_FLAGS),
+	[MODALFS_A_OFFSET]	= { .type = NLA_U64 },
+	[MODALFS_A_SIZE]	= { .type = NLA_U32 },
+	[MODALFS_A_DATA]	= { .type = NLA_BINARY,
+				    .len = MODALFS_DATA_CHUNK,
+				    .validation_type = NLA_VALIDATE_RANGE_PTR,
+				    .range = &modalfs_data_range },
+	[MODALFS_A_ATTR]	= NLA_POLICY_NESTED(modalfs_attr_policy),
+	[MODALFS_A_SETATTR]	= NLA_POLICY_NESTED(modalfs_attr_policy),
+	[MODALFS_A_STATFS]	= NLA_POLICY_NESTED(modalfs_statfs_policy),
+	[MODALFS_A_DIRENT]	= NLA_POLICY_NESTED(modalfs_dirent_policy),
+	[MODALFS_A_EOF]		= { .type = NLA_FLAG },
+	/* Control-channel only; the kernel family refuses them. */
+	[MODALFS_A_APP_ID]	= { .type = NLA_REJECT },
+	[MODALFS_A_VOLUME]	= { .type = NLA_REJECT },
+};
+
+/*
+ * Writes the netlink and genl headers plus REQ_ID and OP. Written by hand
+ * rather than with genlmsg_put() so that it needs no registered family.
+ */
+int modalfs_msg_init(struct sk_buff *skb, int family_id, u8 cmd, u64 id,
+		     u32 op)
+{
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *hdr;
+
+	nlh = nlmsg_put(skb, 0, 0, family_id, GENL_HDRLEN, 0);
+	if (!nlh)
+		return -EMSGSIZE;
+	hdr = nlmsg_data(nlh);
+	hdr->cmd = cmd;
+	hdr->version = MODALFS_GENL_VERSION;
+	hdr->reserved = 0;
+	if (modalfs_put_u64(skb, MODALFS_A_REQ_ID, id))
+		return -EMSGSIZE;
+	if (op && nla_put_u32(skb, MODALFS_A_OP, op))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* The same strict parse genetlink applies to an incoming message. */
+int modalfs_msg_parse(const struct nlmsghdr *nlh, struct nlattr **tb,
+		      struct netlink_ext_ack *extack)
+{
+	if (nlh->nlmsg_len < nlmsg_msg_size(GENL_HDRLEN))
+		return -EINVAL;
+	return __nla_parse(tb, MODALFS_A_MAX, nlmsg_attrdata(nlh, GENL_HDRLEN),
+			   nlmsg_attrlen(nlh, GENL_HDRLEN), modalfs_genl_policy,
+			   NL_VALIDATE_STRICT, extack);
+}
+
+int modalfs_put_u64(struct sk_buff *skb, int type, u64 v)
+{
+	/* x86-64 and arm64 never need the pad attribute. */
+	return nla_put_u64_64bit(skb, type, v, MODALFS_A_UNSPEC);
+}
+
+/* Puts a name that is not necessarily NUL-terminated (a qstr). */
+int modalfs_put_name(struct sk_buff *skb, int type, const char *name,
+		     size_t len)
+{
+	struct nlattr *nla;
+
+	nla = nla_reserve(skb, type, len + 1);
+	if (!nla)
+		return -EMSGSIZE;
+	memcpy(nla_data(nla), name, len);
+	((char *)nla_data(nla))[len] = '\0';
+	return 0;
+}
+
+bool modalfs_mode_valid(u32 mode)
+{
+	if (mode & ~(u32)(S_IFMT | S_IALLUGO))
+		return false;
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFDIR:
+	case S_IFLNK:
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFIFO:
+	case S_IFSOCK:
+		return true;
+	}
+	return false;
+}
+
+static struct timespec64 modalfs_ts(struct nlattr **tb, int sec, int nsec)
+{
+	struct timespec64 ts = {
+		.tv_sec = nla_get_s64(tb[sec]),
+		.tv_nsec = nla_get_u32(tb[nsec]),
+	};
+	return ts;
+}
+
+int modalfs_attr_decode(const struct nlattr *nest, struct modalfs_attr_val *v)
+{
+	struct nlattr *tb[MODALFS_ATTR_MAX + 1];
+	int i, err;
+
+	if (!nest)
+		return -EIO;
+	err = nla_parse_nested(tb, MODALFS_ATTR_MAX, nest, modalfs_attr_policy,
+			       NULL);
+	if (err)
+		return -EIO;
+	for (i = 1; i <= MODALFS_ATTR_MAX; i++)
+		if (!tb[i])
+			return -EIO;
+	v->ino = nla_get_u64(tb[MODALFS_ATTR_INO]);
+	v->mode = nla_get_u32(tb[MODALFS_ATTR_MODE]);
+	v->nlink = nla_get_u32(tb[MODALFS_ATTR_NLINK]);
+	v->uid = nla_get_u32(tb[MODALFS_ATTR_UID]);
+	v->gid = nla_get_u32(tb[MODALFS_ATTR_GID]);
+	v->rdev = nla_get_u32(tb[MODALFS_ATTR_RDEV]);
+	v->size = nla_get_u64(tb[MODALFS_ATTR_SIZE]);
+	v->blocks = nla_get_u64(tb[MODALFS_ATTR_BLOCKS]);
+	v->atime = modalfs_ts(tb, MODALFS_ATTR_ATIME_SEC,
+			      MODALFS_ATTR_ATIME_NSEC);
+	v->mtime = modalfs_ts(tb, MODALFS_ATTR_MTIME_SEC,
+			      MODALFS_ATTR_MTIME_NSEC);
+	v->ctime = modalfs_ts(tb, MODALFS_ATTR_CTIME_SEC,
+			      MODALFS_ATTR_CTIME_NSEC);
+	/* The policy checks ranges; these are the semantic checks. */
+	if (!v->ino || !modalfs_mode_valid(v->mode) || v->size > S64_MAX ||
+	    v->atime.tv_nsec >= NSEC_PER_SEC ||
+	    v->mtime.tv_nsec >= NSEC_PER_SEC ||
+	    v->ctime.tv_nsec >= NSEC_PER_SEC)
+		return -EIO;
+	return 0;
+}
+
+int modalfs_statfs_decode(const struct nlattr *nest,
+			  struct modalfs_statfs_val *v)
+{
+	struct nlattr *tb[MODALFS_STATFS_MAX + 1];
+	int i;
+
+	if (!nest || nla_parse_nested(tb, MODALFS_STATFS_MAX, nest,
+				      modalfs_statfs_policy, NULL))
+		return -EIO;
+	for (i = 1; i <= MODALFS_STATFS_MAX; i++)
+		if (!tb[i])
+			return -EIO;
+	v->bsize = nla_get_u32(tb[MODALFS_STATFS_BSIZE]);
+	v->blocks = nla_get_u64(tb[MODALFS_STATFS_BLOCKS]);
+	v->bfree = nla_get_u64(tb[MODALFS_STATFS_BFREE]);
+	v->bavail = nla_get_u64(tb[MODALFS_STATFS_BAVAIL]);
+	v->files = nla_get_u64(tb[MODALFS_STATFS_FILES]);
+	v->ffree = nla_get_u64(tb[MODALFS_STATFS_FFREE]);
+	v->namelen = nla_get_u32(tb[MODALFS_STATFS_NAMELEN]);
+	if (!v->bsize || v->bfree > v->blocks || v->bavail > v->bfree ||
+	    v->ffree > v->files)
+		return -EIO;
+	return 0;
+}
+
+int modalfs_dirent_decode(const struct nlattr *nest,
+			  struct modalfs_dirent_val *v)
+{
+	struct nlattr *tb[MODALFS_DIRENT_MAX + 1];
+	int i;
+
+	if (!nest || nla_parse_nested(tb, MODALFS_DIRENT_MAX, nest,
+				      modalfs_dirent_policy, NULL))
+		return -EIO;
+	for (i = 1; i <= MODALFS_DIRENT_MAX; i++)
+		if (!tb[i])
+			return -EIO;
+	v->ino = nla_get_u64(tb[MODALFS_DIRENT_INO]);
+	v->type = nla_get_u32(tb[MODALFS_DIRENT_TYPE]);
+	v->cookie = nla_get_u64(tb[MODALFS_DIRENT_COOKIE]);
+	v->name = nla_data(tb[MODALFS_DIRENT_NAME]);
+	v->namelen = strnlen(v->name, nla_len(tb[MODALFS_DIRENT_NAME]));
+	if (!v->ino || v->cookie < MODALFS_DIR_COOKIE_FIRST ||
+	    v->cookie > S64_MAX || v->type > 15 ||
+	    modalfs_valid_file_name(v->name, v->namelen))
+		return -EIO;
+	return 0;
+}
+
+static int modalfs_check_attr(const struct modalfs_expect *exp,
+			      struct nlattr **tb)
+{
+	struct modalfs_attr_val v;
+
+	if (modalfs_attr_decode(tb[MODALFS_A_ATTR], &v))
+		return -EIO;
+	if (exp->ino && v.ino != exp->ino)
+		return -EIO;
+	if (exp->type && (v.mode & S_IFMT) != exp->type)
+		return -EIO;
+	return 0;
+}
+
+static int modalfs_check_data(const struct modalfs_expect *exp,
+			      const struct nlattr *head, int len)
+{
+	const struct nlattr *nla;
+	bool short_seen = false;
+	u64 total = 0;
+	int rem;
+
+	nla_for_each_attr(nla, head, len, rem) {
+		if (nla_type(nla) != MODALFS_A_DATA)
+			continue;
+		/* Only the last chunk may be shorter than a full one. */
+		if (short_seen || nla_len(nla) < 1)
+			return -EIO;
+		if (nla_len(nla) > MODALFS_DATA_CHUNK)
+			return -EIO;
+		if (nla_len(nla) < MODALFS_DATA_CHUNK)
+			short_seen = true;
+		total += nla_len(nla);
+	}
+	if (total > exp->size)
+		return -EIO;
+	return 0;
+}
+
+static int modalfs_check_dirents(const struct modalfs_expect *exp,
+				 const struct nlattr *head, int len)
+{
+	const struct nlattr *nla;
+	struct modalfs_dirent_val d;
+	u64 last = exp->offset;
+	u32 count = 0;
+	int rem;
+
+	nla_for_each_attr(nla, head, len, rem) {
+		if (nla_type(nla) != MODALFS_A_DIRENT)
+			continue;
+		if (modalfs_dirent_decode(nla, &d))
+			return -EIO;
+		/* Strictly increasing cookies guarantee readdir progresses. */
+		if (d.cookie <= last)
+			return -EIO;
+		last = d.cookie;
+		if (++count > exp->size)
+			return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Checks a reply against the request it answers. tb is the parsed reply
+ * (policy-validated), head/len all its attributes for the repeating ones.
+ * Returns 0 when the reply is acceptable (an errno reply always is), or
+ * -EIO when it is malformed.
+ */
+int modalfs_reply_check(u32 op, const struct modalfs_expect *exp,
+			struct nlattr **tb, const struct nlattr *head, int len)
+{
+	struct modalfs_statfs_val sv;
+	u32 err;
+
+	if (!tb[MODALFS_A_REQ_ID] || !tb[MODALFS_A_ERRNO])
+		return -EIO;
+	err = nla_get_u32(tb[MODALFS_A_ERRNO]);
+	if (err >= 4096)
+		return -EIO;
+	if (err)
+		return 0;
+
+	switch (op) {
+	case MODALFS_OP_MOUNT:
+		if (!tb[MODALFS_A_VOL_ID] || !nla_get_u64(tb[MODALFS_A_VOL_ID]))
+			return -EIO;
+		return modalfs_check_attr(exp, tb);
+	case MODALFS_OP_LOOKUP:
+	case MODALFS_OP_GETATTR:
+	case MODALFS_OP_SETATTR:
+	case MODALFS_OP_CREATE:
+	case MODALFS_OP_MKDIR:
+	case MODALFS_OP_SYMLINK:
+	case MODALFS_OP_LINK:
+		return modalfs_check_attr(exp, tb);
+	case MODALFS_OP_STATFS:
+		return modalfs_statfs_decode(tb[MODALFS_A_STATFS], &sv);
+	case MODALFS_OP_READDIR:
+		return modalfs_check_dirents(exp, head, len);
+	case MODALFS_OP_READLINK:
+		if (!tb[MODALFS_A_TARGET] ||
+		    !*(char *)nla_data(tb[MODALFS_A_TARGET]))
+			return -EIO;
+		return 0;
+	case MODALFS_OP_READ:
+		return modalfs_check_data(exp, head, len);
+	case MODALFS_OP_WRITE:
+		if (!tb[MODALFS_A_SIZE] ||
+		    nla_get_u32(tb[MODALFS_A_SIZE]) != exp->size)
+			return -EIO;
+		return 0;
+	case MODALFS_OP_UMOUNT:
+	case MODALFS_OP_UNLINK:
+	case MODALFS_OP_RMDIR:
+	case MODALFS_OP_RENAME:
+	case MODALFS_OP_FSYNC:
+	case MODALFS_OP_EVICT:
+		return 0;
+	}
+	return -EIO;
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic netlink family "modalfs": REGISTER and REPLY from the
+ * daemon, REQUESTs to it, and the release notifier that tells us the
+ * daemon's socket is gone.
+ */
+#include <linux/capability.h>
+#include <linux/stringify.h>
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
+#include <net/genetlink.h>
+#include <net/net_namespace.h>
+
+#include "modalfs_i.h"
+
+struct modalfs_chan modalfs_chan;
+
+static int modalfs_nl_send(struct modalfs_chan *chan, struct sk_buff *skb,
+			   u32 portid)
+{
+	struct sk_buff *copy;
+
+	/* The original stays in the request for a resend to a new daemon. */
+	copy = skb_clone(skb, GFP_NOFS);
+	if (!copy)
+		return -ENOMEM;
+	return genlmsg_unicast(&init_net, copy, portid);
+}
+
+static int modalfs_nl_register(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *ver = info->attrs[MODALFS_A_VERSION];
+	int err;
+
+	/* GENL_ADMIN_PERM would check CAP_NET_ADMIN; the daemon needs more. */
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "modalfs: registering needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	if (!ver) {
+		NL_SET_ERR_MSG(info->extack, "modalfs: MODALFS_A_VERSION missing");
+		return -EINVAL;
+	}
+	if (nla_get_u32(ver) != MODALFS_GENL_VERSION) {
+		NL_SET_ERR_MSG(info->extack,
+			       "modalfs: kernel speaks protocol version "
+			       __stringify(MODALFS_GENL_VERSION));
+		return -EPROTO;
+	}
+	err = modalfs_chan_register(&modalfs_chan, info->snd_portid);
+	if (err == -EBUSY) {
+		NL_SET_ERR_MSG(info->extack,
+			       "modalfs: another modalfsd is registered");
+		return err;
+	}
+	if (err)
+		return err;
+	pr_info("modalfs: modalfsd registered (port %u)\n", info->snd_portid);
+	/* Not from here: resending may sleep while this daemon's queue is full. */
+	queue_work(system_unbound_wq, &modalfs_chan.resend_work);
+	return 0;
+}
+
+static int modalfs_nl_reply(struct sk_buff *skb, struct genl_info *info)
+{
+	struct modalfs_chan *chan = &modalfs_chan;
+	bool ok;
+
+	spin_lock(&chan->lock);
+	ok = chan->connected && chan->portid == info->snd_portid;
+	spin_unlock(&chan->lock);
+	if (!ok) {
+		NL_SET_ERR_MSG(info->extack, "modalfs: sender is not the registered daemon");
+		return -EPERM;
+	}
+	if (!info->attrs[MODALFS_A_REQ_ID] || !info->attrs[MODALFS_A_ERRNO]) {
+		NL_SET_ERR_MSG(info->extack, "modalfs: REPLY needs REQ_ID and ERRNO");
+		return -EINVAL;
+	}
+	return modalfs_chan_complete(chan, skb, info->nlhdr, info->attrs);
+}
+
+static const struct genl_small_ops modalfs_genl_ops[] = {
+	{
+		.cmd = MODALFS_CMD_REGISTER,
+		.doit = modalfs_nl_register,
+	},
+	{
+		.cmd = MODALFS_CMD_REPLY,
+		.doit = modalfs_nl_reply,
+	},
+};
+
+static struct genl_family modalfs_genl_family = {
+	.name = MODALFS_GENL_NAME,
+	.version = MODALFS_GENL_VERSION,
+	.maxattr = MODALFS_A_MAX,
+	.policy = modalfs_genl_policy,
+	.netnsok = false,
+	/* Replies from several daemon threads complete in parallel. */
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.small_ops = modalfs_genl_ops,
+	.n_small_ops = ARRAY_SIZE(modalfs_genl_ops),
+	/* Every command gets strict validation. */
+	.resv_start_op = MODALFS_CMD_MAX + 1,
+};
+
+static int modalfs_nl_notify(struct notifier_block *nb, unsigned long event,
+			     void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	bool was;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !net_eq(n->net, &init_net))
+		return NOTIFY_DONE;
+	spin_lock(&modalfs_chan.lock);
+	was = modalfs_chan.connected && modalfs_chan.portid == n->portid;
+	spin_unlock(&modalfs_chan.lock);
+	if (was) {
+		modalfs_chan_release(&modalfs_chan, n->portid);
+		pr_info("modalfs: modalfsd went away; requests wait for the next one\n");
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block modalfs_nl_notifier = {
+	.notifier_call = modalfs_nl_notify,
+};
+
+int modalfs_netlink_init(void)
+{
+	int err;
+
+	modalfs_chan_init(&modalfs_chan, modalfs_nl_send);
+	err = genl_register_family(&modalfs_genl_family);
+	if (err)
+		return err;
+	modalfs_chan.family_id = modalfs_genl_family.id;
+	err = netlink_register_notifier(&modalfs_nl_notifier);
+	if (err) {
+		genl_unregister_family(&modalfs_genl_family);
+		return err;
+	}
+	return 0;
+}
+
+void modalfs_netlink_exit(void)
+{
+	netlink_unregister_notifier(&modalfs_nl_notifier);
+	/* Waits for REPLY handlers running in parallel. */
+	genl_unregister_family(&modalfs_genl_family);
+	modalfs_chan_shutdown(&modalfs_chan);
+}
+
+MODULE_ALIAS_GENL_FAMILY(MODALFS_GENL_NAME);
