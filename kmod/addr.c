@@ -140,12 +140,13 @@ static void modalfs_readahead(struct readahead_control *ractl)
 		if (!io)
 			return;	/* read_pages() unlocks what is left */
 		io->inode = inode;
-		io->pos = readahead_pos(ractl);
 		io->nr = __readahead_batch(ractl, io->pages, MODALFS_IO_PAGES);
 		if (!io->nr) {
 			kfree(io);
 			return;
 		}
+		/* readahead_pos() only moves at the next batch. */
+		io->pos = page_offset(io->pages[0]);
 		if (io->pos >= i_size_read(inode)) {
 			for (i = 0; i < io->nr; i++) {
 				zero_user_segment(io->pages[i], 0, PAGE_SIZE);
