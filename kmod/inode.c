@@ -60,28 +60,6 @@ void modalfs_free_inode(struct inode *inode)
 }
 
 /*
- * full: take every attribute (a new inode, or the answer to our own
- * SETATTR); otherwise the kernel's cache wins, except for what the daemon
- * alone knows. i_size of a regular file is the kernel's once cached: it
- * may be ahead of the daemon while dirty pages wait for writeback.
- */
-void modalfs_attr_to_inode(struct inode *inode,
-			   const struct modalfs_attr_val *v, bool full)
-{
-	if (!full)
-		return;
-	inode->i_mode = v->mode;
-	set_nlink(inode, v->nlink);
-	inode->i_uid = make_kuid(&init_user_ns, v->uid);
-	inode->i_gid = make_kgid(&init_user_ns, v->gid);
-	i_size_write(inode, v->size);
-	inode->i_blocks = v->blocks;
-	inode->i_atime = v->atime;
-	inode->i_mtime = v->mtime;
-	inode->i_ctime = v->ctime;
-}
-
-/*
  * Finds or creates the inode v describes. must_be_new: the daemon has
  * just created it, so a cached inode with that number means the daemon
  * reused a number, which the protocol forbids.
@@ -105,7 +83,7 @@ struct inode *modalfs_iget(struct super_block *sb,
 		return inode;
 	}
 
-	modalfs_attr_to_inode(inode, v, true);
+	modalfs_attr_to_inode(inode, v);
 	switch (v->mode & S_IFMT) {
 	case S_IFREG:
 		inode->i_op = &modalfs_file_iops;
@@ -134,26 +112,6 @@ int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 		    struct kstat *stat, u32 request_mask, unsigned int flags)
 {
 	generic_fillattr(mnt_userns, d_inode(path->dentry), stat);
-	return 0;
-}
-
-static int modalfs_put_ts(struct sk_buff *skb, int sec, int nsec,
-			  const struct timespec64 *ts)
-{
-	if (nla_put_s64(skb, sec, ts->tv_sec, MODALFS_ATTR_UNSPEC) ||
-	    nla_put_u32(skb, nsec, ts->tv_nsec))
-		return -EMSGSIZE;
-	return 0;
-}
-
-/* mtime and ctime, which writes through the page cache change. */
-int modalfs_put_times(struct sk_buff *skb, struct inode *inode)
-{
-	if (modalfs_put_ts(skb, MODALFS_ATTR_MTIME_SEC, MODALFS_ATTR_MTIME_NSEC,
-			   &inode->i_mtime) ||
-	    modalfs_put_ts(skb, MODALFS_ATTR_CTIME_SEC, MODALFS_ATTR_CTIME_NSEC,
-			   &inode->i_ctime))
-		return -EMSGSIZE;
 	return 0;
 }
 

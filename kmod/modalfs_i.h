@@ -210,12 +210,14 @@ void modalfs_free_inode(struct inode *inode);
 struct inode *modalfs_iget(struct super_block *sb,
 			   const struct modalfs_attr_val *v, bool must_be_new);
 void modalfs_attr_to_inode(struct inode *inode,
-			   const struct modalfs_attr_val *v, bool is_new);
+			   const struct modalfs_attr_val *v);
 int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 		    struct kstat *stat, u32 request_mask, unsigned int flags);
 int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 		    struct iattr *attr);
 int modalfs_put_times(struct sk_buff *skb, struct inode *inode);
+int modalfs_put_ts(struct sk_buff *skb, int sec, int nsec,
+		   const struct timespec64 *ts);
 
 int modalfs_write_folio_sync(struct folio *folio);
 int modalfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
