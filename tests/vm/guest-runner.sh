@@ -17,7 +17,10 @@ fi
 hostname modalfs-vm 2>/dev/null
 ip link set lo up 2>/dev/null
 
-echo "vm: running as pid $$: ${VM_ARGS[*]}"
+summary="${VM_ARGS[*]}"
+summary=${summary%%$'\n'*}
+[ ${#summary} -le 160 ] || summary="${summary:0:160}..."
+echo "vm: running: $summary"
 echo "=== vm: command start ==="
 cd "$MODALFS_REPO" || exit 1
 if [ "${#VM_ARGS[@]}" -eq 1 ]; then
