@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Included by modalfs_kunit.c: conversion between inodes and ATTR. */
+
+struct tinode {
+	struct super_block sb;
+	struct inode inode;
+};
+
+static struct inode *tinode_new(struct kunit *test)
+{
+	struct tinode *ti = kunit_kzalloc(test, sizeof(*ti), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ti);
+	/* set_nlink() accounts in the superblock. */
+	ti->inode.i_sb = &ti->sb;
+	ti->sb.s_user_ns = &init_user_ns;
+	return &ti->inode;
+}
+
+static void attr_to_inode_new(struct kunit *test)
+{
+	struct inode *inode = tinode_new(test);
+
+	modalfs_attr_to_inode(inode, &tattr_default);
+	KUNIT_EXPECT_EQ(test, inode->i_mode, (umode_t)(S_IFREG | 0644));
+	KUNIT_EXPECT_EQ(test, inode->i_nlink, 1U);
+	KUNIT_EXPECT_EQ(test, i_uid_read(inode), 1000U);
+	KUNIT_EXPECT_EQ(test, i_gid_read(inode), 1001U);
+	KUNIT_EXPECT_EQ(test, i_size_read(inode), 12345LL);
+	KUNIT_EXPECT_EQ(test, inode->i_blocks, (blkcnt_t)24);
+	KUNIT_EXPECT_EQ(test, inode->i_atime.tv_sec, 1700000000LL);
+	KUNIT_EXPECT_EQ(test, inode->i_mtime.tv_nsec, 2L);
+	KUNIT_EXPECT_EQ(test, inode->i_ctime.tv_sec, 1700000002LL);
+	KUNIT_EXPECT_EQ(test, inode->i_ctime.tv_nsec, 999999999L);
+}
+
+static void attr_to_inode_ids(struct kunit *test)
+{
+	struct modalfs_attr_val v = tattr_default;
+	struct inode *inode = tinode_new(test);
+
+	/* Ids are in the initial user namespace, up to 2^32 - 2. */
+	v.uid = 4000000000U;
+	v.gid = 65534;
+	v.nlink = 3;
+	v.mode = S_IFDIR | 02775;
+	modalfs_attr_to_inode(inode, &v);
+	KUNIT_EXPECT_TRUE(test, uid_eq(inode->i_uid,
+				       make_kuid(&init_user_ns, 4000000000U)));
+	KUNIT_EXPECT_EQ(test, from_kgid(&init_user_ns, inode->i_gid), 65534U);
+	KUNIT_EXPECT_EQ(test, inode->i_nlink, 3U);
+	KUNIT_EXPECT_TRUE(test, S_ISDIR(inode->i_mode));
+	KUNIT_EXPECT_EQ(test, inode->i_mode & 07777, 02775);
+}
+
+static void attr_put_times_roundtrip(struct kunit *test)
+{
+	struct nlattr *tb[MODALFS_A_MAX + 1], *at[MODALFS_ATTR_MAX + 1];
+	struct inode *inode = tinode_new(test);
+	struct sk_buff *skb;
+	struct nlattr *nest;
+
+	inode->i_mtime.tv_sec = 1234567890;
+	inode->i_mtime.tv_nsec = 5;
+	inode->i_ctime.tv_sec = -1;
+	inode->i_ctime.tv_nsec = 999999999;
+	skb = tmsg_new(test, MODALFS_CMD_REQUEST, 1, MODALFS_OP_SETATTR);
+	nest = nla_nest_start(skb, MODALFS_A_SETATTR);
+	KUNIT_ASSERT_EQ(test, modalfs_put_times(skb, inode), 0);
+	nla_nest_end(skb, nest);
+	KUNIT_ASSERT_EQ(test, tparse(skb, tb), 0);
+	KUNIT_ASSERT_EQ(test, nla_parse_nested(at, MODALFS_ATTR_MAX,
+					       tb[MODALFS_A_SETATTR],
+					       modalfs_attr_policy, NULL), 0);
+	KUNIT_EXPECT_EQ(test, nla_get_s64(at[MODALFS_ATTR_MTIME_SEC]), 1234567890LL);
+	KUNIT_EXPECT_EQ(test, nla_get_u32(at[MODALFS_ATTR_MTIME_NSEC]), 5U);
+	KUNIT_EXPECT_EQ(test, nla_get_s64(at[MODALFS_ATTR_CTIME_SEC]), -1LL);
+	KUNIT_EXPECT_EQ(test, nla_get_u32(at[MODALFS_ATTR_CTIME_NSEC]), 999999999U);
+	/* Only the times writes change; nothing else is sent. */
+	KUNIT_EXPECT_NULL(test, at[MODALFS_ATTR_ATIME_SEC]);
+	KUNIT_EXPECT_NULL(test, at[MODALFS_ATTR_SIZE]);
+	KUNIT_EXPECT_NULL(test, at[MODALFS_ATTR_MODE]);
+	kfree_skb(skb);
+}
+
+static void attr_decode_to_inode(struct kunit *test)
+{
+	struct nlattr *tb[MODALFS_A_MAX + 1];
+	struct modalfs_attr_val v = tattr_default, out;
+	struct inode *inode = tinode_new(test);
+	struct sk_buff *skb = treply(test, 1, 0);
+
+	v.mode = S_IFCHR | 0600;
+	v.rdev = new_encode_dev(MKDEV(4, 64));
+	tput_attr(test, skb, MODALFS_A_ATTR, &v, 0);
+	KUNIT_ASSERT_EQ(test, tparse(skb, tb), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_attr_decode(tb[MODALFS_A_ATTR], &out), 0);
+	KUNIT_EXPECT_EQ(test, new_decode_dev(out.rdev), MKDEV(4, 64));
+	modalfs_attr_to_inode(inode, &out);
+	KUNIT_EXPECT_TRUE(test, S_ISCHR(inode->i_mode));
+	kfree_skb(skb);
+}
+
+static struct kunit_case modalfs_attr_cases[] = {
+	KUNIT_CASE(attr_to_inode_new),
+	KUNIT_CASE(attr_to_inode_ids),
+	KUNIT_CASE(attr_put_times_roundtrip),
+	KUNIT_CASE(attr_decode_to_inode),
+	{}
+};
+
+static struct kunit_suite modalfs_attr_suite = {
+	.name = "modalfs_attr",
+	.test_cases = modalfs_attr_cases,
+};

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Included by modalfs_kunit.c: the request table, driven through a fake
+ * transport instead of netlink and a daemon.
+ */
+
+#define TCHAN_MAX_SENT 32
+
+struct tchan {
+	struct modalfs_chan chan;
+	int nsent;
+	u64 ids[TCHAN_MAX_SENT];
+	u32 ports[TCHAN_MAX_SENT];
+	int fail;		/* error returned by the next fail_count sends */
+	int fail_count;
+	int end_calls;
+	int end_error;
+	void *end_priv;
+};
+
+static int tsend(struct modalfs_chan *chan, struct sk_buff *skb, u32 portid)
+{
+	struct tchan *t = container_of(chan, struct tchan, chan);
+	struct nlattr *tb[MODALFS_A_MAX + 1];
+
+	if (t->fail_count > 0) {
+		t->fail_count--;
+		return t->fail;
+	}
+	if (modalfs_msg_parse(nlmsg_hdr(skb), tb, NULL) || !tb[MODALFS_A_REQ_ID])
+		return -EINVAL;
+	if (t->nsent < TCHAN_MAX_SENT) {
+		t->ids[t->nsent] = nla_get_u64(tb[MODALFS_A_REQ_ID]);
+		t->ports[t->nsent] = portid;
+	}
+	t->nsent++;
+	return 0;
+}
+
+static void tend(struct modalfs_req *req)
+{
+	struct tchan *t = container_of(req->chan, struct tchan, chan);
+
+	t->end_calls++;
+	t->end_error = req->error;
+	t->end_priv = req->priv;
+}
+
+static struct tchan *tchan_new(struct kunit *test)
+{
+	struct tchan *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
+	modalfs_chan_init(&t->chan, tsend);
+	return t;
+}
+
+static struct modalfs_req *treq(struct kunit *test, struct tchan *t, u32 op)
+{
+	struct modalfs_req *req = modalfs_req_new(&t->chan, op, 64, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, req);
+	return req;
+}
+
+/* Delivers a reply as the REPLY handler would; drops our skb reference. */
+static int tdeliver(struct kunit *test, struct tchan *t, struct sk_buff *skb)
+{
+	struct nlattr *tb[MODALFS_A_MAX + 1];
+	int err;
+
+	err = tparse(skb, tb);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	err = modalfs_chan_complete(&t->chan, skb, nlmsg_hdr(skb), tb);
+	kfree_skb(skb);
+	return err;
+}
+
+static void chan_ids_unique(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *a = treq(test, t, MODALFS_OP_GETATTR);
+	struct modalfs_req *b = treq(test, t, MODALFS_OP_GETATTR);
+	struct modalfs_req *c = treq(test, t, MODALFS_OP_STATFS);
+
+	KUNIT_EXPECT_NE(test, a->id, 0ULL);
+	KUNIT_EXPECT_LT(test, a->id, b->id);
+	KUNIT_EXPECT_LT(test, b->id, c->id);
+	KUNIT_EXPECT_EQ(test, c->op, (u32)MODALFS_OP_STATFS);
+	modalfs_req_put(a);
+	modalfs_req_put(b);
+	modalfs_req_put(c);
+	modalfs_chan_shutdown(&t->chan);
+}
+
+static void chan_queued_without_daemon(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *req = treq(test, t, MODALFS_OP_GETATTR);
+
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(req), 0);
+	KUNIT_EXPECT_EQ(test, req->state, MODALFS_REQ_QUEUED);
+	KUNIT_EXPECT_EQ(test, t->nsent, 0);
+	KUNIT_EXPECT_PTR_EQ(test, modalfs_chan_find(&t->chan, req->id), req);
+	KUNIT_EXPECT_FALSE(test, modalfs_chan_connected(&t->chan));
+	modalfs_chan_shutdown(&t->chan);
+	KUNIT_EXPECT_EQ(test, req->state, MODALFS_REQ_DONE);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(req), -ENODEV);
+	modalfs_req_put(req);
+}
+
+static void chan_register_resends_queued(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *a = treq(test, t, MODALFS_OP_GETATTR);
+	struct modalfs_req *b = treq(test, t, MODALFS_OP_LOOKUP);
+
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(a), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(b), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 100), 0);
+	modalfs_chan_resend(&t->chan);
+	KUNIT_ASSERT_EQ(test, t->nsent, 2);
+	KUNIT_EXPECT_EQ(test, t->ids[0], a->id);
+	KUNIT_EXPECT_EQ(test, t->ids[1], b->id);
+	KUNIT_EXPECT_EQ(test, t->ports[0], 100U);
+	KUNIT_EXPECT_EQ(test, a->state, MODALFS_REQ_SENT);
+	KUNIT_EXPECT_EQ(test, a->gen, t->chan.gen);
+	/* Nothing is sent twice to the same daemon. */
+	modalfs_chan_resend(&t->chan);
+	KUNIT_EXPECT_EQ(test, t->nsent, 2);
+	modalfs_chan_shutdown(&t->chan);
+	modalfs_req_put(a);
+	modalfs_req_put(b);
+}
+
+static void chan_sent_when_connected(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *req = treq(test, t, MODALFS_OP_STATFS);
+
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 7), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(req), 0);
+	KUNIT_EXPECT_EQ(test, t->nsent, 1);
+	KUNIT_EXPECT_EQ(test, t->ids[0], req->id);
+	KUNIT_EXPECT_EQ(test, t->ports[0], 7U);
+	KUNIT_EXPECT_EQ(test, req->state, MODALFS_REQ_SENT);
+	modalfs_chan_shutdown(&t->chan);
+	modalfs_req_put(req);
+}
+
+static void chan_complete_success(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *req = treq(test, t, MODALFS_OP_GETATTR);
+	struct modalfs_attr_val v;
+	struct sk_buff *skb;
+
+	req->exp.ino = 42;
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(req), 0);
+	skb = treply(test, req->id, 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &tattr_default, 0);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, skb), 0);
+	KUNIT_EXPECT_EQ(test, req->state, MODALFS_REQ_DONE);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(req), 0);
+	KUNIT_EXPECT_NULL(test, modalfs_chan_find(&t->chan, req->id));
+	/* The request keeps the reply alive after the handler returned. */
+	KUNIT_ASSERT_EQ(test, modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v), 0);
+	KUNIT_EXPECT_EQ(test, v.ino, 42ULL);
+	modalfs_req_put(req);
+	modalfs_chan_shutdown(&t->chan);
+}
+
+static void chan_complete_errno(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *req = treq(test, t, MODALFS_OP_LOOKUP);
+
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(req), 0);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, req->id, ENOENT)), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(req), -ENOENT);
+	KUNIT_EXPECT_NULL(test, req->reply);
+	modalfs_req_put(req);
+	modalfs_chan_shutdown(&t->chan);
+}
+
+static void chan_complete_malformed(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *req = treq(test, t, MODALFS_OP_LOOKUP);
+
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(req), 0);
+	/* Success without the ATTR a LOOKUP needs. */
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, req->id, 0)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(req), -EIO);
+	KUNIT_EXPECT_NULL(test, modalfs_chan_find(&t->chan, req->id));
+	modalfs_req_put(req);
+	modalfs_chan_shutdown(&t->chan);
+}
+
+static void chan_unknown_id(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, 999, 0)), -ENOENT);
+	modalfs_chan_shutdown(&t->chan);
+}
+
+static void chan_abandon_late_reply(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *req = treq(test, t, MODALFS_OP_UNLINK);
+	u64 id = req->id;
+
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(req), 0);
+	/* Sent: an ordinary signal must not abandon it, a fatal one does. */
+	KUNIT_EXPECT_FALSE(test, modalfs_req_abandon(req, true));
+	KUNIT_EXPECT_TRUE(test, modalfs_req_abandon(req, false));
+	KUNIT_EXPECT_EQ(test, req->state, MODALFS_REQ_ABANDONED);
+	KUNIT_EXPECT_NULL(test, modalfs_chan_find(&t->chan, id));
+	modalfs_req_put(req);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, id, 0)), -ENOENT);
+	modalfs_chan_shutdown(&t->chan);
+}
+
+static void chan_abandon_queued(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *req = treq(test, t, MODALFS_OP_GETATTR);
+
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(req), 0);
+	KUNIT_EXPECT_TRUE(test, modalfs_req_abandon(req, true));
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	modalfs_chan_resend(&t->chan);
+	/* The new daemon never hears of it. */
+	KUNIT_EXPECT_EQ(test, t->nsent, 0);
+	modalfs_req_put(req);
+	modalfs_chan_shutdown(&t->chan);
+}
+
+static void chan_register_busy(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+
+	KUNIT_EXPECT_EQ(test, modalfs_chan_register(&t->chan, 100), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_chan_register(&t->chan, 100), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_chan_register(&t->chan, 200), -EBUSY);
+	/* Another socket closing does not unregister the daemon. */
+	modalfs_chan_release(&t->chan, 200);
+	KUNIT_EXPECT_TRUE(test, modalfs_chan_connected(&t->chan));
+	modalfs_chan_release(&t->chan, 100);
+	KUNIT_EXPECT_FALSE(test, modalfs_chan_connected(&t->chan));
+	KUNIT_EXPECT_EQ(test, modalfs_chan_register(&t->chan, 200), 0);
+	KUNIT_EXPECT_EQ(test, t->chan.portid, 200U);
+	modalfs_chan_shutdown(&t->chan);
+}
+
+static void chan_reconnect_resends_same_id(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *a = treq(test, t, MODALFS_OP_WRITE);
+	struct modalfs_req *b = treq(test, t, MODALFS_OP_FSYNC);
+
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 100), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(a), 0);
+	modalfs_chan_release(&t->chan, 100);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(b), 0);
+	KUNIT_EXPECT_EQ(test, b->state, MODALFS_REQ_QUEUED);
+	/* The old daemon cannot answer any more. */
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 200), 0);
+	modalfs_chan_resend(&t->chan);
+	KUNIT_ASSERT_EQ(test, t->nsent, 3);
+	KUNIT_EXPECT_EQ(test, t->ids[0], a->id);
+	KUNIT_EXPECT_EQ(test, t->ports[0], 100U);
+	KUNIT_EXPECT_EQ(test, t->ids[1], a->id);
+	KUNIT_EXPECT_EQ(test, t->ports[1], 200U);
+	KUNIT_EXPECT_EQ(test, t->ids[2], b->id);
+	KUNIT_EXPECT_EQ(test, t->ports[2], 200U);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, b->id, 0)), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(b), 0);
+	modalfs_chan_shutdown(&t->chan);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(a), -ENODEV);
+	modalfs_req_put(a);
+	modalfs_req_put(b);
+}
+
+static void chan_send_failure_requeues(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *req = treq(test, t, MODALFS_OP_GETATTR);
+
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	t->fail = -ECONNREFUSED;
+	t->fail_count = 1;
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(req), 0);
+	KUNIT_EXPECT_EQ(test, req->state, MODALFS_REQ_QUEUED);
+	KUNIT_EXPECT_EQ(test, t->nsent, 0);
+	modalfs_chan_resend(&t->chan);
+	KUNIT_EXPECT_EQ(test, t->nsent, 1);
+	KUNIT_EXPECT_EQ(test, req->state, MODALFS_REQ_SENT);
+	modalfs_chan_shutdown(&t->chan);
+	modalfs_req_put(req);
+}
+
+static void chan_send_busy_retries(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *req = treq(test, t, MODALFS_OP_GETATTR);
+
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	/* A full receive queue: back off and try again. */
+	t->fail = -EAGAIN;
+	t->fail_count = 3;
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(req), 0);
+	KUNIT_EXPECT_EQ(test, t->nsent, 1);
+	KUNIT_EXPECT_EQ(test, t->fail_count, 0);
+	KUNIT_EXPECT_EQ(test, req->state, MODALFS_REQ_SENT);
+	modalfs_chan_shutdown(&t->chan);
+	modalfs_req_put(req);
+}
+
+static void chan_async_end(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *req = treq(test, t, MODALFS_OP_EVICT);
+	u64 id = req->id;
+	int marker;
+
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	modalfs_req_async(req, tend, &marker);
+	KUNIT_EXPECT_EQ(test, t->end_calls, 0);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, id, EIO)), 0);
+	KUNIT_EXPECT_EQ(test, t->end_calls, 1);
+	KUNIT_EXPECT_EQ(test, t->end_error, -EIO);
+	KUNIT_EXPECT_PTR_EQ(test, t->end_priv, (void *)&marker);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, id, 0)), -ENOENT);
+	modalfs_chan_shutdown(&t->chan);
+	KUNIT_EXPECT_EQ(test, t->end_calls, 1);
+}
+
+static void chan_shutdown_fails_all(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *a = treq(test, t, MODALFS_OP_READ);
+	struct modalfs_req *b = treq(test, t, MODALFS_OP_UMOUNT);
+	struct modalfs_req *c;
+
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(a), 0);
+	modalfs_req_async(b, tend, NULL);
+	modalfs_chan_shutdown(&t->chan);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(a), -ENODEV);
+	KUNIT_EXPECT_EQ(test, t->end_calls, 1);
+	KUNIT_EXPECT_EQ(test, t->end_error, -ENODEV);
+	KUNIT_EXPECT_TRUE(test, list_empty(&t->chan.reqs));
+	/* Nothing new gets in, and no daemon may register. */
+	c = treq(test, t, MODALFS_OP_STATFS);
+	KUNIT_EXPECT_EQ(test, modalfs_req_call(c), -ENODEV);
+	KUNIT_EXPECT_EQ(test, modalfs_chan_register(&t->chan, 1), -ENODEV);
+	modalfs_req_put(c);
+	modalfs_req_put(a);
+}
+
+static void chan_reply_to_unsent(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *req = treq(test, t, MODALFS_OP_GETATTR);
+
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(req), 0);
+	/* Nobody was sent this id, so nobody may answer it. */
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, req->id, 0)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, req->state, MODALFS_REQ_QUEUED);
+	modalfs_chan_shutdown(&t->chan);
+	modalfs_req_put(req);
+}
+
+static struct kunit_case modalfs_channel_cases[] = {
+	KUNIT_CASE(chan_ids_unique),
+	KUNIT_CASE(chan_queued_without_daemon),
+	KUNIT_CASE(chan_register_resends_queued),
+	KUNIT_CASE(chan_sent_when_connected),
+	KUNIT_CASE(chan_complete_success),
+	KUNIT_CASE(chan_complete_errno),
+	KUNIT_CASE(chan_complete_malformed),
+	KUNIT_CASE(chan_unknown_id),
+	KUNIT_CASE(chan_abandon_late_reply),
+	KUNIT_CASE(chan_abandon_queued),
+	KUNIT_CASE(chan_register_busy),
+	KUNIT_CASE(chan_reconnect_resends_same_id),
+	KUNIT_CASE(chan_send_failure_requeues),
+	KUNIT_CASE(chan_send_busy_retries),
+	KUNIT_CASE(chan_async_end),
+	KUNIT_CASE(chan_shutdown_fails_all),
+	KUNIT_CASE(chan_reply_to_unsent),
+	{}
+};
+
+static struct kunit_suite modalfs_channel_suite = {
+	.name = "modalfs_channel",
+	.test_cases = modalfs_channel_cases,
+};
