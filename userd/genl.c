@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Kernel channel over generic netlink (libnl-genl-3).
+ *
+ * One receive thread reads REQUESTs and queues them; a pool of workers
+ * runs them against the store and sends the REPLY. libnl sockets are not
+ * thread-safe, so sends are serialised by send_lock; the receive thread
+ * only reads the socket.
+ *
+ * Retransmissions: after a daemon restart the kernel resends requests the
+ * previous daemon never answered, with the same id. They are simply run
+ * again, which is right for idempotent ops but can give e.g. EEXIST for a
+ * CREATE whose first run committed just before the crash. A persistent
+ * duplicate-request cache (id -> committed reply) is issue 5.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/genetlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "genl.h"
+#include "log.h"
+#include "ops.h"
+
+#define SOCK_BUF (8 << 20)
+
+struct job {
+	struct job *next;
+	struct nlmsghdr *nlh;	/* malloc'd copy of one request */
+};
+
+static struct {
+	struct modalfs_store *st;
+	void (*fatal)(int);
+	pthread_t rx;
+	pthread_t *workers;
+	int nworkers;
+	int stop_pipe[2];
+
+	pthread_mutex_t lock;	/* queue, busy, stopping */
+	pthread_cond_t more;	/* queue got a job or stopping */
+	pthread_cond_t idle;	/* queue empty and busy == 0 */
+	struct job *head, *tail;
+	int busy;
+	bool stopping;
+
+	pthread_mutex_t send_lock;	/* sock for sending, family */
+	struct nl_sock *sock;
+	int family;
+} ch = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.more = PTHREAD_COND_INITIALIZER,
+	.idle = PTHREAD_COND_INITIALIZER,
+	.send_lock = PTHREAD_MUTEX_INITIALIZER,
+	.stop_pipe = { -1, -1 },
+};
+
+static void send_reply(struct nl_msg *reply, uint64_t id)
+{
+	int rc;
+
+	pthread_mutex_lock(&ch.send_lock);
+	if (ch.sock) {
+		rc = nl_send_auto(ch.sock, reply);
+		if (rc < 0)
+			modalfs_warn("sending reply to request %llu: %s",
+				     (unsigned long long)id, nl_geterror(rc));
+	}
+	pthread_mutex_unlock(&ch.send_lock);
+}
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct job *j;
+		struct nl_msg *reply;
+		uint64_t id;
+		int family;
+
+		pthread_mutex_lock(&ch.lock);
+		while (!ch.head && !ch.stopping)
+			pthread_cond_wait(&ch.more, &ch.lock);
+		j = ch.head;
+		if (!j) {
+			pthread_mutex_unlock(&ch.lock);
+			return NULL;
+		}
+		ch.head = j->next;
+		if (!ch.head)
+			ch.tail = NULL;
+		ch.busy++;
+		pthread_mutex_unlock(&ch.lock);
+
+		pthread_mutex_lock(&ch.send_lock);
+		family = ch.family;
+		pthread_mutex_unlock(&ch.send_lock);
+		reply = modalfs_ops_handle(ch.st, j->nlh, family, &id);
+		if (reply) {
+			send_reply(reply, id);
+			nlmsg_free(reply);
+		} else {
+			modalfs_warn("dropped a malformed request (id %llu)",
+				     (unsigned long long)id);
+		}
+		free(j->nlh);
+		free(j);
+
+		pthread_mutex_lock(&ch.lock);
+		ch.busy--;
+		if (!ch.head && !ch.busy)
+			pthread_cond_broadcast(&ch.idle);
+		pthread_mutex_unlock(&ch.lock);
+	}
+}
+
+static void enqueue(struct nlmsghdr *nlh)
+{
+	struct job *j = malloc(sizeof(*j));
+
+	if (!j) {
+		free(nlh);
+		modalfs_err("out of memory queueing a request");
+		return;
+	}
+	j->nlh = nlh;
+	j->next = NULL;
+	pthread_mutex_lock(&ch.lock);
+	if (ch.tail)
+		ch.tail->next = j;
+	else
+		ch.head = j;
+	ch.tail = j;
+	pthread_cond_signal(&ch.more);
+	pthread_mutex_unlock(&ch.lock);
+}
+
+static void wait_idle(void)
+{
+	pthread_mutex_lock(&ch.lock);
+	while (ch.head || ch.busy)
+		pthread_cond_wait(&ch.idle, &ch.lock);
+	pthread_mutex_unlock(&ch.lock);
+}
+
+/* Sleeps up to ms; true if asked to stop. */
+static bool wait_stop(int ms)
+{
+	struct pollfd p = { .fd = ch.stop_pipe[0], .events = POLLIN };
+
+	return poll(&p, 1, ms) > 0;
+}
+
+static int reg_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	(void)nla;
+	*(int *)arg = -e->error;
+	return NL_STOP;
+}
+
+static int reg_ack(struct nl_msg *m, void *arg)
+{
+	(void)m;
+	*(int *)arg = 0;
+	return NL_STOP;
+}
+
+/* Returns 0 or a positive errno from the kernel's ack. */
+static int do_register(struct nl_sock *sock, int family)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	int res = -1, rc;
+
+	if (!msg || !cb) {
+		nlmsg_free(msg);
+		nl_cb_put(cb);
+		return ENOMEM;
+	}
+	nl_cb_err(cb, NL_CB_CUSTOM, reg_err, &res);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, reg_ack, &res);
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
+			 NLM_F_ACK, MODALFS_CMD_REGISTER,
+			 MODALFS_GENL_VERSION) ||
+	    nla_put_u32(msg, MODALFS_A_VERSION, MODALFS_GENL_VERSION)) {
+		res = ENOMEM;
+		goto out;
+	}
+	rc = nl_send_auto(sock, msg);
+	if (rc < 0) {
+		res = EIO;
+		goto out;
+	}
+	while (res == -1) {
+		rc = nl_recvmsgs(sock, cb);
+		if (rc < 0 && res == -1) {
+			res = EIO;
+			modalfs_err("waiting for the registration ack: %s",
+				    nl_geterror(rc));
+		}
+	}
+out:
+	nlmsg_free(msg);
+	nl_cb_put(cb);
+	return res;
+}
+
+static struct nl_sock *open_sock(void)
+{
+	struct nl_sock *s = nl_socket_alloc();
+	int sz = SOCK_BUF;
+
+	if (!s)
+		return NULL;
+	if (genl_connect(s)) {
+		nl_socket_free(s);
+		return NULL;
+	}
+	/* Room for one full message; many 64 KiB requests in flight. */
+	nl_socket_set_msg_buf_size(s, MODALFS_MSG_MAX + 4096);
+	nl_socket_set_buffer_size(s, SOCK_BUF, SOCK_BUF);
+	setsockopt(nl_socket_get_fd(s), SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+		   sizeof(sz));
+	setsockopt(nl_socket_get_fd(s), SOL_SOCKET, SO_SNDBUFFORCE, &sz,
+		   sizeof(sz));
+	return s;
+}
+
+static void handle_datagram(unsigned char *buf, int len, int family)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+
+	for (; nlmsg_ok(nlh, len); nlh = nlmsg_next(nlh, &len)) {
+		struct nlmsghdr *copy;
+
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = nlmsg_data(nlh);
+
+			/* ENOENT: reply to an abandoned request; normal. */
+			if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) &&
+			    e->error && e->error != -ENOENT)
+				modalfs_warn("kernel rejected a reply: %s",
+					     strerror(-e->error));
+			continue;
+		}
+		if (nlh->nlmsg_type != family)
+			continue;
+		copy = malloc(nlh->nlmsg_len);
+		if (!copy) {
+			modalfs_err("out of memory receiving a request");
+			continue;
+		}
+		memcpy(copy, nlh, nlh->nlmsg_len);
+		enqueue(copy);
+	}
+}
+
+/* Receives until stop or until the family disappears. True on stop. */
+static bool rx_loop(struct nl_sock *sock, struct nl_sock *ctrl, int family)
+{
+	struct pollfd p[2] = {
+		{ .fd = nl_socket_get_fd(sock), .events = POLLIN },
+		{ .fd = ch.stop_pipe[0], .events = POLLIN },
+	};
+
+	for (;;) {
+		unsigned char *buf = NULL;
+		struct sockaddr_nl from;
+		int n = poll(p, 2, 1000);
+
+		if (n < 0 && errno != EINTR) {
+			modalfs_err("poll: %s", strerror(errno));
+			return true;
+		}
+		if (p[1].revents)
+			return true;
+		if (n == 0) {
+			/* Idle: was the module unloaded (or reloaded)? */
+			if (genl_ctrl_resolve(ctrl, MODALFS_GENL_NAME) !=
+			    family) {
+				modalfs_warn("genl family '%s' went away; will register again",
+					     MODALFS_GENL_NAME);
+				return false;
+			}
+			continue;
+		}
+		if (!(p[0].revents & (POLLIN | POLLERR)))
+			continue;
+		n = nl_recv(sock, &from, &buf, NULL);
+		if (n > 0 && from.nl_pid == 0)
+			handle_datagram(buf, n, family);
+		else if (n < 0)
+			modalfs_warn("receiving from the kernel: %s",
+				     nl_geterror(n));
+		free(buf);
+	}
+}
+
+static void *rx_thread(void *arg)
+{
+	struct nl_sock *ctrl = NULL;
+	bool said_absent = false;
+
+	(void)arg;
+	while (!wait_stop(0)) {
+		struct nl_sock *sock;
+		int family, err;
+		bool stop;
+
+		if (!ctrl) {
+			ctrl = nl_socket_alloc();
+			if (!ctrl || genl_connect(ctrl)) {
+				modalfs_err("cannot open a generic netlink socket");
+				nl_socket_free(ctrl);
+				ctrl = NULL;
+				if (wait_stop(1000))
+					break;
+				continue;
+			}
+		}
+		family = genl_ctrl_resolve(ctrl, MODALFS_GENL_NAME);
+		if (family < 0) {
+			if (!said_absent)
+				modalfs_info("genl family '%s' not found (is modalfs.ko loaded?); retrying every second",
+					     MODALFS_GENL_NAME);
+			said_absent = true;
+			if (wait_stop(1000))
+				break;
+			continue;
+		}
+		said_absent = false;
+		sock = open_sock();
+		if (!sock) {
+			modalfs_err("cannot open the kernel channel socket");
+			if (wait_stop(1000))
+				break;
+			continue;
+		}
+		err = do_register(sock, family);
+		if (err) {
+			nl_socket_free(sock);
+			if (err == EPERM) {
+				fprintf(stderr, "modalfsd: cannot register with the kernel: %s (needs CAP_SYS_ADMIN)\n",
+					strerror(EPERM));
+				ch.fatal(1);
+				break;
+			}
+			modalfs_err("cannot register with the kernel: %s%s",
+				    strerror(err),
+				    err == EBUSY ? " (another modalfsd is registered)" :
+				    err == EPROTO ? " (protocol version mismatch)" : "");
+			if (err == EBUSY || err == EPROTO) {
+				ch.fatal(1);
+				break;
+			}
+			if (wait_stop(1000))
+				break;
+			continue;
+		}
+		/* Requests arrive unsolicited; replies need no ack. */
+		nl_socket_disable_seq_check(sock);
+		nl_socket_disable_auto_ack(sock);
+		pthread_mutex_lock(&ch.send_lock);
+		ch.sock = sock;
+		ch.family = family;
+		pthread_mutex_unlock(&ch.send_lock);
+		modalfs_info("registered with the kernel (genl family %d, %d worker threads)",
+			     family, ch.nworkers);
+
+		stop = rx_loop(sock, ctrl, family);
+
+		wait_idle();
+		pthread_mutex_lock(&ch.send_lock);
+		ch.sock = NULL;
+		pthread_mutex_unlock(&ch.send_lock);
+		nl_socket_free(sock);
+		if (stop)
+			break;
+	}
+	nl_socket_free(ctrl);
+	return NULL;
+}
+
+int modalfs_genl_start(struct modalfs_store *st, int threads,
+		       void (*fatal)(int code))
+{
+	int err;
+
+	ch.st = st;
+	ch.fatal = fatal;
+	if (pipe2(ch.stop_pipe, O_CLOEXEC))
+		return errno;
+	ch.workers = calloc(threads, sizeof(*ch.workers));
+	if (!ch.workers)
+		return ENOMEM;
+	for (int i = 0; i < threads; i++) {
+		err = pthread_create(&ch.workers[i], NULL, worker, NULL);
+		if (err)
+			return err;
+		ch.nworkers++;
+	}
+	return pthread_create(&ch.rx, NULL, rx_thread, NULL);
+}
+
+void modalfs_genl_stop(void)
+{
+	if (ch.stop_pipe[1] < 0)
+		return;
+	if (write(ch.stop_pipe[1], "x", 1) != 1)
+		modalfs_err("cannot signal the receive thread");
+	pthread_join(ch.rx, NULL);
+	pthread_mutex_lock(&ch.lock);
+	ch.stopping = true;
+	pthread_cond_broadcast(&ch.more);
+	pthread_mutex_unlock(&ch.lock);
+	for (int i = 0; i < ch.nworkers; i++)
+		pthread_join(ch.workers[i], NULL);
+	free(ch.workers);
+	close(ch.stop_pipe[0]);
+	close(ch.stop_pipe[1]);
+	ch.stop_pipe[0] = ch.stop_pipe[1] = -1;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+#ifndef MODALFS_GENL_H
+#define MODALFS_GENL_H
+
+#include "store.h"
+
+/*
+ * Starts the kernel channel: a thread that resolves the "modalfs" genl
+ * family (retrying every second while it is absent), registers, and feeds
+ * REQUESTs to `threads` workers. On a registration error that retrying
+ * cannot fix it calls fatal(exit_code) from that thread.
+ */
+int modalfs_genl_start(struct modalfs_store *st, int threads,
+		       void (*fatal)(int code));
+/* Stops receiving, lets workers answer what they hold, closes the socket. */
+void modalfs_genl_stop(void);
+
+#endif

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * modalfsd: the modalfs daemon. Startup order: open the store, open the
+ * control socket, then register with the kernel (genl.c retries while the
+ * module is absent). SIGTERM/SIGINT stop it cleanly with status 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "genl.h"
+#include "log.h"
+#include "store.h"
+
+#define MODALFS_VERSION "0.1"
+
+static volatile sig_atomic_t exit_code;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: modalfsd [OPTIONS]\n"
+		"Serve modalfs volumes to the kernel module and to modalfsctl.\n"
+		"\n"
+		"  --state-dir DIR   where volumes are stored (default /var/lib/modalfs)\n"
+		"  --socket PATH     control socket (default %s)\n"
+		"  --threads N       worker threads for kernel requests (default 4)\n"
+		"  --map-size BYTES  maximum store size (default 64G; K, M, G, T suffixes)\n"
+		"  --debug           log every request error\n"
+		"  --help            show this help\n"
+		"  --version         show the version\n",
+		MODALFS_CTL_SOCKET);
+}
+
+/* Called from the kernel-channel thread on unrecoverable errors. */
+static void fatal(int code)
+{
+	exit_code = code;
+	kill(getpid(), SIGTERM);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'T': case 't': v <<= 10; /* fall through */
+	case 'G': case 'g': v <<= 10; /* fall through */
+	case 'M': case 'm': v <<= 10; /* fall through */
+	case 'K': case 'k': v <<= 10; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*end || v < (1 << 20))
+		return -1;
+	*out = v & ~4095ULL;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "map-size", required_argument, NULL, 'm' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *state_dir = "/var/lib/modalfs";
+	const char *sock_path = MODALFS_CTL_SOCKET;
+	struct modalfs_store *st;
+	uint64_t map_size = 0;
+	int threads = 4, c, err, sig;
+	sigset_t set;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			state_dir = optarg;
+			break;
+		case 'S':
+			sock_path = optarg;
+			break;
+		case 't':
+			threads = strtol(optarg, &end, 10);
+			if (*end || threads < 1 || threads > 256) {
+				fprintf(stderr, "modalfsd: --threads takes a number from 1 to 256\n");
+				return 2;
+			}
+			break;
+		case 'm':
+			if (parse_size(optarg, &map_size)) {
+				fprintf(stderr, "modalfsd: --map-size takes a size of at least 1M, e.g. 64G\n");
+				return 2;
+			}
+			break;
+		case 'd':
+			modalfs_log_level = MODALFS_LOG_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("modalfsd %s (protocol %d)\n", MODALFS_VERSION,
+			       MODALFS_GENL_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "modalfsd: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	/* Every thread inherits this mask; main collects signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	err = modalfs_store_open(&st, state_dir, map_size);
+	if (err) {
+		modalfs_err("cannot open the store in %s: %s%s", state_dir,
+			    strerror(err),
+			    err == EBUSY ? " (another modalfsd uses it)" : "");
+		return 1;
+	}
+	modalfs_info("store opened in %s", state_dir);
+	err = modalfs_ctl_start(st, sock_path);
+	if (err) {
+		modalfs_err("cannot serve the control socket %s: %s%s",
+			    sock_path, strerror(err),
+			    err == EADDRINUSE ? " (another modalfsd is running)" : "");
+		modalfs_store_close(st);
+		return 1;
+	}
+	modalfs_info("control socket at %s", sock_path);
+	err = modalfs_genl_start(st, threads, fatal);
+	if (err) {
+		modalfs_err("cannot start the kernel channel: %s",
+			    strerror(err));
+		modalfs_ctl_stop();
+		modalfs_store_close(st);
+		return 1;
+	}
+
+	for (;;) {
+		if (sigwait(&set, &sig))
+			continue;
+		if (sig == SIGHUP)
+			continue;
+		break;
+	}
+	if (!exit_code)
+		modalfs_info("stopping on signal %d", sig);
+	modalfs_genl_stop();
+	modalfs_ctl_stop();
+	modalfs_store_close(st);
+	if (!exit_code)
+		modalfs_info("stopped");
+	return exit_code;
+}

@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Kernel request decoding and reply encoding. Every REQUEST is validated
+ * strictly (attrs.c) at each nesting level, then its op's required
+ * attributes and value ranges are checked before the store is called. A
+ * request that names its id but is otherwise invalid is answered EINVAL.
+ * Attributes that are valid but not used by the op are ignored, so a newer
+ * kernel can add optional ones.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <linux/genetlink.h>
+#include <netlink/genl/genl.h>
+
+#include "attrs.h"
+#include "log.h"
+#include "names.h"
+#include "ops.h"
+
+#define STR(min_, max_) { .type = MODALFS_PT_STRING, .min = min_, .max = max_ }
+#define U32 { .type = MODALFS_PT_U32 }
+#define U64 { .type = MODALFS_PT_U64 }
+#define S64 { .type = MODALFS_PT_S64 }
+
+static const struct modalfs_pol req_policy[MODALFS_A_MAX + 1] = {
+	[MODALFS_A_VERSION] = U32,
+	[MODALFS_A_REQ_ID] = U64,
+	[MODALFS_A_OP] = U32,
+	[MODALFS_A_ERRNO] = U32,
+	[MODALFS_A_ERRMSG] = STR(0, MODALFS_ERRMSG_MAX),
+	[MODALFS_A_VOL_NAME] = STR(1, MODALFS_VOL_NAME_MAX),
+	[MODALFS_A_VOL_ID] = U64,
+	[MODALFS_A_PATH] = STR(1, MODALFS_PATH_MAX),
+	[MODALFS_A_INO] = U64,
+	[MODALFS_A_NAME] = STR(1, MODALFS_NAME_MAX),
+	[MODALFS_A_NEW_INO] = U64,
+	[MODALFS_A_NEW_NAME] = STR(1, MODALFS_NAME_MAX),
+	[MODALFS_A_TARGET] = STR(1, MODALFS_SYMLINK_MAX),
+	[MODALFS_A_MODE] = U32,
+	[MODALFS_A_UID] = U32,
+	[MODALFS_A_GID] = U32,
+	[MODALFS_A_RDEV] = U32,
+	[MODALFS_A_FLAGS] = U32,
+	[MODALFS_A_OFFSET] = U64,
+	[MODALFS_A_SIZE] = U32,
+	[MODALFS_A_DATA] = { .type = MODALFS_PT_BINARY, .multi = true,
+			     .min = 1, .max = MODALFS_DATA_CHUNK },
+	[MODALFS_A_ATTR] = { .type = MODALFS_PT_NESTED },
+	[MODALFS_A_SETATTR] = { .type = MODALFS_PT_NESTED },
+	[MODALFS_A_STATFS] = { .type = MODALFS_PT_NESTED },
+	[MODALFS_A_DIRENT] = { .type = MODALFS_PT_NESTED, .multi = true },
+	[MODALFS_A_EOF] = { .type = MODALFS_PT_FLAG },
+	[MODALFS_A_APP_ID] = STR(1, MODALFS_APP_ID_MAX),
+	[MODALFS_A_VOLUME] = { .type = MODALFS_PT_NESTED, .multi = true },
+};
+
+/* Only these members may appear in MODALFS_A_SETATTR. */
+static const struct modalfs_pol setattr_policy[MODALFS_ATTR_MAX + 1] = {
+	[MODALFS_ATTR_MODE] = U32,
+	[MODALFS_ATTR_UID] = U32,
+	[MODALFS_ATTR_GID] = U32,
+	[MODALFS_ATTR_SIZE] = U64,
+	[MODALFS_ATTR_ATIME_SEC] = S64,
+	[MODALFS_ATTR_ATIME_NSEC] = U32,
+	[MODALFS_ATTR_MTIME_SEC] = S64,
+	[MODALFS_ATTR_MTIME_NSEC] = U32,
+	[MODALFS_ATTR_CTIME_SEC] = S64,
+	[MODALFS_ATTR_CTIME_NSEC] = U32,
+};
+
+#define B(a) (1ULL << (a))
+#define VI (B(MODALFS_A_VOL_ID) | B(MODALFS_A_INO))
+
+static const uint64_t op_required[MODALFS_OP_MAX + 1] = {
+	[MODALFS_OP_MOUNT] = B(MODALFS_A_VOL_NAME),
+	[MODALFS_OP_UMOUNT] = B(MODALFS_A_VOL_ID),
+	[MODALFS_OP_STATFS] = B(MODALFS_A_VOL_ID),
+	[MODALFS_OP_LOOKUP] = VI | B(MODALFS_A_NAME),
+	[MODALFS_OP_GETATTR] = VI,
+	[MODALFS_OP_SETATTR] = VI | B(MODALFS_A_SETATTR),
+	[MODALFS_OP_READDIR] = VI | B(MODALFS_A_OFFSET) | B(MODALFS_A_SIZE),
+	[MODALFS_OP_CREATE] = VI | B(MODALFS_A_NAME) | B(MODALFS_A_MODE) |
+			      B(MODALFS_A_UID) | B(MODALFS_A_GID),
+	[MODALFS_OP_MKDIR] = VI | B(MODALFS_A_NAME) | B(MODALFS_A_MODE) |
+			     B(MODALFS_A_UID) | B(MODALFS_A_GID),
+	[MODALFS_OP_SYMLINK] = VI | B(MODALFS_A_NAME) | B(MODALFS_A_TARGET) |
+			       B(MODALFS_A_UID) | B(MODALFS_A_GID),
+	[MODALFS_OP_READLINK] = VI,
+	[MODALFS_OP_LINK] = VI | B(MODALFS_A_NEW_INO) | B(MODALFS_A_NEW_NAME),
+	[MODALFS_OP_UNLINK] = VI | B(MODALFS_A_NAME),
+	[MODALFS_OP_RMDIR] = VI | B(MODALFS_A_NAME),
+	[MODALFS_OP_RENAME] = VI | B(MODALFS_A_NAME) | B(MODALFS_A_NEW_INO) |
+			      B(MODALFS_A_NEW_NAME),
+	[MODALFS_OP_READ] = VI | B(MODALFS_A_OFFSET) | B(MODALFS_A_SIZE),
+	[MODALFS_OP_WRITE] = VI | B(MODALFS_A_OFFSET) | B(MODALFS_A_DATA),
+	[MODALFS_OP_FSYNC] = VI,
+	[MODALFS_OP_EVICT] = VI,
+};
+
+struct req {
+	struct modalfs_store *st;
+	const struct nlmsghdr *nlh;
+	struct nlattr *tb[MODALFS_A_MAX + 1];
+	uint64_t vol, ino;
+	uint32_t op;
+	struct nl_msg *out;
+};
+
+static const char *str(struct req *r, int type)
+{
+	return r->tb[type] ? nla_data(r->tb[type]) : NULL;
+}
+
+static uint32_t u32(struct req *r, int type)
+{
+	return nla_get_u32(r->tb[type]);
+}
+
+static uint64_t u64(struct req *r, int type)
+{
+	return nla_get_u64(r->tb[type]);
+}
+
+static int put_attr(struct nl_msg *m, const struct modalfs_iattr *a)
+{
+	struct nlattr *n = nla_nest_start(m, MODALFS_A_ATTR);
+
+	if (!n ||
+	    nla_put_u64(m, MODALFS_ATTR_INO, a->ino) ||
+	    nla_put_u32(m, MODALFS_ATTR_MODE, a->mode) ||
+	    nla_put_u32(m, MODALFS_ATTR_NLINK, a->nlink) ||
+	    nla_put_u32(m, MODALFS_ATTR_UID, a->uid) ||
+	    nla_put_u32(m, MODALFS_ATTR_GID, a->gid) ||
+	    nla_put_u32(m, MODALFS_ATTR_RDEV, a->rdev) ||
+	    nla_put_u64(m, MODALFS_ATTR_SIZE, a->size) ||
+	    nla_put_u64(m, MODALFS_ATTR_BLOCKS, a->blocks) ||
+	    nla_put_s64(m, MODALFS_ATTR_ATIME_SEC, a->atime_sec) ||
+	    nla_put_u32(m, MODALFS_ATTR_ATIME_NSEC, a->atime_nsec) ||
+	    nla_put_s64(m, MODALFS_ATTR_MTIME_SEC, a->mtime_sec) ||
+	    nla_put_u32(m, MODALFS_ATTR_MTIME_NSEC, a->mtime_nsec) ||
+	    nla_put_s64(m, MODALFS_ATTR_CTIME_SEC, a->ctime_sec) ||
+	    nla_put_u32(m, MODALFS_ATTR_CTIME_NSEC, a->ctime_nsec))
+		return EIO;
+	nla_nest_end(m, n);
+	return 0;
+}
+
+/* Name attributes must also be valid path components. */
+static int check_names(struct req *r)
+{
+	static const int names[] = { MODALFS_A_NAME, MODALFS_A_NEW_NAME };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (r->tb[names[i]] &&
+		    !modalfs_file_name_valid(str(r, names[i])))
+			return EINVAL;
+	return 0;
+}
+
+static int op_mount(struct req *r)
+{
+	struct modalfs_iattr a;
+	uint64_t vol;
+	int err;
+
+	if (!modalfs_vol_name_valid(str(r, MODALFS_A_VOL_NAME)))
+		return EINVAL;
+	err = modalfs_store_mount(r->st, str(r, MODALFS_A_VOL_NAME),
+				  str(r, MODALFS_A_PATH), &vol, &a);
+	if (err)
+		return err;
+	if (nla_put_u64(r->out, MODALFS_A_VOL_ID, vol))
+		return EIO;
+	return put_attr(r->out, &a);
+}
+
+static int op_statfs(struct req *r)
+{
+	struct modalfs_statfs s;
+	struct nlattr *n;
+	int err = modalfs_store_statfs(r->st, r->vol, &s);
+
+	if (err)
+		return err;
+	n = nla_nest_start(r->out, MODALFS_A_STATFS);
+	if (!n ||
+	    nla_put_u32(r->out, MODALFS_STATFS_BSIZE, s.bsize) ||
+	    nla_put_u64(r->out, MODALFS_STATFS_BLOCKS, s.blocks) ||
+	    nla_put_u64(r->out, MODALFS_STATFS_BFREE, s.bfree) ||
+	    nla_put_u64(r->out, MODALFS_STATFS_BAVAIL, s.bavail) ||
+	    nla_put_u64(r->out, MODALFS_STATFS_FILES, s.files) ||
+	    nla_put_u64(r->out, MODALFS_STATFS_FFREE, s.ffree) ||
+	    nla_put_u32(r->out, MODALFS_STATFS_NAMELEN, s.namelen))
+		return EIO;
+	nla_nest_end(r->out, n);
+	return 0;
+}
+
+static int op_setattr(struct req *r)
+{
+	struct nlattr *tb[MODALFS_ATTR_MAX + 1];
+	struct modalfs_setattr sa = { 0 };
+	struct modalfs_iattr a;
+	static const struct {
+		int sec, nsec;
+		uint32_t bit;
+	} times[] = {
+		{ MODALFS_ATTR_ATIME_SEC, MODALFS_ATTR_ATIME_NSEC,
+		  MODALFS_SET_ATIME },
+		{ MODALFS_ATTR_MTIME_SEC, MODALFS_ATTR_MTIME_NSEC,
+		  MODALFS_SET_MTIME },
+		{ MODALFS_ATTR_CTIME_SEC, MODALFS_ATTR_CTIME_NSEC,
+		  MODALFS_SET_CTIME },
+	};
+	int64_t *secs[] = { &sa.atime_sec, &sa.mtime_sec, &sa.ctime_sec };
+	uint32_t *nsecs[] = { &sa.atime_nsec, &sa.mtime_nsec, &sa.ctime_nsec };
+	int err;
+
+	if (modalfs_attrs_parse_nested(tb, MODALFS_ATTR_MAX, setattr_policy,
+				       r->tb[MODALFS_A_SETATTR]))
+		return EINVAL;
+	if (tb[MODALFS_ATTR_MODE]) {
+		sa.valid |= MODALFS_SET_MODE;
+		sa.mode = nla_get_u32(tb[MODALFS_ATTR_MODE]);
+		if (sa.mode & ~07777u)
+			return EINVAL;
+	}
+	if (tb[MODALFS_ATTR_UID]) {
+		sa.valid |= MODALFS_SET_UID;
+		sa.uid = nla_get_u32(tb[MODALFS_ATTR_UID]);
+	}
+	if (tb[MODALFS_ATTR_GID]) {
+		sa.valid |= MODALFS_SET_GID;
+		sa.gid = nla_get_u32(tb[MODALFS_ATTR_GID]);
+	}
+	if (tb[MODALFS_ATTR_SIZE]) {
+		sa.valid |= MODALFS_SET_SIZE;
+		sa.size = nla_get_u64(tb[MODALFS_ATTR_SIZE]);
+		if (sa.size >= 1ULL << 63)
+			return EINVAL;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (!tb[times[i].sec] != !tb[times[i].nsec])
+			return EINVAL;
+		if (!tb[times[i].sec])
+			continue;
+		sa.valid |= times[i].bit;
+		*secs[i] = nla_get_s64(tb[times[i].sec]);
+		*nsecs[i] = nla_get_u32(tb[times[i].nsec]);
+		if (*nsecs[i] >= 1000000000u)
+			return EINVAL;
+	}
+	err = modalfs_store_setattr(r->st, r->vol, r->ino, &sa, &a);
+	return err ? err : put_attr(r->out, &a);
+}
+
+struct rd_ctx {
+	struct nl_msg *out;
+	int err;
+};
+
+static int rd_cb(const struct modalfs_dirent *de, void *arg)
+{
+	struct rd_ctx *c = arg;
+	struct nlattr *n = nla_nest_start(c->out, MODALFS_A_DIRENT);
+
+	if (!n ||
+	    nla_put_u64(c->out, MODALFS_DIRENT_INO, de->ino) ||
+	    nla_put_u32(c->out, MODALFS_DIRENT_TYPE, de->type) ||
+	    nla_put_u64(c->out, MODALFS_DIRENT_COOKIE, de->cookie) ||
+	    nla_put_string(c->out, MODALFS_DIRENT_NAME, de->name))
+		return EIO;
+	nla_nest_end(c->out, n);
+	return 0;
+}
+
+static int op_readdir(struct req *r)
+{
+	uint32_t max = u32(r, MODALFS_A_SIZE);
+	struct rd_ctx c = { .out = r->out };
+	bool eof;
+	int err;
+
+	if (max < 1 || max > MODALFS_READDIR_MAX)
+		return EINVAL;
+	err = modalfs_store_readdir(r->st, r->vol, r->ino,
+				    u64(r, MODALFS_A_OFFSET), max, rd_cb, &c,
+				    &eof);
+	if (err)
+		return err;
+	if (eof && nla_put_flag(r->out, MODALFS_A_EOF))
+		return EIO;
+	return 0;
+}
+
+static int op_make(struct req *r)
+{
+	struct modalfs_iattr a;
+	const char *name = str(r, MODALFS_A_NAME);
+	uint32_t uid = u32(r, MODALFS_A_UID), gid = u32(r, MODALFS_A_GID);
+	int err;
+
+	switch (r->op) {
+	case MODALFS_OP_CREATE:
+		err = modalfs_store_create(r->st, r->vol, r->ino, name,
+					   u32(r, MODALFS_A_MODE), uid, gid,
+					   r->tb[MODALFS_A_RDEV] ?
+					   u32(r, MODALFS_A_RDEV) : 0, &a);
+		break;
+	case MODALFS_OP_MKDIR:
+		err = modalfs_store_mkdir(r->st, r->vol, r->ino, name,
+					  u32(r, MODALFS_A_MODE), uid, gid,
+					  &a);
+		break;
+	default:
+		err = modalfs_store_symlink(r->st, r->vol, r->ino, name,
+					    str(r, MODALFS_A_TARGET), uid, gid,
+					    &a);
+		break;
+	}
+	return err ? err : put_attr(r->out, &a);
+}
+
+static int op_read(struct req *r)
+{
+	uint32_t size = u32(r, MODALFS_A_SIZE);
+	size_t got, done = 0;
+	char *buf;
+	int err;
+
+	if (size < 1 || size > MODALFS_IO_MAX)
+		return EINVAL;
+	buf = malloc(size);
+	if (!buf)
+		return ENOMEM;
+	err = modalfs_store_read(r->st, r->vol, r->ino,
+				 u64(r, MODALFS_A_OFFSET), size, buf, &got);
+	while (!err && done < got) {
+		size_t n = got - done;
+
+		if (n > MODALFS_DATA_CHUNK)
+			n = MODALFS_DATA_CHUNK;
+		if (nla_put(r->out, MODALFS_A_DATA, n, buf + done))
+			err = EIO;
+		done += n;
+	}
+	free(buf);
+	return err;
+}
+
+static int op_write(struct req *r)
+{
+	const struct genlmsghdr *g = nlmsg_data(r->nlh);
+	struct nlattr *a;
+	char *buf;
+	size_t len = 0;
+	bool short_seen = false;
+	int rem, err = 0;
+
+	buf = malloc(MODALFS_IO_MAX);
+	if (!buf)
+		return ENOMEM;
+	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0),
+			  rem) {
+		size_t n;
+
+		if (nla_type(a) != MODALFS_A_DATA)
+			continue;
+		n = nla_len(a);
+		/* Only the last chunk may be shorter than DATA_CHUNK. */
+		if (short_seen || len + n > MODALFS_IO_MAX) {
+			err = EINVAL;
+			break;
+		}
+		if (n != MODALFS_DATA_CHUNK)
+			short_seen = true;
+		memcpy(buf + len, nla_data(a), n);
+		len += n;
+	}
+	if (!err)
+		err = modalfs_store_write(r->st, r->vol, r->ino,
+					  u64(r, MODALFS_A_OFFSET), buf, len);
+	free(buf);
+	if (!err && nla_put_u32(r->out, MODALFS_A_SIZE, len))
+		err = EIO;
+	return err;
+}
+
+static int run_op(struct req *r)
+{
+	struct modalfs_iattr a;
+	char *target;
+	int err;
+
+	switch (r->op) {
+	case MODALFS_OP_MOUNT:
+		return op_mount(r);
+	case MODALFS_OP_UMOUNT:
+		return modalfs_store_umount(r->st, r->vol);
+	case MODALFS_OP_STATFS:
+		return op_statfs(r);
+	case MODALFS_OP_LOOKUP:
+		err = modalfs_store_lookup(r->st, r->vol, r->ino,
+					   str(r, MODALFS_A_NAME), &a);
+		return err ? err : put_attr(r->out, &a);
+	case MODALFS_OP_GETATTR:
+		err = modalfs_store_getattr(r->st, r->vol, r->ino, &a);
+		return err ? err : put_attr(r->out, &a);
+	case MODALFS_OP_SETATTR:
+		return op_setattr(r);
+	case MODALFS_OP_READDIR:
+		return op_readdir(r);
+	case MODALFS_OP_CREATE:
+	case MODALFS_OP_MKDIR:
+	case MODALFS_OP_SYMLINK:
+		return op_make(r);
+	case MODALFS_OP_READLINK:
+		target = malloc(MODALFS_SYMLINK_MAX + 1);
+		if (!target)
+			return ENOMEM;
+		err = modalfs_store_readlink(r->st, r->vol, r->ino, target);
+		if (!err && nla_put_string(r->out, MODALFS_A_TARGET, target))
+			err = EIO;
+		free(target);
+		return err;
+	case MODALFS_OP_LINK:
+		err = modalfs_store_link(r->st, r->vol, r->ino,
+					 u64(r, MODALFS_A_NEW_INO),
+					 str(r, MODALFS_A_NEW_NAME), &a);
+		return err ? err : put_attr(r->out, &a);
+	case MODALFS_OP_UNLINK:
+		return modalfs_store_unlink(r->st, r->vol, r->ino,
+					    str(r, MODALFS_A_NAME));
+	case MODALFS_OP_RMDIR:
+		return modalfs_store_rmdir(r->st, r->vol, r->ino,
+					   str(r, MODALFS_A_NAME));
+	case MODALFS_OP_RENAME:
+		return modalfs_store_rename(r->st, r->vol, r->ino,
+					    str(r, MODALFS_A_NAME),
+					    u64(r, MODALFS_A_NEW_INO),
+					    str(r, MODALFS_A_NEW_NAME),
+					    r->tb[MODALFS_A_FLAGS] ?
+					    u32(r, MODALFS_A_FLAGS) : 0);
+	case MODALFS_OP_READ:
+		return op_read(r);
+	case MODALFS_OP_WRITE:
+		return op_write(r);
+	case MODALFS_OP_FSYNC:
+		return modalfs_store_fsync(r->st, r->vol, r->ino,
+					   r->tb[MODALFS_A_FLAGS] ?
+					   u32(r, MODALFS_A_FLAGS) : 0);
+	case MODALFS_OP_EVICT:
+		return modalfs_store_evict(r->st, r->vol, r->ino);
+	default:
+		return EINVAL;
+	}
+}
+
+/* Validates what the store does not: presence, ids, names, flag masks. */
+static int check_req(struct req *r)
+{
+	uint64_t req = op_required[r->op];
+
+	for (int t = 1; t <= MODALFS_A_MAX; t++)
+		if ((req & B(t)) && !r->tb[t])
+			return EINVAL;
+	if (r->tb[MODALFS_A_VOL_ID]) {
+		r->vol = u64(r, MODALFS_A_VOL_ID);
+		if (!r->vol)
+			return EINVAL;
+	}
+	if (r->tb[MODALFS_A_INO]) {
+		r->ino = u64(r, MODALFS_A_INO);
+		if (!r->ino)
+			return EINVAL;
+	}
+	if (r->tb[MODALFS_A_NEW_INO] && !u64(r, MODALFS_A_NEW_INO))
+		return EINVAL;
+	if (r->op == MODALFS_OP_RENAME && r->tb[MODALFS_A_FLAGS] &&
+	    (u32(r, MODALFS_A_FLAGS) & ~MODALFS_RENAME_FLAGS))
+		return EINVAL;
+	if (r->op == MODALFS_OP_FSYNC && r->tb[MODALFS_A_FLAGS] &&
+	    (u32(r, MODALFS_A_FLAGS) & ~MODALFS_FSYNC_FLAGS))
+		return EINVAL;
+	return check_names(r);
+}
+
+static struct nl_msg *new_reply(int family, uint64_t req_id)
+{
+	struct nl_msg *m = nlmsg_alloc_size(MODALFS_MSG_MAX);
+
+	if (!m)
+		return NULL;
+	if (!genlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
+			 MODALFS_CMD_REPLY, MODALFS_GENL_VERSION) ||
+	    nla_put_u64(m, MODALFS_A_REQ_ID, req_id)) {
+		nlmsg_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static struct nl_msg *error_reply(int family, uint64_t req_id, int err)
+{
+	struct nl_msg *m = new_reply(family, req_id);
+
+	if (m && nla_put_u32(m, MODALFS_A_ERRNO, err)) {
+		nlmsg_free(m);
+		m = NULL;
+	}
+	return m;
+}
+
+struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
+				  const struct nlmsghdr *nlh, int family,
+				  uint64_t *req_id)
+{
+	struct req r = { .st = st, .nlh = nlh };
+	const struct genlmsghdr *g;
+	uint64_t id;
+	int err;
+
+	*req_id = 0;
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
+		return NULL;
+	g = nlmsg_data(nlh);
+	if (g->cmd != MODALFS_CMD_REQUEST)
+		return NULL;
+	if (modalfs_attrs_parse(r.tb, MODALFS_A_MAX, req_policy,
+				genlmsg_attrdata(g, 0),
+				genlmsg_attrlen(g, 0))) {
+		/* Salvage the id so the caller does not wait forever. */
+		struct nlattr *a;
+		int rem;
+
+		nla_for_each_attr(a, genlmsg_attrdata(g, 0),
+				  genlmsg_attrlen(g, 0), rem) {
+			if (nla_type(a) == MODALFS_A_REQ_ID &&
+			    nla_len(a) == 8 && nla_get_u64(a)) {
+				*req_id = nla_get_u64(a);
+				return error_reply(family, *req_id, EINVAL);
+			}
+		}
+		return NULL;
+	}
+	if (!r.tb[MODALFS_A_REQ_ID] || !(id = u64(&r, MODALFS_A_REQ_ID)))
+		return NULL;
+	*req_id = id;
+	if (g->version != MODALFS_GENL_VERSION || !r.tb[MODALFS_A_OP])
+		return error_reply(family, id, EINVAL);
+	r.op = u32(&r, MODALFS_A_OP);
+	if (r.op < 1 || r.op > MODALFS_OP_MAX)
+		return error_reply(family, id, EINVAL);
+	err = check_req(&r);
+	if (err)
+		return error_reply(family, id, err);
+	r.out = new_reply(family, id);
+	if (!r.out)
+		return NULL;
+	if (nla_put_u32(r.out, MODALFS_A_ERRNO, 0)) {
+		nlmsg_free(r.out);
+		return error_reply(family, id, EIO);
+	}
+	err = run_op(&r);
+	if (err) {
+		if (err >= 4096 || err < 0)
+			err = EIO;
+		nlmsg_free(r.out);
+		return error_reply(family, id, err);
+	}
+	return r.out;
+}
+
+int modalfs_ops_reply_errno(struct nl_msg *reply)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(reply);
+	struct genlmsghdr *g = nlmsg_data(nlh);
+	struct nlattr *tb[MODALFS_A_MAX + 1];
+
+	if (modalfs_attrs_parse(tb, MODALFS_A_MAX, req_policy,
+				genlmsg_attrdata(g, 0),
+				genlmsg_attrlen(g, 0)) || !tb[MODALFS_A_ERRNO])
+		return -1;
+	return nla_get_u32(tb[MODALFS_A_ERRNO]);
+}

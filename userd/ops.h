@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+#ifndef MODALFS_OPS_H
+#define MODALFS_OPS_H
+
+#include <stdint.h>
+#include <linux/netlink.h>
+#include <netlink/msg.h>
+
+#include "store.h"
+
+/*
+ * Decodes one MODALFS_CMD_REQUEST (nlh points at a complete message of
+ * nlh->nlmsg_len bytes), runs it against the store and returns the REPLY
+ * message addressed to genl family id `family`, ready to send. Returns NULL
+ * when the request is too malformed to name a request id (it is dropped;
+ * the kernel times nothing out on it, so this only happens on a kernel bug)
+ * or when memory runs out. *req_id is set when known (0 otherwise).
+ */
+struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
+				  const struct nlmsghdr *nlh, int family,
+				  uint64_t *req_id);
+
+/* The errno a decoded request failed with, for tests: reads a REPLY. */
+int modalfs_ops_reply_errno(struct nl_msg *reply);
+
+#endif

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * modalfsd storage interface.
+ *
+ * Everything the daemon knows about volumes and files goes through these
+ * functions, so the backend (today LMDB, see store.c) can later be replaced
+ * by a remote or distributed one without touching the protocol code.
+ *
+ * Every function returns 0 or a positive errno value. Every mutating call
+ * is one atomic transaction: after it returns, either all of its effects
+ * are committed or none are.
+ */
+#ifndef MODALFS_STORE_H
+#define MODALFS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../netlink/modalfs.h"
+
+/* File data is stored in blocks of this many bytes (the last may be short). */
+#define MODALFS_STORE_BLOCK	65536u
+
+#define MODALFS_STORE_DEFAULT_MAP (64ULL << 30)
+
+struct modalfs_store;
+
+struct modalfs_iattr {
+	uint64_t ino;
+	uint32_t mode;
+	uint32_t nlink;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t rdev;
+	uint64_t size;
+	uint64_t blocks;	/* 512-byte units */
+	int64_t atime_sec, mtime_sec, ctime_sec;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec;
+};
+
+/* Which members of struct modalfs_setattr are set. */
+#define MODALFS_SET_MODE	(1u << 0)
+#define MODALFS_SET_UID		(1u << 1)
+#define MODALFS_SET_GID		(1u << 2)
+#define MODALFS_SET_SIZE	(1u << 3)
+#define MODALFS_SET_ATIME	(1u << 4)
+#define MODALFS_SET_MTIME	(1u << 5)
+#define MODALFS_SET_CTIME	(1u << 6)
+
+struct modalfs_setattr {
+	uint32_t valid;
+	uint32_t mode;
+	uint32_t uid;
+	uint32_t gid;
+	uint64_t size;
+	int64_t atime_sec, mtime_sec, ctime_sec;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec;
+};
+
+struct modalfs_volinfo {
+	char name[MODALFS_VOL_NAME_MAX + 1];
+	char app_id[MODALFS_APP_ID_MAX + 1];
+	uint64_t vol_id;
+	uint32_t kind;		/* enum modalfs_volume_kind */
+	int64_t created;
+	uint64_t bytes;		/* sum of regular file sizes */
+	uint64_t files;		/* number of inodes */
+};
+
+struct modalfs_statfs {
+	uint32_t bsize;
+	uint64_t blocks, bfree, bavail, files, ffree;
+	uint32_t namelen;
+};
+
+struct modalfs_dirent {
+	uint64_t ino;
+	uint64_t cookie;
+	uint32_t type;		/* DT_* */
+	char name[MODALFS_NAME_MAX + 1];
+};
+
+typedef int (*modalfs_vol_cb)(const struct modalfs_volinfo *vi, void *arg);
+typedef int (*modalfs_dirent_cb)(const struct modalfs_dirent *de, void *arg);
+
+/* map_size 0 means MODALFS_STORE_DEFAULT_MAP. Creates dir if missing. */
+int modalfs_store_open(struct modalfs_store **out, const char *dir,
+		       uint64_t map_size);
+void modalfs_store_close(struct modalfs_store *st);
+
+/* Volumes (control channel). */
+int modalfs_store_vol_persisted(struct modalfs_store *st, const char *name,
+				struct modalfs_volinfo *out);
+int modalfs_store_vol_create(struct modalfs_store *st, const char *name,
+			     uint32_t kind, struct modalfs_volinfo *out);
+/* cb returning non-zero stops the walk and is returned. */
+int modalfs_store_vol_list(struct modalfs_store *st, modalfs_vol_cb cb,
+			   void *arg);
+
+/* File system operations (kernel channel). */
+int modalfs_store_mount(struct modalfs_store *st, const char *name,
+			const char *path, uint64_t *vol_id,
+			struct modalfs_iattr *attr);
+int modalfs_store_umount(struct modalfs_store *st, uint64_t vol);
+int modalfs_store_statfs(struct modalfs_store *st, uint64_t vol,
+			 struct modalfs_statfs *sf);
+int modalfs_store_lookup(struct modalfs_store *st, uint64_t vol, uint64_t dir,
+			 const char *name, struct modalfs_iattr *attr);
+int modalfs_store_getattr(struct modalfs_store *st, uint64_t vol,
+			  uint64_t ino, struct modalfs_iattr *attr);
+int modalfs_store_setattr(struct modalfs_store *st, uint64_t vol,
+			  uint64_t ino, const struct modalfs_setattr *sa,
+			  struct modalfs_iattr *attr);
+/*
+ * Calls cb for at most max entries with cookie > offset, in cookie order.
+ * *eof is set when no entry follows the last one passed to cb.
+ */
+int modalfs_store_readdir(struct modalfs_store *st, uint64_t vol,
+			  uint64_t dir, uint64_t offset, uint32_t max,
+			  modalfs_dirent_cb cb, void *arg, bool *eof);
+int modalfs_store_create(struct modalfs_store *st, uint64_t vol, uint64_t dir,
+			 const char *name, uint32_t mode, uint32_t uid,
+			 uint32_t gid, uint32_t rdev, struct modalfs_iattr *attr);
+int modalfs_store_mkdir(struct modalfs_store *st, uint64_t vol, uint64_t dir,
+			const char *name, uint32_t mode, uint32_t uid,
+			uint32_t gid, struct modalfs_iattr *attr);
+int modalfs_store_symlink(struct modalfs_store *st, uint64_t vol,
+			  uint64_t dir, const char *name, const char *target,
+			  uint32_t uid, uint32_t gid, struct modalfs_iattr *attr);
+/* buf must hold MODALFS_SYMLINK_MAX + 1 bytes; result is NUL-terminated. */
+int modalfs_store_readlink(struct modalfs_store *st, uint64_t vol,
+			   uint64_t ino, char *buf);
+int modalfs_store_link(struct modalfs_store *st, uint64_t vol, uint64_t ino,
+		       uint64_t newdir, const char *newname,
+		       struct modalfs_iattr *attr);
+int modalfs_store_unlink(struct modalfs_store *st, uint64_t vol, uint64_t dir,
+			 const char *name);
+int modalfs_store_rmdir(struct modalfs_store *st, uint64_t vol, uint64_t dir,
+			const char *name);
+int modalfs_store_rename(struct modalfs_store *st, uint64_t vol, uint64_t dir,
+			 const char *name, uint64_t newdir,
+			 const char *newname, uint32_t flags);
+/* Reads up to len bytes; *got < len only at end of file. */
+int modalfs_store_read(struct modalfs_store *st, uint64_t vol, uint64_t ino,
+		       uint64_t off, size_t len, void *buf, size_t *got);
+int modalfs_store_write(struct modalfs_store *st, uint64_t vol, uint64_t ino,
+			uint64_t off, const void *buf, size_t len);
+int modalfs_store_fsync(struct modalfs_store *st, uint64_t vol, uint64_t ino,
+			uint32_t flags);
+int modalfs_store_evict(struct modalfs_store *st, uint64_t vol, uint64_t ino);
+
+#endif
