@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * cmocka tests of the request decode layer (userd/ops.c, attrs.c) and the
+ * control channel handler (userd/ctl.c, ctlmsg.c).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <linux/genetlink.h>
+#include <netlink/genl/genl.h>
+
+#include "../../userd/ctl.h"
+#include "../../userd/ctlmsg.h"
+#include "../../userd/log.h"
+#include "../../userd/ops.h"
+#include "../../userd/store.h"
+
+#define FAMILY 0x42
+#define ROOT MODALFS_ROOT_INO
+
+struct fx {
+	char dir[64];
+	struct modalfs_store *st;
+	uint64_t vol;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct modalfs_volinfo vi;
+
+	strcpy(f->dir, "/tmp/modalfs-unit-XXXXXX");
+	if (!mkdtemp(f->dir) || modalfs_store_open(&f->st, f->dir, 0) ||
+	    modalfs_store_vol_persisted(f->st, "vol", &vi))
+		return -1;
+	f->vol = vi.vol_id;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	modalfs_store_close(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd))
+		return -1;
+	free(f);
+	return 0;
+}
+
+static struct nl_msg *req(uint32_t op, uint64_t id)
+{
+	struct nl_msg *m = nlmsg_alloc_size(MODALFS_MSG_MAX * 2);
+
+	assert_non_null(m);
+	assert_non_null(genlmsg_put(m, 0, 1, FAMILY, 0, 0,
+				    MODALFS_CMD_REQUEST,
+				    MODALFS_GENL_VERSION));
+	if (id)
+		assert_int_equal(nla_put_u64(m, MODALFS_A_REQ_ID, id), 0);
+	if (op)
+		assert_int_equal(nla_put_u32(m, MODALFS_A_OP, op), 0);
+	return m;
+}
+
+static void vi(struct nl_msg *m, uint64_t vol, uint64_t ino)
+{
+	assert_int_equal(nla_put_u64(m, MODALFS_A_VOL_ID, vol), 0);
+	assert_int_equal(nla_put_u64(m, MODALFS_A_INO, ino), 0);
+}
+
+/* Runs the request; returns the reply errno (-1 if dropped). */
+static int run(struct fx *f, struct nl_msg *m, struct nl_msg **reply_out)
+{
+	uint64_t id;
+	struct nl_msg *reply = modalfs_ops_handle(f->st, nlmsg_hdr(m), FAMILY,
+						  &id);
+	int err;
+
+	nlmsg_free(m);
+	if (!reply)
+		return -1;
+	assert_int_equal(nlmsg_hdr(reply)->nlmsg_type, FAMILY);
+	assert_int_equal(((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(reply)))->cmd,
+			 MODALFS_CMD_REPLY);
+	assert_true(nlmsg_hdr(reply)->nlmsg_len <= MODALFS_MSG_MAX);
+	err = modalfs_ops_reply_errno(reply);
+	if (reply_out)
+		*reply_out = reply;
+	else
+		nlmsg_free(reply);
+	return err;
+}
+
+static struct nlattr *reply_attr(struct nl_msg *r, int type)
+{
+	return nlmsg_find_attr(nlmsg_hdr(r), GENL_HDRLEN, type);
+}
+
+static uint64_t create(struct fx *f, const char *name)
+{
+	struct nl_msg *m = req(MODALFS_OP_CREATE, 7), *r;
+	struct nlattr *tb[MODALFS_ATTR_MAX + 1];
+	uint64_t ino;
+
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, name);
+	nla_put_u32(m, MODALFS_A_MODE, S_IFREG | 0644);
+	nla_put_u32(m, MODALFS_A_UID, 0);
+	nla_put_u32(m, MODALFS_A_GID, 0);
+	assert_int_equal(run(f, m, &r), 0);
+	assert_int_equal(nla_parse_nested(tb, MODALFS_ATTR_MAX,
+					  reply_attr(r, MODALFS_A_ATTR), NULL),
+			 0);
+	for (int i = 1; i <= MODALFS_ATTR_MAX; i++)
+		assert_non_null(tb[i]);
+	ino = nla_get_u64(tb[MODALFS_ATTR_INO]);
+	nlmsg_free(r);
+	return ino;
+}
+
+static void t_mount_ok(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m = req(MODALFS_OP_MOUNT, 1), *r;
+
+	nla_put_string(m, MODALFS_A_VOL_NAME, "vol");
+	nla_put_string(m, MODALFS_A_PATH, "/");
+	assert_int_equal(run(f, m, &r), 0);
+	assert_non_null(reply_attr(r, MODALFS_A_VOL_ID));
+	assert_int_equal(nla_get_u64(reply_attr(r, MODALFS_A_VOL_ID)), f->vol);
+	assert_int_equal(nla_get_u64(reply_attr(r, MODALFS_A_REQ_ID)), 1);
+	assert_non_null(reply_attr(r, MODALFS_A_ATTR));
+	nlmsg_free(r);
+
+	m = req(MODALFS_OP_MOUNT, 2);
+	nla_put_string(m, MODALFS_A_VOL_NAME, "unknown");
+	assert_int_equal(run(f, m, NULL), ENOENT);
+	m = req(MODALFS_OP_MOUNT, 3);
+	nla_put_string(m, MODALFS_A_VOL_NAME, "bad name");
+	assert_int_equal(run(f, m, NULL), EINVAL);
+}
+
+static void t_lookup_create(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ino = create(f, "file");
+	struct nl_msg *m = req(MODALFS_OP_LOOKUP, 9), *r;
+	struct nlattr *tb[MODALFS_ATTR_MAX + 1];
+
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, "file");
+	assert_int_equal(run(f, m, &r), 0);
+	nla_parse_nested(tb, MODALFS_ATTR_MAX, reply_attr(r, MODALFS_A_ATTR),
+			 NULL);
+	assert_int_equal(nla_get_u64(tb[MODALFS_ATTR_INO]), ino);
+	nlmsg_free(r);
+	/* Error replies carry only REQ_ID and ERRNO. */
+	m = req(MODALFS_OP_LOOKUP, 10);
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, "nope");
+	assert_int_equal(run(f, m, &r), ENOENT);
+	assert_null(reply_attr(r, MODALFS_A_ATTR));
+	nlmsg_free(r);
+}
+
+static void t_no_req_id_dropped(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m = req(MODALFS_OP_GETATTR, 0);
+
+	vi(m, f->vol, ROOT);
+	assert_int_equal(run(f, m, NULL), -1);
+	m = req(MODALFS_OP_GETATTR, 0);
+	nla_put_u64(m, MODALFS_A_REQ_ID, 0);
+	vi(m, f->vol, ROOT);
+	assert_int_equal(run(f, m, NULL), -1);
+}
+
+static void t_bad_op(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m = req(MODALFS_OP_MAX + 1, 5);
+
+	vi(m, f->vol, ROOT);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(0, 5);
+	vi(m, f->vol, ROOT);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+}
+
+static void t_unknown_attr_type(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m = req(MODALFS_OP_GETATTR, 5);
+	uint32_t x = 1;
+
+	vi(m, f->vol, ROOT);
+	nla_put(m, MODALFS_A_MAX + 1, sizeof(x), &x);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+}
+
+static void t_wrong_length(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m = req(0, 5);
+	uint64_t op = MODALFS_OP_GETATTR;
+	uint16_t small = 1;
+
+	/* OP must be exactly 4 bytes. */
+	nla_put(m, MODALFS_A_OP, sizeof(op), &op);
+	vi(m, f->vol, ROOT);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_GETATTR, 5);
+	nla_put_u64(m, MODALFS_A_VOL_ID, f->vol);
+	nla_put(m, MODALFS_A_INO, sizeof(small), &small);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+}
+
+static void t_bad_strings(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m = req(MODALFS_OP_LOOKUP, 5);
+	char big[300];
+
+	vi(m, f->vol, ROOT);
+	nla_put(m, MODALFS_A_NAME, 3, "abc");	/* no NUL */
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_LOOKUP, 5);
+	vi(m, f->vol, ROOT);
+	nla_put(m, MODALFS_A_NAME, 4, "a\0b");	/* embedded NUL */
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_LOOKUP, 5);
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, "a/b");
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_LOOKUP, 5);
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, "");
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	m = req(MODALFS_OP_LOOKUP, 5);
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, big);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+}
+
+static void t_missing_and_dup(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m = req(MODALFS_OP_LOOKUP, 5);
+
+	vi(m, f->vol, ROOT);	/* no NAME */
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_GETATTR, 5);
+	vi(m, f->vol, ROOT);
+	nla_put_u64(m, MODALFS_A_INO, ROOT);	/* duplicate */
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_GETATTR, 5);
+	vi(m, f->vol, 0);	/* ino 0 */
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_GETATTR, 5);
+	vi(m, 9999, ROOT);	/* unknown volume */
+	assert_int_equal(run(f, m, NULL), ESTALE);
+}
+
+static void t_truncated_message(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m = req(MODALFS_OP_GETATTR, 5);
+	uint64_t id;
+
+	vi(m, f->vol, ROOT);
+	/* Claim 2 more bytes than the attributes hold: trailing garbage. */
+	nlmsg_hdr(m)->nlmsg_len += 2;
+	{
+		struct nl_msg *r = modalfs_ops_handle(f->st, nlmsg_hdr(m),
+						      FAMILY, &id);
+
+		assert_non_null(r);
+		assert_int_equal(modalfs_ops_reply_errno(r), EINVAL);
+		nlmsg_free(r);
+	}
+	nlmsg_free(m);
+}
+
+static void put_chunks(struct nl_msg *m, const unsigned char *buf,
+		       const size_t *sizes, int n)
+{
+	size_t off = 0;
+
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(nla_put(m, MODALFS_A_DATA, sizes[i],
+					 buf + off), 0);
+		off += sizes[i];
+	}
+}
+
+static void t_write_read_chunks(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ino = create(f, "data");
+	unsigned char *buf = malloc(MODALFS_IO_MAX + 10), *got = malloc(
+		MODALFS_IO_MAX);
+	static const size_t good[] = { MODALFS_DATA_CHUNK, MODALFS_DATA_CHUNK };
+	static const size_t bad[] = { 100, MODALFS_DATA_CHUNK };
+	static const size_t over[] = { MODALFS_DATA_CHUNK, MODALFS_DATA_CHUNK,
+				       1 };
+	struct nl_msg *m, *r;
+	struct nlattr *a;
+	size_t len = 0;
+	int rem;
+
+	for (int i = 0; i < MODALFS_IO_MAX + 10; i++)
+		buf[i] = i * 13;
+	m = req(MODALFS_OP_WRITE, 11);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 4096);
+	put_chunks(m, buf, good, 2);
+	assert_int_equal(run(f, m, &r), 0);
+	assert_int_equal(nla_get_u32(reply_attr(r, MODALFS_A_SIZE)),
+			 MODALFS_IO_MAX);
+	nlmsg_free(r);
+
+	m = req(MODALFS_OP_WRITE, 12);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 0);
+	put_chunks(m, buf, bad, 2);	/* short chunk not last */
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_WRITE, 13);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 0);
+	put_chunks(m, buf, over, 3);	/* more than IO_MAX */
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_WRITE, 14);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 0);	/* no DATA */
+	assert_int_equal(run(f, m, NULL), EINVAL);
+
+	m = req(MODALFS_OP_READ, 15);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 4096);
+	nla_put_u32(m, MODALFS_A_SIZE, MODALFS_IO_MAX);
+	assert_int_equal(run(f, m, &r), 0);
+	nlmsg_for_each_attr(a, nlmsg_hdr(r), GENL_HDRLEN, rem) {
+		if (nla_type(a) != MODALFS_A_DATA)
+			continue;
+		assert_true(nla_len(a) <= MODALFS_DATA_CHUNK);
+		memcpy(got + len, nla_data(a), nla_len(a));
+		len += nla_len(a);
+	}
+	assert_int_equal(len, MODALFS_IO_MAX);
+	assert_memory_equal(got, buf, MODALFS_IO_MAX);
+	nlmsg_free(r);
+
+	m = req(MODALFS_OP_READ, 16);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 0);
+	nla_put_u32(m, MODALFS_A_SIZE, MODALFS_IO_MAX + 1);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	free(buf);
+	free(got);
+}
+
+static void t_setattr_policy(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ino = create(f, "s");
+	struct nl_msg *m, *r;
+	struct nlattr *n, *tb[MODALFS_ATTR_MAX + 1];
+
+	m = req(MODALFS_OP_SETATTR, 20);
+	vi(m, f->vol, ino);
+	n = nla_nest_start(m, MODALFS_A_SETATTR);
+	nla_put_u32(m, MODALFS_ATTR_NLINK, 5);	/* not settable */
+	nla_nest_end(m, n);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+
+	m = req(MODALFS_OP_SETATTR, 21);
+	vi(m, f->vol, ino);
+	n = nla_nest_start(m, MODALFS_A_SETATTR);
+	nla_put_s64(m, MODALFS_ATTR_MTIME_SEC, 5);	/* no NSEC */
+	nla_nest_end(m, n);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+
+	m = req(MODALFS_OP_SETATTR, 22);
+	vi(m, f->vol, ino);
+	n = nla_nest_start(m, MODALFS_A_SETATTR);
+	nla_put_u64(m, MODALFS_ATTR_SIZE, 12345);
+	nla_put_u32(m, MODALFS_ATTR_MODE, 0600);
+	nla_nest_end(m, n);
+	assert_int_equal(run(f, m, &r), 0);
+	nla_parse_nested(tb, MODALFS_ATTR_MAX, reply_attr(r, MODALFS_A_ATTR),
+			 NULL);
+	assert_int_equal(nla_get_u64(tb[MODALFS_ATTR_SIZE]), 12345);
+	assert_int_equal(nla_get_u32(tb[MODALFS_ATTR_MODE]), S_IFREG | 0600);
+	nlmsg_free(r);
+}
+
+static void t_readdir_op(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m, *r;
+	struct nlattr *a;
+	int rem, n = 0;
+
+	create(f, "x");
+	create(f, "y");
+	m = req(MODALFS_OP_READDIR, 30);
+	vi(m, f->vol, ROOT);
+	nla_put_u64(m, MODALFS_A_OFFSET, 0);
+	nla_put_u32(m, MODALFS_A_SIZE, 0);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_READDIR, 31);
+	vi(m, f->vol, ROOT);
+	nla_put_u64(m, MODALFS_A_OFFSET, 0);
+	nla_put_u32(m, MODALFS_A_SIZE, MODALFS_READDIR_MAX);
+	assert_int_equal(run(f, m, &r), 0);
+	nlmsg_for_each_attr(a, nlmsg_hdr(r), GENL_HDRLEN, rem)
+		if (nla_type(a) == MODALFS_A_DIRENT)
+			n++;
+	assert_int_equal(n, 2);
+	assert_non_null(reply_attr(r, MODALFS_A_EOF));
+	nlmsg_free(r);
+}
+
+static void t_rename_flags_op(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m;
+
+	create(f, "a");
+	m = req(MODALFS_OP_RENAME, 40);
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, "a");
+	nla_put_u64(m, MODALFS_A_NEW_INO, ROOT);
+	nla_put_string(m, MODALFS_A_NEW_NAME, "b");
+	nla_put_u32(m, MODALFS_A_FLAGS, 1u << 4);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_RENAME, 41);
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, "a");
+	nla_put_u64(m, MODALFS_A_NEW_INO, ROOT);
+	nla_put_string(m, MODALFS_A_NEW_NAME, "b");
+	assert_int_equal(run(f, m, NULL), 0);
+	m = req(MODALFS_OP_FSYNC, 42);
+	vi(m, f->vol, ROOT);
+	nla_put_u32(m, MODALFS_A_FLAGS, 2);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_FSYNC, 43);
+	vi(m, f->vol, ROOT);
+	nla_put_u32(m, MODALFS_A_FLAGS, MODALFS_FSYNC_DATASYNC);
+	assert_int_equal(run(f, m, NULL), 0);
+}
+
+/* ---- control channel ---- */
+
+static int ctl_call(struct fx *f, uint8_t cmd, const char *name, uid_t uid,
+		    char *errmsg, int *ndgrams, int *nvols)
+{
+	struct nlattr *tb[MODALFS_A_MAX + 1];
+	struct nl_msg *m = modalfs_ctlmsg_new(cmd, 77, true);
+	char *buf = malloc(MODALFS_CTL_DGRAM_MAX);
+	int sv[2], err = -1;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	if (name)
+		nla_put_string(m, MODALFS_A_VOL_NAME, name);
+	assert_int_equal(modalfs_ctl_handle(f->st, sv[1], nlmsg_hdr(m),
+					    nlmsg_hdr(m)->nlmsg_len, uid), 0);
+	nlmsg_free(m);
+	*ndgrams = *nvols = 0;
+	for (;;) {
+		struct nlmsghdr *nlh;
+		struct nlattr *a;
+		uint8_t c;
+		ssize_t n = recv(sv[0], buf, MODALFS_CTL_DGRAM_MAX,
+				 MSG_DONTWAIT);
+		int rem;
+
+		if (n <= 0)
+			break;
+		assert_int_equal(modalfs_ctlmsg_parse(buf, n, &nlh, &c, tb), 0);
+		assert_int_equal(c, cmd);
+		assert_int_equal(nlh->nlmsg_seq, 77);
+		assert_non_null(tb[MODALFS_A_ERRNO]);
+		(*ndgrams)++;
+		err = nla_get_u32(tb[MODALFS_A_ERRNO]);
+		if (tb[MODALFS_A_ERRMSG] && errmsg)
+			strcpy(errmsg, nla_data(tb[MODALFS_A_ERRMSG]));
+		nlmsg_for_each_attr(a, nlh, GENL_HDRLEN, rem)
+			if (nla_type(a) == MODALFS_A_VOLUME)
+				(*nvols)++;
+		if (cmd == MODALFS_CTL_LIST && !err)
+			assert_true(!!tb[MODALFS_A_EOF] ==
+				    (recv(sv[0], buf, 1, MSG_PEEK |
+					  MSG_DONTWAIT) <= 0));
+	}
+	close(sv[0]);
+	close(sv[1]);
+	free(buf);
+	return err;
+}
+
+static void t_ctl(void **state)
+{
+	struct fx *f = *state;
+	char msg[600] = "";
+	char name[16];
+	int nd, nv;
+
+	assert_int_equal(ctl_call(f, MODALFS_CTL_PERSISTED, "x", 1000, msg,
+				  &nd, &nv), EPERM);
+	assert_non_null(strstr(msg, "requires root"));
+	assert_int_equal(ctl_call(f, MODALFS_CTL_CREATE, "bad/x", 0, msg, &nd,
+				  &nv), EINVAL);
+	assert_non_null(strstr(msg, "A-Z a-z 0-9"));
+	assert_int_equal(ctl_call(f, MODALFS_CTL_CREATE, "vol", 0, msg, &nd,
+				  &nv), EEXIST);
+	assert_non_null(strstr(msg, "'vol' already exists"));
+	assert_int_equal(ctl_call(f, MODALFS_CTL_PERSISTED, "vol", 0, msg,
+				  &nd, &nv), 0);
+	assert_int_equal(nv, 1);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "v%d", i);
+		assert_int_equal(ctl_call(f, MODALFS_CTL_CREATE, name, 0, msg,
+					  &nd, &nv), 0);
+	}
+	/* LIST needs no root and spans several datagrams. */
+	assert_int_equal(ctl_call(f, MODALFS_CTL_LIST, NULL, 1000, msg, &nd,
+				  &nv), 0);
+	assert_int_equal(nv, 301);
+	assert_true(nd > 1);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(t_mount_ok),
+		T(t_lookup_create),
+		T(t_no_req_id_dropped),
+		T(t_bad_op),
+		T(t_unknown_attr_type),
+		T(t_wrong_length),
+		T(t_bad_strings),
+		T(t_missing_and_dup),
+		T(t_truncated_message),
+		T(t_write_read_chunks),
+		T(t_setattr_policy),
+		T(t_readdir_op),
+		T(t_rename_flags_op),
+		T(t_ctl),
+	};
+
+	modalfs_log_level = -1;	/* keep cmocka output readable */
+	return cmocka_run_group_tests_name("ops", tests, NULL, NULL);
+}
