@@ -22,13 +22,17 @@ summary=${summary%%$'\n'*}
 [ ${#summary} -le 160 ] || summary="${summary:0:160}..."
 echo "vm: running: $summary"
 echo "=== vm: command start ==="
-cd "$MODALFS_REPO" || exit 1
-if [ "${#VM_ARGS[@]}" -eq 1 ]; then
+# PID 1 must never exit: the kernel would panic instead of reporting.
+if ! cd "$MODALFS_REPO"; then
+	echo "vm: the repository $MODALFS_REPO is not visible in the guest"
+	rc=125
+elif [ "${#VM_ARGS[@]}" -eq 1 ]; then
 	sh -c "${VM_ARGS[0]}" </dev/null
+	rc=$?
 else
 	"${VM_ARGS[@]}" </dev/null
+	rc=$?
 fi
-rc=$?
 echo "=== vm: command exit status $rc ==="
 
 # The status goes to the host first, so a hang in the clean-up below is

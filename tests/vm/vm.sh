@@ -131,6 +131,8 @@ trap 'exit 130' INT TERM
 
 cp "$HERE/guest-runner.sh" "$RUN/runner.sh"
 mkdir -p "$RUN/out"
+# Paths the guest must see even when they are under its fresh /tmp or /run.
+printf '%s\n' "$REPO" "$BUILD" > "$RUN/keep"
 {
 	printf 'MODALFS_REPO=%q\n' "$REPO"
 	printf 'export BUILD=%q KVER=%q\n' "$BUILD" "$KVER"
