@@ -55,6 +55,13 @@ elapsed() {
 }
 
 mkdir -p "$OUT"
+# Several people (and helpers) share this tree and its 2 cores: one
+# run-checks at a time, as results and the state disk live in $OUT.
+exec 7>"$OUT/.lock"
+if ! flock -n 7; then
+	echo "run-checks: waiting for another run-checks in this tree to finish"
+	flock 7
+fi
 
 # The test tools are needed by the VM scripts; build them quietly.
 if [ "$LAYER" = vm ] || [ "$LAYER" = all ]; then
