@@ -158,8 +158,8 @@ int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 		    !capable_wrt_inode_uidgid(mnt_userns, inode, CAP_FSETID))
 			mode &= ~S_ISGID;
 		attr->ia_mode = mode;
-		if (nla_put_u32(msg, MODALFS_ATTR_MODE,
-				(inode->i_mode & S_IFMT) | (mode & S_IALLUGO)))
+		/* The type never changes: SETATTR carries permission bits. */
+		if (nla_put_u32(msg, MODALFS_ATTR_MODE, mode & S_IALLUGO))
 			goto out;
 	}
 	if ((valid & ATTR_UID) &&
