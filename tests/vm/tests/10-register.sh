@@ -25,7 +25,9 @@ step "mount without a daemon fails with ECONNREFUSED"
 dmesg_mark
 out=$(try_mount some-vol:/ "$MNT")
 expect_eq "mount with no daemon registered -> ECONNREFUSED" ECONNREFUSED "$out"
-expect_match "dmesg says no modalfsd is registered" "modalfs.*modalfsd|modalfsd.*regist" "$(dmesg_since)"
+msgs=$(dmesg_since)
+expect_match "dmesg says no modalfsd is registered" "modalfs.*modalfsd.*regist" "$msgs"
+expect_eq "exactly one dmesg line for it" 1 "$(printf '%s\n' "$msgs" | grep -c 'modalfsd')"
 is_mounted "$MNT" && { fail "nothing mounted after the failed mount"; umount "$MNT"; }
 
 step "a non-root process cannot register as the daemon"
@@ -60,7 +62,9 @@ step "mounting an unknown volume fails with ENOENT"
 dmesg_mark
 out=$(try_mount no-such-volume-xyz:/ "$MNT")
 expect_eq "mount no-such-volume-xyz:/ -> ENOENT" ENOENT "$out"
-expect_match "dmesg names the unknown volume" "no-such-volume-xyz" "$(dmesg_since)"
+msgs=$(dmesg_since)
+expect_match "dmesg names the unknown volume" "modalfs.*no-such-volume-xyz" "$msgs"
+expect_eq "exactly one dmesg line for it" 1 "$(printf '%s\n' "$msgs" | grep -c 'no-such-volume-xyz')"
 out=$(mount -t modalfs no-such-volume-xyz:/ "$MNT" 2>&1)
 expect_match "mount(8) of an unknown volume fails with a clear error" \
 	"No such file or directory|does not exist|no such|not found" "$out"
@@ -70,6 +74,7 @@ step "stop the daemon and unload the module"
 run_check "modalfsd exits 0 on SIGTERM" stop_daemon
 check "rmmod modalfs" rmmod modalfs
 check_fails "module is gone" module_loaded
+check_fails "modalfs is gone from /proc/filesystems" grep -qw modalfs /proc/filesystems
 
 check_dmesg_clean
 finish

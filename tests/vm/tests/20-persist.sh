@@ -125,6 +125,7 @@ check "umount $MNT" umount "$MNT"
 run_check "modalfsd exits 0 on SIGTERM" stop_daemon
 check "rmmod modalfs" rmmod modalfs
 check_fails "module is gone" module_loaded
+check_fails "modalfs is gone from /proc/filesystems" grep -qw modalfs /proc/filesystems
 
 check_dmesg_clean
 finish

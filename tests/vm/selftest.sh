@@ -1,0 +1,38 @@
+#!/bin/bash
+# Self-test of the VM harness (not part of make check; ~1.5 min):
+#   tests/vm/selftest.sh
+# Proves that vm.sh passes exit statuses and argument quoting through,
+# fails on a kernel crash and on timeout, and keeps the state disk.
+HERE=$(cd "$(dirname "$0")" && pwd)
+VM=$HERE/vm.sh
+TMP=$(mktemp -d /tmp/vm-selftest.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+
+t() {	# DESC EXPECTED-STATUS VM-ARGS...
+	local desc=$1 want=$2 rc
+	shift 2
+	"$VM" "$@" > "$TMP/out" 2>&1
+	rc=$?
+	if [ "$want" = nonzero ] && [ $rc -ne 0 ] || [ "$rc" = "$want" ]; then
+		echo "ok - $desc (status $rc)"
+	else
+		echo "not ok - $desc (status $rc, wanted $want)"
+		tail -n 20 "$TMP/out" | sed 's/^/    | /'
+		fails=$((fails + 1))
+	fi
+}
+
+t "a succeeding command" 0 -- true
+t "the command's exit status comes back" 3 -- 'exit 3'
+t "arguments keep their quoting" 0 -- test "a b" = "a b"
+t "a kernel crash fails the run" nonzero -- 'echo c > /proc/sysrq-trigger; sleep 5'
+t "a kernel stack dump on the console fails the run" nonzero -- 'echo l > /proc/sysrq-trigger; sleep 1'
+t "a hung command times out with 124" 124 --timeout 30 -- 'sleep 600'
+t "state disk: write" 0 --state "$TMP/state.img" -- 'echo persisted > /var/lib/modalfs/x'
+t "state disk: read back in the next boot" 0 --state "$TMP/state.img" -- 'grep -qx persisted /var/lib/modalfs/x'
+t "writes outside the state disk vanish" 0 -- 'touch /etc/vm-selftest; test -e /etc/vm-selftest'
+[ -e /etc/vm-selftest ] && { echo "not ok - guest write leaked to the host"; fails=$((fails + 1)); }
+
+[ $fails -eq 0 ] && echo "vm selftest: all passed" || echo "vm selftest: $fails failed"
+[ $fails -eq 0 ]
