@@ -119,11 +119,27 @@ static int do_make(struct modalfs_store *st, int fd, uint8_t cmd,
 	return rc;
 }
 
-struct list_ctx {
-	int fd;
-	uint32_t seq;
-	struct nl_msg *m;
+struct vol_array {
+	struct modalfs_volinfo *v;
+	size_t n, cap;
 };
+
+static int collect_cb(const struct modalfs_volinfo *vi, void *arg)
+{
+	struct vol_array *a = arg;
+
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		void *p = realloc(a->v, cap * sizeof(*a->v));
+
+		if (!p)
+			return ENOMEM;
+		a->v = p;
+		a->cap = cap;
+	}
+	a->v[a->n++] = *vi;
+	return 0;
+}
 
 static struct nl_msg *list_msg(uint32_t seq)
 {
@@ -136,39 +152,41 @@ static struct nl_msg *list_msg(uint32_t seq)
 	return m;
 }
 
-static int list_cb(const struct modalfs_volinfo *vi, void *arg)
-{
-	struct list_ctx *c = arg;
-
-	if (nlmsg_hdr(c->m)->nlmsg_len > MODALFS_CTL_LIST_CHUNK) {
-		int rc = modalfs_ctlmsg_send(c->fd, c->m);
-
-		nlmsg_free(c->m);
-		c->m = rc ? NULL : list_msg(c->seq);
-		if (!c->m)
-			return rc ? -rc : ENOMEM;
-	}
-	return modalfs_ctl_put_volume(c->m, vi) ? EMSGSIZE : 0;
-}
-
+/*
+ * Volumes are collected first and sent afterwards, so a slow reader never
+ * holds a store read transaction open (which would stop LMDB from reusing
+ * freed pages).
+ */
 static int do_list(struct modalfs_store *st, int fd, uint32_t seq)
 {
-	struct list_ctx c = { .fd = fd, .seq = seq, .m = list_msg(seq) };
-	int err, rc;
+	struct vol_array a = { 0 };
+	struct nl_msg *m;
+	int err, rc = 0;
 
-	if (!c.m)
-		return -ENOMEM;
-	err = modalfs_store_vol_list(st, list_cb, &c);
+	err = modalfs_store_vol_list(st, collect_cb, &a);
 	if (err) {
-		nlmsg_free(c.m);
+		free(a.v);
 		return send_error(fd, MODALFS_CTL_LIST, seq, err,
 				  "cannot list volumes: %s", strerror(err));
 	}
-	if (nla_put_flag(c.m, MODALFS_A_EOF))
+	m = list_msg(seq);
+	for (size_t i = 0; m && !rc && i < a.n; i++) {
+		if (nlmsg_hdr(m)->nlmsg_len > MODALFS_CTL_LIST_CHUNK) {
+			rc = modalfs_ctlmsg_send(fd, m);
+			nlmsg_free(m);
+			m = rc ? NULL : list_msg(seq);
+		}
+		if (m && modalfs_ctl_put_volume(m, &a.v[i]))
+			rc = -EMSGSIZE;
+	}
+	free(a.v);
+	if (!m)
+		return rc ? rc : -ENOMEM;
+	if (!rc && nla_put_flag(m, MODALFS_A_EOF))
 		rc = -EMSGSIZE;
-	else
-		rc = modalfs_ctlmsg_send(fd, c.m);
-	nlmsg_free(c.m);
+	if (!rc)
+		rc = modalfs_ctlmsg_send(fd, m);
+	nlmsg_free(m);
 	return rc;
 }
 
