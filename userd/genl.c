@@ -52,6 +52,8 @@ static struct {
 	struct job *head, *tail;
 	int busy;
 	bool stopping;
+	uint64_t served;	/* statistics, logged at stop */
+	int max_busy;
 
 	pthread_mutex_t send_lock;	/* sock for sending, family */
 	struct nl_sock *sock;
@@ -99,6 +101,9 @@ static void *worker(void *arg)
 		if (!ch.head)
 			ch.tail = NULL;
 		ch.busy++;
+		ch.served++;
+		if (ch.busy > ch.max_busy)
+			ch.max_busy = ch.busy;
 		pthread_mutex_unlock(&ch.lock);
 
 		pthread_mutex_lock(&ch.send_lock);
@@ -425,6 +430,8 @@ void modalfs_genl_stop(void)
 	for (int i = 0; i < ch.nworkers; i++)
 		pthread_join(ch.workers[i], NULL);
 	free(ch.workers);
+	modalfs_info("served %llu kernel requests, at most %d at once",
+		     (unsigned long long)ch.served, ch.max_busy);
 	close(ch.stop_pipe[0]);
 	close(ch.stop_pipe[1]);
 	ch.stop_pipe[0] = ch.stop_pipe[1] = -1;
