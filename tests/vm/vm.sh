@@ -90,8 +90,9 @@ module_copy() {
 INITRD=$VMDIR/initramfs-$KVER.cpio.gz
 build_initramfs() {
 	local key tmp
-	key=$( { echo "$KVER $MODULES"; sha256sum "$HERE/initramfs-init" "$BUSYBOX" \
-		"$MODDIR/modules.dep" "$0"; } | sha256sum | cut -d' ' -f1)
+	# Contents only: the same script reached by another path is no change.
+	key=$( { echo "$KVER $MODULES"; cat "$HERE/initramfs-init" "$BUSYBOX" \
+		"$MODDIR/modules.dep"; } | sha256sum | cut -d' ' -f1)
 	exec 9>"$VMDIR/.initramfs.lock"
 	flock 9
 	if [ -s "$INITRD" ] && [ "$(cat "$INITRD.key" 2>/dev/null)" = "$key" ]; then
