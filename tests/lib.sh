@@ -178,7 +178,9 @@ unload_module() {
 
 # Daemon --------------------------------------------------------------------
 # start_daemon [STATE_DIR [ARGS...]]: start modalfsd in the background and
-# wait up to 30 s for it to say it registered with the kernel.
+# wait up to 30 s for it to say it registered with the kernel. The daemon
+# is a background job of the calling shell: wait on specific pids, never
+# a bare `wait`, which would wait for the daemon too.
 start_daemon() {
 	local dir=${1:-$TEST_DAEMON_DIR}
 	[ $# -gt 0 ] && shift
