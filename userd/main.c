@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,8 @@ static void usage(FILE *f)
 		"  --socket PATH     control socket (default %s)\n"
 		"  --threads N       worker threads for kernel requests (default 4)\n"
 		"  --map-size BYTES  maximum store size (default 64G; K, M, G, T suffixes)\n"
-		"  --debug           log every request error\n"
+		"  --group-commit    commit concurrent write ops together (one sync per batch)\n"
+		"  --debug           log more\n"
 		"  --help            show this help\n"
 		"  --version         show the version\n",
 		MODALFS_CTL_SOCKET);
@@ -76,6 +78,7 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "map-size", required_argument, NULL, 'm' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "group-commit", no_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -85,6 +88,7 @@ int main(int argc, char **argv)
 	struct modalfs_store *st;
 	uint64_t map_size = 0;
 	int threads = 4, c, err, sig;
+	bool group = false;
 	sigset_t set;
 	char *end;
 
@@ -111,6 +115,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			modalfs_log_level = MODALFS_LOG_DEBUG;
+			break;
+		case 'g':
+			group = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -146,7 +153,13 @@ int main(int argc, char **argv)
 			    err == EBUSY ? " (another modalfsd uses it)" : "");
 		return 1;
 	}
-	modalfs_info("store opened in %s", state_dir);
+	if (group && (err = modalfs_store_group_commit(st))) {
+		modalfs_err("cannot start group commit: %s", strerror(err));
+		modalfs_store_close(st);
+		return 1;
+	}
+	modalfs_info("store opened in %s%s", state_dir,
+		     group ? " (group commit)" : "");
 	err = modalfs_ctl_start(st, sock_path);
 	if (err) {
 		modalfs_err("cannot serve the control socket %s: %s%s",

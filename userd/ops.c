@@ -458,6 +458,39 @@ static int run_op(struct req *r)
 	}
 }
 
+static bool is_write_op(uint32_t op)
+{
+	switch (op) {
+	case MODALFS_OP_UMOUNT:
+	case MODALFS_OP_SETATTR:
+	case MODALFS_OP_CREATE:
+	case MODALFS_OP_MKDIR:
+	case MODALFS_OP_SYMLINK:
+	case MODALFS_OP_LINK:
+	case MODALFS_OP_UNLINK:
+	case MODALFS_OP_RMDIR:
+	case MODALFS_OP_RENAME:
+	case MODALFS_OP_WRITE:
+	case MODALFS_OP_EVICT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+struct batch_arg {
+	struct req *r;
+	int err;
+};
+
+static int batch_fn(void *p)
+{
+	struct batch_arg *b = p;
+
+	b->err = run_op(b->r);
+	return 0;
+}
+
 /* Validates what the store does not: presence, ids, names, flag masks. */
 static int check_req(struct req *r)
 {
@@ -563,7 +596,16 @@ struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
 		nlmsg_free(r.out);
 		return error_reply(family, id, EIO);
 	}
-	err = run_op(&r);
+	if (is_write_op(r.op)) {
+		/* Group commit, when enabled, batches concurrent write ops. */
+		struct batch_arg b = { .r = &r };
+
+		err = modalfs_store_batch(st, batch_fn, &b);
+		if (!err)
+			err = b.err;
+	} else {
+		err = run_op(&r);
+	}
 	if (err) {
 		if (err >= 4096 || err < 0)
 			err = EIO;

@@ -43,6 +43,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,14 @@ struct modalfs_store {
 		symlinks, orphans;
 	uint64_t map_size;
 	int lock_fd;
+
+	/* Group commit (modalfs_store_group_commit), see modalfs_store_batch. */
+	bool group;
+	pthread_t writer;
+	pthread_mutex_t wlock;
+	pthread_cond_t wmore, wdone;
+	struct batch_req *whead, *wtail;
+	bool wstop;
 	char *dir;
 };
 
@@ -199,10 +208,14 @@ static uint64_t blocks512(size_t len)
 	return (len + 511) / 512;
 }
 
+/* Set on the writer thread while it runs a batch; see group commit. */
+static __thread MDB_txn *batch_parent;
+
 static int txn_begin(struct modalfs_store *st, bool write, MDB_txn **t)
 {
-	return store_errno(mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY,
-					 t));
+	/* Inside a batch a write op is a nested txn of the batch's txn. */
+	return store_errno(mdb_txn_begin(st->env, write ? batch_parent : NULL,
+					 write ? 0 : MDB_RDONLY, t));
 }
 
 /* Commits on success, aborts otherwise; returns the final errno. */
@@ -585,6 +598,13 @@ void modalfs_store_close(struct modalfs_store *st)
 {
 	if (!st)
 		return;
+	if (st->group) {
+		pthread_mutex_lock(&st->wlock);
+		st->wstop = true;
+		pthread_cond_signal(&st->wmore);
+		pthread_mutex_unlock(&st->wlock);
+		pthread_join(st->writer, NULL);
+	}
 	if (st->env) {
 		mdb_env_sync(st->env, 1);
 		mdb_env_close(st->env);
@@ -1733,4 +1753,111 @@ int modalfs_store_evict(struct modalfs_store *st, uint64_t vol, uint64_t ino)
 	if (!err && r.nlink == 0)
 		err = free_inode(st, t, vol, ino);
 	return txn_end(t, err);
+}
+
+/* ---- group commit ----
+ *
+ * Every commit of a write transaction syncs the data file, which bounds
+ * write ops per second by the disk's sync rate. With group commit, write
+ * ops submitted concurrently are run one after the other by a single
+ * writer thread, each as a nested transaction of one batch transaction
+ * (so each op is still atomic and a failing op is rolled back alone), and
+ * the batch is committed with one sync. Callers get their result only
+ * after the batch committed, so no reply ever reveals uncommitted state.
+ */
+
+struct batch_req {
+	int (*fn)(void *arg);
+	void *arg;
+	int err;
+	bool done;
+	struct batch_req *next;
+};
+
+#define BATCH_MAX 64
+
+static void *writer_main(void *p)
+{
+	struct modalfs_store *st = p;
+
+	for (;;) {
+		struct batch_req *batch, *r, *last;
+		MDB_txn *parent = NULL;
+		int n, perr;
+
+		pthread_mutex_lock(&st->wlock);
+		while (!st->whead && !st->wstop)
+			pthread_cond_wait(&st->wmore, &st->wlock);
+		if (!st->whead) {
+			pthread_mutex_unlock(&st->wlock);
+			return NULL;
+		}
+		batch = last = st->whead;
+		for (n = 1; n < BATCH_MAX && last->next; n++)
+			last = last->next;
+		st->whead = last->next;
+		if (!st->whead)
+			st->wtail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&st->wlock);
+
+		perr = store_errno(mdb_txn_begin(st->env, NULL, 0, &parent));
+		for (r = batch; r; r = r->next) {
+			if (perr) {
+				r->err = perr;
+				continue;
+			}
+			batch_parent = parent;
+			r->fn(r->arg);
+			batch_parent = NULL;
+			r->err = 0;
+		}
+		if (!perr) {
+			perr = store_errno(mdb_txn_commit(parent));
+			for (r = batch; r && perr; r = r->next)
+				r->err = perr;
+		}
+		pthread_mutex_lock(&st->wlock);
+		for (r = batch; r; r = r->next)
+			r->done = true;
+		pthread_cond_broadcast(&st->wdone);
+		pthread_mutex_unlock(&st->wlock);
+	}
+}
+
+int modalfs_store_group_commit(struct modalfs_store *st)
+{
+	int err;
+
+	if (st->group)
+		return 0;
+	pthread_mutex_init(&st->wlock, NULL);
+	pthread_cond_init(&st->wmore, NULL);
+	pthread_cond_init(&st->wdone, NULL);
+	err = pthread_create(&st->writer, NULL, writer_main, st);
+	if (!err)
+		st->group = true;
+	return err;
+}
+
+int modalfs_store_batch(struct modalfs_store *st, int (*fn)(void *arg),
+			void *arg)
+{
+	struct batch_req r = { .fn = fn, .arg = arg };
+
+	if (!st->group) {
+		fn(arg);
+		return 0;
+	}
+	pthread_mutex_lock(&st->wlock);
+	if (st->wtail)
+		st->wtail->next = &r;
+	else
+		st->whead = &r;
+	st->wtail = &r;
+	pthread_cond_signal(&st->wmore);
+	while (!r.done)
+		pthread_cond_wait(&st->wdone, &st->wlock);
+	pthread_mutex_unlock(&st->wlock);
+	return r.err;
 }

@@ -90,6 +90,21 @@ int modalfs_store_open(struct modalfs_store **out, const char *dir,
 		       uint64_t map_size);
 void modalfs_store_close(struct modalfs_store *st);
 
+/*
+ * Group commit: after this, modalfs_store_batch() runs its function on one
+ * writer thread, where every write op is a nested transaction of a batch
+ * that is committed (and synced) once for up to 64 concurrent ops.
+ */
+int modalfs_store_group_commit(struct modalfs_store *st);
+/*
+ * Runs fn(arg), which may call any store function, and returns 0 once the
+ * effects of its write ops are committed, or an errno if the batch could
+ * not be committed (then they are lost and fn's results must be ignored).
+ * Without group commit fn simply runs in the caller's thread.
+ */
+int modalfs_store_batch(struct modalfs_store *st, int (*fn)(void *arg),
+			void *arg);
+
 /* Volumes (control channel). */
 int modalfs_store_vol_persisted(struct modalfs_store *st, const char *name,
 				struct modalfs_volinfo *out);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,18 +34,32 @@ struct fx {
 	uint64_t vol;
 };
 
-static int setup(void **state)
+static int setup_map(void **state, uint64_t map)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct modalfs_volinfo vi;
 
 	strcpy(f->dir, "/tmp/modalfs-unit-XXXXXX");
-	if (!mkdtemp(f->dir) || modalfs_store_open(&f->st, f->dir, 0) ||
+	if (!mkdtemp(f->dir) || modalfs_store_open(&f->st, f->dir, map) ||
 	    modalfs_store_vol_persisted(f->st, "vol", &vi))
+		return -1;
+	/* `make run` runs this suite once without and once with it. */
+	if (getenv("MODALFS_TEST_GROUP_COMMIT") &&
+	    modalfs_store_group_commit(f->st))
 		return -1;
 	f->vol = vi.vol_id;
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_map(state, 0);
+}
+
+static int setup_tiny(void **state)
+{
+	return setup_map(state, 2 << 20);
 }
 
 static int teardown(void **state)
@@ -546,6 +561,117 @@ static void t_ctl(void **state)
 	assert_true(nd > 1);
 }
 
+/* ---- concurrency (group commit batches these when enabled) ---- */
+
+struct thr {
+	struct fx *f;
+	int id;
+	int failures;
+};
+
+static int do_write(struct fx *f, uint64_t id, uint64_t ino, uint64_t off,
+		    const unsigned char *buf, size_t len)
+{
+	struct nl_msg *m = req(MODALFS_OP_WRITE, id);
+	size_t done = 0;
+
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, off);
+	while (done < len) {
+		size_t n = len - done > MODALFS_DATA_CHUNK ? MODALFS_DATA_CHUNK
+							   : len - done;
+
+		nla_put(m, MODALFS_A_DATA, n, buf + done);
+		done += n;
+	}
+	return run(f, m, NULL);
+}
+
+static void *thr_main(void *p)
+{
+	struct thr *t = p;
+	unsigned char buf[MODALFS_IO_MAX], got[MODALFS_IO_MAX];
+	char name[32];
+
+	for (int i = 0; i < 20; i++) {
+		struct nl_msg *m = req(MODALFS_OP_CREATE, 1000 + i), *r;
+		struct nlattr *tb[MODALFS_ATTR_MAX + 1];
+		uint64_t ino;
+		size_t n;
+
+		snprintf(name, sizeof(name), "t%d-%d", t->id, i);
+		vi(m, t->f->vol, ROOT);
+		nla_put_string(m, MODALFS_A_NAME, name);
+		nla_put_u32(m, MODALFS_A_MODE, S_IFREG | 0644);
+		nla_put_u32(m, MODALFS_A_UID, 0);
+		nla_put_u32(m, MODALFS_A_GID, 0);
+		if (run(t->f, m, &r)) {
+			t->failures++;
+			continue;
+		}
+		nla_parse_nested(tb, MODALFS_ATTR_MAX,
+				 reply_attr(r, MODALFS_A_ATTR), NULL);
+		ino = nla_get_u64(tb[MODALFS_ATTR_INO]);
+		nlmsg_free(r);
+		memset(buf, t->id * 31 + i, sizeof(buf));
+		if (do_write(t->f, 2000 + i, ino, 100, buf, sizeof(buf))) {
+			t->failures++;
+			continue;
+		}
+		if (modalfs_store_read(t->f->st, t->f->vol, ino, 100,
+				       sizeof(got), got, &n) ||
+		    n != sizeof(got) || memcmp(got, buf, n))
+			t->failures++;
+	}
+	return NULL;
+}
+
+static void t_concurrent(void **state)
+{
+	struct fx *f = *state;
+	pthread_t th[8];
+	struct thr t[8];
+	struct modalfs_iattr a;
+
+	for (int i = 0; i < 8; i++) {
+		t[i] = (struct thr){ .f = f, .id = i };
+		assert_int_equal(pthread_create(&th[i], NULL, thr_main, &t[i]),
+				 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(t[i].failures, 0);
+	}
+	assert_int_equal(modalfs_store_getattr(f->st, f->vol, ROOT, &a), 0);
+	assert_int_equal(a.nlink, 2);
+}
+
+static void t_enospc_ops(void **state)
+{
+	struct fx *f = *state;
+	static unsigned char buf[MODALFS_IO_MAX];
+	uint64_t ino = create(f, "big"), off = 0;
+	struct nl_msg *m;
+	int err = 0;
+
+	while (off < (64ULL << 20)) {
+		err = do_write(f, 50, ino, off, buf, sizeof(buf));
+		if (err)
+			break;
+		off += sizeof(buf);
+	}
+	assert_int_equal(err, ENOSPC);
+	m = req(MODALFS_OP_UNLINK, 51);
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, "big");
+	assert_int_equal(run(f, m, NULL), 0);
+	m = req(MODALFS_OP_EVICT, 52);
+	vi(m, f->vol, ino);
+	assert_int_equal(run(f, m, NULL), 0);
+	ino = create(f, "again");
+	assert_int_equal(do_write(f, 53, ino, 0, buf, sizeof(buf)), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -565,6 +691,9 @@ int main(void)
 		T(t_readdir_op),
 		T(t_rename_flags_op),
 		T(t_ctl),
+		T(t_concurrent),
+		cmocka_unit_test_setup_teardown(t_enospc_ops, setup_tiny,
+						teardown),
 	};
 
 	modalfs_log_level = -1;	/* keep cmocka output readable */
