@@ -439,6 +439,7 @@ const struct inode_operations modalfs_dir_iops = {
 	.rename		= modalfs_rename,
 	.getattr	= modalfs_getattr,
 	.setattr	= modalfs_setattr,
+	.update_time	= modalfs_update_time,
 };
 
 const struct file_operations modalfs_dir_fops = {

@@ -48,4 +48,5 @@ const struct file_operations modalfs_file_fops = {
 const struct inode_operations modalfs_file_iops = {
 	.getattr	= modalfs_getattr,
 	.setattr	= modalfs_setattr,
+	.update_time	= modalfs_update_time,
 };

@@ -202,6 +202,22 @@ out:
 	return err;
 }
 
+/*
+ * atime lives in memory only: sending it would make every read dirty the
+ * inode, and an unmount with the daemon gone would wait for that. mtime
+ * and ctime reach the daemon through write_inode.
+ */
+int modalfs_update_time(struct inode *inode, struct timespec64 *time,
+			int flags)
+{
+	if (flags & S_ATIME)
+		inode->i_atime = *time;
+	flags &= ~S_ATIME;
+	if (!flags)
+		return 0;
+	return generic_update_time(inode, time, flags);
+}
+
 static const char *modalfs_get_link(struct dentry *dentry, struct inode *inode,
 				    struct delayed_call *done)
 {
@@ -238,9 +254,11 @@ const struct inode_operations modalfs_symlink_iops = {
 	.get_link	= modalfs_get_link,
 	.getattr	= modalfs_getattr,
 	.setattr	= modalfs_setattr,
+	.update_time	= modalfs_update_time,
 };
 
 const struct inode_operations modalfs_special_iops = {
 	.getattr	= modalfs_getattr,
 	.setattr	= modalfs_setattr,
+	.update_time	= modalfs_update_time,
 };

@@ -173,6 +173,9 @@ void modalfs_netlink_exit(void);
 struct modalfs_sb_info {
 	u64 vol_id;
 	char vol_name[MODALFS_VOL_NAME_MAX + 1];
+	bool dying;			/* kill_sb is running */
+	spinlock_t lock;
+	struct modalfs_statfs_val statfs;	/* last answer, under lock */
 };
 
 struct modalfs_inode_info {
@@ -215,6 +218,8 @@ int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 		    struct kstat *stat, u32 request_mask, unsigned int flags);
 int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 		    struct iattr *attr);
+int modalfs_update_time(struct inode *inode, struct timespec64 *time,
+			int flags);
 int modalfs_put_times(struct sk_buff *skb, struct inode *inode);
 int modalfs_put_ts(struct sk_buff *skb, int sec, int nsec,
 		   const struct timespec64 *ts);

@@ -37,32 +37,46 @@ struct modalfs_req *modalfs_new_req(struct super_block *sb, u32 op, u64 ino,
 	return req;
 }
 
+/*
+ * umount(8) and df call statfs on the way; with no daemon registered they
+ * get the last answer (or zeros) instead of waiting for one.
+ */
 static int modalfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
 	struct super_block *sb = dentry->d_sb;
+	struct modalfs_sb_info *sbi = MODALFS_SB(sb);
 	struct modalfs_statfs_val v;
 	struct modalfs_req *req;
 	int err;
 
-	req = modalfs_new_req(sb, MODALFS_OP_STATFS, 0, 0);
-	if (IS_ERR(req))
-		return PTR_ERR(req);
-	err = modalfs_req_call(req);
-	if (!err)
-		err = modalfs_statfs_decode(req->tb[MODALFS_A_STATFS], &v);
-	modalfs_req_put(req);
-	if (err)
-		return err;
+	if (modalfs_chan_connected(&modalfs_chan)) {
+		req = modalfs_new_req(sb, MODALFS_OP_STATFS, 0, 0);
+		if (IS_ERR(req))
+			return PTR_ERR(req);
+		err = modalfs_req_call(req);
+		if (!err)
+			err = modalfs_statfs_decode(req->tb[MODALFS_A_STATFS], &v);
+		modalfs_req_put(req);
+		if (err)
+			return err;
+		spin_lock(&sbi->lock);
+		sbi->statfs = v;
+		spin_unlock(&sbi->lock);
+	} else {
+		spin_lock(&sbi->lock);
+		v = sbi->statfs;
+		spin_unlock(&sbi->lock);
+	}
 	buf->f_type = MODALFS_MAGIC;
-	buf->f_bsize = v.bsize;
-	buf->f_frsize = v.bsize;
+	buf->f_bsize = v.bsize ? v.bsize : PAGE_SIZE;
+	buf->f_frsize = buf->f_bsize;
 	buf->f_blocks = v.blocks;
 	buf->f_bfree = v.bfree;
 	buf->f_bavail = v.bavail;
 	buf->f_files = v.files;
 	buf->f_ffree = v.ffree;
 	buf->f_namelen = v.namelen ? v.namelen : MODALFS_NAME_MAX;
-	buf->f_fsid = u64_to_fsid(MODALFS_SB(sb)->vol_id);
+	buf->f_fsid = u64_to_fsid(sbi->vol_id);
 	return 0;
 }
 
@@ -91,6 +105,12 @@ static int modalfs_write_inode(struct inode *inode,
 	nla_nest_end(req->msg, nest);
 	req->exp.ino = inode->i_ino;
 	req->exp.type = inode->i_mode & S_IFMT;
+	/* Unmounting without a daemon: queue the times, do not wait. */
+	if (READ_ONCE(MODALFS_SB(inode->i_sb)->dying) &&
+	    !modalfs_chan_connected(&modalfs_chan)) {
+		modalfs_req_async(req, NULL, NULL);
+		return 0;
+	}
 	err = modalfs_req_call(req);
 	modalfs_req_put(req);
 	return err;
@@ -110,6 +130,26 @@ static void modalfs_evict_inode(struct inode *inode)
 		modalfs_req_async(req, NULL, NULL);
 }
 
+/*
+ * sync(2) and syncfs(2): data and inodes were written back before this
+ * runs; make the volume durable. Skipped while no daemon is registered so
+ * that unmounting never waits for one.
+ */
+static int modalfs_sync_fs(struct super_block *sb, int wait)
+{
+	struct modalfs_req *req;
+	int err;
+
+	if (!wait || !modalfs_chan_connected(&modalfs_chan))
+		return 0;
+	req = modalfs_new_req(sb, MODALFS_OP_FSYNC, MODALFS_ROOT_INO, 0);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	err = modalfs_req_call(req);
+	modalfs_req_put(req);
+	return err;
+}
+
 static int modalfs_show_options(struct seq_file *m, struct dentry *root)
 {
 	return 0;
@@ -120,6 +160,7 @@ static const struct super_operations modalfs_sops = {
 	.free_inode	= modalfs_free_inode,
 	.write_inode	= modalfs_write_inode,
 	.evict_inode	= modalfs_evict_inode,
+	.sync_fs	= modalfs_sync_fs,
 	.statfs		= modalfs_statfs,
 	.show_options	= modalfs_show_options,
 };
@@ -246,6 +287,7 @@ static int modalfs_get_tree(struct fs_context *fc)
 	if (!sbi)
 		return -ENOMEM;
 	sbi->vol_id = vol_id;
+	spin_lock_init(&sbi->lock);
 	strscpy(sbi->vol_name, ctx->vol, sizeof(sbi->vol_name));
 	fc->s_fs_info = sbi;
 
@@ -354,6 +396,8 @@ static void modalfs_kill_sb(struct super_block *sb)
 	struct modalfs_sb_info *sbi = MODALFS_SB(sb);
 	struct modalfs_req *req;
 
+	if (sbi)
+		WRITE_ONCE(sbi->dying, true);
 	kill_anon_super(sb);
 	if (!sbi)
 		return;
