@@ -22,6 +22,7 @@
 
 #include "ctl.h"
 #include "ctlmsg.h"
+#include "fsutil.h"
 #include "log.h"
 #include "names.h"
 
@@ -294,27 +295,6 @@ static void *acceptor(void *arg)
 	return NULL;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char tmp[PATH_MAX];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(tmp))
-		return n ? ENAMETOOLONG : 0;
-	memcpy(tmp, dir, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) && errno != EEXIST)
-		return errno;
-	return 0;
-}
-
 int modalfs_ctl_start(struct modalfs_store *st, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -329,7 +309,7 @@ int modalfs_ctl_start(struct modalfs_store *st, const char *path)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		err = mkdir_p(dir);
+		err = modalfs_mkdir_p(dir, 0755);
 		if (err)
 			return err;
 	}

@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "fsutil.h"
 
 #define BS MODALFS_STORE_BLOCK
 #define REC_VERSION 1
@@ -300,6 +301,26 @@ static int dent_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	return 0;
 }
 
+/*
+ * The entry name in directory dir and the inode it names. An entry whose
+ * inode is missing is store corruption, not a stale handle: EIO.
+ */
+static int entry_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		     uint64_t dir, const char *name, struct inorec *dr,
+		     struct dentrec *d, struct inorec *r)
+{
+	int err = dir_get(st, t, vol, dir, dr);
+
+	if (!err)
+		err = dent_get(st, t, vol, dir, name, d);
+	if (!err) {
+		err = ino_get(st, t, vol, d->ino, r);
+		if (err == ESTALE)
+			err = EIO;
+	}
+	return err;
+}
+
 static int dent_put(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 		    uint64_t dir, const char *name, const struct dentrec *d)
 {
@@ -496,27 +517,6 @@ static int alloc_ino(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 
 /* ---- open/close ---- */
 
-static int mkdir_p(const char *dir)
-{
-	char tmp[PATH_MAX];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(tmp))
-		return n ? ENAMETOOLONG : ENOENT;
-	memcpy(tmp, dir, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return errno;
-	return 0;
-}
-
 int modalfs_store_open(struct modalfs_store **out, const char *dir,
 		       uint64_t map_size)
 {
@@ -539,7 +539,7 @@ int modalfs_store_open(struct modalfs_store **out, const char *dir,
 		err = ENOMEM;
 		goto fail;
 	}
-	err = mkdir_p(dir);
+	err = modalfs_mkdir_p(dir, 0700);
 	if (err)
 		goto fail;
 	/* LMDB tolerates several processes; our volume logic does not. */
@@ -964,14 +964,7 @@ int modalfs_store_lookup(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 	err = txn_begin(st, false, &t);
 	if (err)
 		return err;
-	err = dir_get(st, t, vol, dir, &r);
-	if (!err)
-		err = dent_get(st, t, vol, dir, name, &d);
-	if (!err) {
-		err = ino_get(st, t, vol, d.ino, &r);
-		if (err == ESTALE)
-			err = EIO;
-	}
+	err = entry_get(st, t, vol, dir, name, &r, &d, &r);
 	if (!err)
 		to_attr(d.ino, &r, attr);
 	mdb_txn_abort(t);
@@ -1374,14 +1367,7 @@ static int remove_entry(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 	err = txn_begin(st, true, &t);
 	if (err)
 		return err;
-	err = dir_get(st, t, vol, dir, &dr);
-	if (!err)
-		err = dent_get(st, t, vol, dir, name, &d);
-	if (!err) {
-		err = ino_get(st, t, vol, d.ino, &r);
-		if (err == ESTALE)
-			err = EIO;
-	}
+	err = entry_get(st, t, vol, dir, name, &dr, &d, &r);
 	if (err)
 		goto out;
 	if (isdir) {

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/* Small helpers for the daemon's own files on the host. */
+#ifndef MODALFS_FSUTIL_H
+#define MODALFS_FSUTIL_H
+
+#include <sys/types.h>
+
+/*
+ * mkdir -p: parents get 0755, the last component leaf_mode. Returns 0 or a
+ * positive errno; an existing directory is not an error.
+ */
+int modalfs_mkdir_p(const char *dir, mode_t leaf_mode);
+
+#endif
