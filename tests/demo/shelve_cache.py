@@ -14,6 +14,8 @@ import time
 from flufl.lock import Lock
 
 CACHE_DIR = os.environ.get("CACHE_DIR", "/root/cache")
+# How long the "expensive" part takes; tests make it short.
+COMPUTE_SECONDS = float(os.environ.get("COMPUTE_SECONDS", "2"))
 
 
 def expensive_computation(key: str) -> str:
@@ -24,7 +26,7 @@ def expensive_computation(key: str) -> str:
                 print(f"cache hit for {key}: {value}")
                 return value
             start = time.monotonic()
-            time.sleep(2)  # the "expensive" part
+            time.sleep(COMPUTE_SECONDS)  # the "expensive" part
             value = f"{key.upper()}-{sum(map(ord, key))}"
             cache[key] = value
             print(f"cache miss for {key}, computed {value} "
