@@ -167,10 +167,12 @@ enum modalfs_cmd {
  * READ      req VOL_ID INO OFFSET SIZE     rep DATA*
  *           SIZE is 1..MODALFS_IO_MAX. Fewer bytes than SIZE means the end
  *           of the file was reached; holes read as zeros.
- * WRITE     req VOL_ID INO OFFSET DATA*    rep SIZE
+ * WRITE     req VOL_ID INO OFFSET DATA*    rep SIZE ATTR
  *           At least one DATA. The file grows to OFFSET + length if it was
  *           shorter. SIZE is the number of bytes written, which is the
- *           whole payload on success.
+ *           whole payload on success. ATTR is the inode after the write;
+ *           the kernel takes BLOCKS from it (it owns size and times of a
+ *           file it is writing back).
  * FSYNC     req VOL_ID INO [FLAGS]         rep -
  *           When it succeeds, every earlier acknowledged operation on the
  *           volume is on stable storage. FLAGS may hold
@@ -255,7 +257,8 @@ enum modalfs_attr {
  * Inode attributes (MODALFS_A_ATTR). In a reply all members are present.
  * In MODALFS_A_SETATTR only MODE, UID, GID, SIZE and the three times may
  * appear, and each that appears is set; a time is set by its _SEC and
- * _NSEC together.
+ * _NSEC together. A file's type never changes, so MODE in SETATTR holds
+ * permission bits only (07777); anything else is EINVAL.
  */
 enum modalfs_attr_attr {
 	MODALFS_ATTR_UNSPEC = 0,
