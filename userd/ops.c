@@ -353,6 +353,7 @@ static int op_read(struct req *r)
 static int op_write(struct req *r)
 {
 	const struct genlmsghdr *g = nlmsg_data(r->nlh);
+	struct modalfs_iattr ia;
 	struct nlattr *a;
 	char *buf;
 	size_t len = 0;
@@ -381,11 +382,13 @@ static int op_write(struct req *r)
 	}
 	if (!err)
 		err = modalfs_store_write(r->st, r->vol, r->ino,
-					  u64(r, MODALFS_A_OFFSET), buf, len);
+					  u64(r, MODALFS_A_OFFSET), buf, len,
+					  &ia);
 	free(buf);
 	if (!err && nla_put_u32(r->out, MODALFS_A_SIZE, len))
 		err = EIO;
-	return err;
+	/* The kernel takes BLOCKS from it; it owns size and times. */
+	return err ? err : put_attr(r->out, &ia);
 }
 
 static int run_op(struct req *r)

@@ -1631,7 +1631,8 @@ out:
 }
 
 int modalfs_store_write(struct modalfs_store *st, uint64_t vol, uint64_t ino,
-			uint64_t off, const void *buf, size_t len)
+			uint64_t off, const void *buf, size_t len,
+			struct modalfs_iattr *attr)
 {
 	struct inorec r;
 	struct key k;
@@ -1640,10 +1641,9 @@ int modalfs_store_write(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	size_t done = 0;
 	int err;
 
-	if (len == 0)
-		return 0;
 	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
 		return EFBIG;
+	/* Even an empty write answers with the inode, so it reads it. */
 	err = txn_begin(st, true, &t);
 	if (err)
 		return err;
@@ -1702,12 +1702,14 @@ int modalfs_store_write(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 		done += n;
 	}
 	free(tmp);
-	if (!err) {
+	if (!err && len) {
 		if (off + len > r.size)
 			r.size = off + len;
 		touch_mc(&r);
 		err = ino_put(st, t, vol, ino, &r);
 	}
+	if (!err && attr)
+		to_attr(ino, &r, attr);
 	return txn_end(t, err);
 }
 

@@ -160,8 +160,10 @@ int modalfs_store_rename(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 /* Reads up to len bytes; *got < len only at end of file. */
 int modalfs_store_read(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 		       uint64_t off, size_t len, void *buf, size_t *got);
+/* attr (may be NULL) gets the inode as this write's transaction left it. */
 int modalfs_store_write(struct modalfs_store *st, uint64_t vol, uint64_t ino,
-			uint64_t off, const void *buf, size_t len);
+			uint64_t off, const void *buf, size_t len,
+			struct modalfs_iattr *attr);
 int modalfs_store_fsync(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 			uint32_t flags);
 int modalfs_store_evict(struct modalfs_store *st, uint64_t vol, uint64_t ino);

@@ -124,6 +124,17 @@ static struct nlattr *reply_attr(struct nl_msg *r, int type)
 	return nlmsg_find_attr(nlmsg_hdr(r), GENL_HDRLEN, type);
 }
 
+/* Parses the reply's ATTR and checks that every member is present. */
+static void full_attr(struct nl_msg *r, struct nlattr **tb)
+{
+	assert_non_null(reply_attr(r, MODALFS_A_ATTR));
+	assert_int_equal(nla_parse_nested(tb, MODALFS_ATTR_MAX,
+					  reply_attr(r, MODALFS_A_ATTR), NULL),
+			 0);
+	for (int i = 1; i <= MODALFS_ATTR_MAX; i++)
+		assert_non_null(tb[i]);
+}
+
 static uint64_t create(struct fx *f, const char *name)
 {
 	struct nl_msg *m = req(MODALFS_OP_CREATE, 7), *r;
@@ -335,7 +346,8 @@ static void t_write_read_chunks(void **state)
 	static const size_t over[] = { MODALFS_DATA_CHUNK, MODALFS_DATA_CHUNK,
 				       1 };
 	struct nl_msg *m, *r;
-	struct nlattr *a;
+	struct nlattr *a, *tb[MODALFS_ATTR_MAX + 1];
+	uint64_t blocks;
 	size_t len = 0;
 	int rem;
 
@@ -348,6 +360,28 @@ static void t_write_read_chunks(void **state)
 	assert_int_equal(run(f, m, &r), 0);
 	assert_int_equal(nla_get_u32(reply_attr(r, MODALFS_A_SIZE)),
 			 MODALFS_IO_MAX);
+	/* The reply carries the inode after the write, all members. */
+	full_attr(r, tb);
+	assert_int_equal(nla_get_u64(tb[MODALFS_ATTR_INO]), ino);
+	assert_int_equal(nla_get_u32(tb[MODALFS_ATTR_MODE]), S_IFREG | 0644);
+	assert_int_equal(nla_get_u64(tb[MODALFS_ATTR_SIZE]),
+			 4096 + MODALFS_IO_MAX);
+	blocks = nla_get_u64(tb[MODALFS_ATTR_BLOCKS]);
+	assert_true(blocks >= MODALFS_IO_MAX / 512);
+	nlmsg_free(r);
+
+	/* Appending allocates more blocks, and the reply says so. */
+	m = req(MODALFS_OP_WRITE, 17);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 4096 + MODALFS_IO_MAX);
+	nla_put(m, MODALFS_A_DATA, 4096, buf);
+	assert_int_equal(run(f, m, &r), 0);
+	assert_int_equal(nla_get_u32(reply_attr(r, MODALFS_A_SIZE)), 4096);
+	full_attr(r, tb);
+	assert_int_equal(nla_get_u64(tb[MODALFS_ATTR_SIZE]),
+			 2 * 4096 + MODALFS_IO_MAX);
+	assert_int_equal(nla_get_u64(tb[MODALFS_ATTR_BLOCKS]),
+			 blocks + 4096 / 512);
 	nlmsg_free(r);
 
 	m = req(MODALFS_OP_WRITE, 12);
@@ -422,6 +456,38 @@ static void t_setattr_policy(void **state)
 			 NULL);
 	assert_int_equal(nla_get_u64(tb[MODALFS_ATTR_SIZE]), 12345);
 	assert_int_equal(nla_get_u32(tb[MODALFS_ATTR_MODE]), S_IFREG | 0600);
+	nlmsg_free(r);
+
+	/* MODE is permission bits only: all of 07777 is accepted... */
+	m = req(MODALFS_OP_SETATTR, 23);
+	vi(m, f->vol, ino);
+	n = nla_nest_start(m, MODALFS_A_SETATTR);
+	nla_put_u32(m, MODALFS_ATTR_MODE, 07777);
+	nla_nest_end(m, n);
+	assert_int_equal(run(f, m, &r), 0);
+	full_attr(r, tb);
+	assert_int_equal(nla_get_u32(tb[MODALFS_ATTR_MODE]), S_IFREG | 07777);
+	nlmsg_free(r);
+
+	/* ...and any type bit, even the file's own, is EINVAL. */
+	static const uint32_t bad_modes[] = { S_IFREG | 0644, S_IFDIR | 0755,
+					      S_IFMT, 010000, 0x80000000u };
+	for (size_t i = 0; i < sizeof(bad_modes) / sizeof(bad_modes[0]);
+	     i++) {
+		m = req(MODALFS_OP_SETATTR, 24 + i);
+		vi(m, f->vol, ino);
+		n = nla_nest_start(m, MODALFS_A_SETATTR);
+		nla_put_u32(m, MODALFS_ATTR_MODE, bad_modes[i]);
+		nla_nest_end(m, n);
+		assert_int_equal(run(f, m, NULL), EINVAL);
+	}
+	/* A rejected SETATTR changed nothing. */
+	m = req(MODALFS_OP_GETATTR, 30);
+	vi(m, f->vol, ino);
+	assert_int_equal(run(f, m, &r), 0);
+	full_attr(r, tb);
+	assert_int_equal(nla_get_u32(tb[MODALFS_ATTR_MODE]), S_IFREG | 07777);
+	assert_int_equal(nla_get_u64(tb[MODALFS_ATTR_SIZE]), 12345);
 	nlmsg_free(r);
 }
 

@@ -203,7 +203,7 @@ static void t_list_usage(void **state)
 
 	mkd(f, ROOT, "d");
 	assert_int_equal(modalfs_store_write(f->st, f->vol, a, 0, buf,
-					     sizeof(buf)), 0);
+					     sizeof(buf), NULL), 0);
 	assert_int_equal(modalfs_store_vol_list(f->st, count_cb, &vi), 0);
 	assert_string_equal(vi.name, "vol");
 	assert_int_equal(vi.files, 3);
@@ -668,7 +668,7 @@ static void t_write_read_blocks(void **state)
 		size_t n = len - done < 50000 ? len - done : 50000;
 
 		assert_int_equal(modalfs_store_write(f->st, f->vol, ino,
-						     off + done, w + done, n),
+						     off + done, w + done, n, NULL),
 				 0);
 		done += n;
 	}
@@ -696,7 +696,7 @@ static void t_read_holes_eof(void **state)
 
 	memset(buf, 0xab, sizeof(buf));
 	assert_int_equal(modalfs_store_write(f->st, f->vol, ino, 1 << 20, "xy",
-					     2), 0);
+					     2, NULL), 0);
 	assert_int_equal(modalfs_store_read(f->st, f->vol, ino, 500000,
 					    sizeof(buf), buf, &got), 0);
 	assert_int_equal(got, sizeof(buf));
@@ -722,7 +722,8 @@ static void t_truncate(void **state)
 	unsigned char *w = malloc(len), *rd = malloc(len);
 
 	fill(w, len, 0);
-	assert_int_equal(modalfs_store_write(f->st, f->vol, ino, 0, w, len), 0);
+	assert_int_equal(modalfs_store_write(f->st, f->vol, ino, 0, w, len, NULL),
+			 0);
 	sa.size = 70000;
 	assert_int_equal(modalfs_store_setattr(f->st, f->vol, ino, &sa, &a), 0);
 	assert_int_equal(a.size, 70000);
@@ -781,18 +782,19 @@ static void t_write_errors(void **state)
 	size_t got;
 	char buf[8];
 
-	assert_int_equal(modalfs_store_write(f->st, f->vol, d, 0, "x", 1),
+	assert_int_equal(modalfs_store_write(f->st, f->vol, d, 0, "x", 1, NULL),
 			 EISDIR);
 	assert_int_equal(modalfs_store_read(f->st, f->vol, d, 0, 8, buf, &got),
 			 EISDIR);
-	assert_int_equal(modalfs_store_write(f->st, f->vol, 777, 0, "x", 1),
+	assert_int_equal(modalfs_store_write(f->st, f->vol, 777, 0, "x", 1, NULL),
 			 ESTALE);
 	assert_int_equal(modalfs_store_symlink(f->st, f->vol, ROOT, "l", "t",
 					       0, 0, &a), 0);
-	assert_int_equal(modalfs_store_write(f->st, f->vol, a.ino, 0, "x", 1),
+	assert_int_equal(modalfs_store_write(f->st, f->vol, a.ino, 0, "x", 1,
+					     NULL),
 			 EINVAL);
 	assert_int_equal(modalfs_store_write(f->st, f->vol, d, INT64_MAX, "xx",
-					     2), EFBIG);
+					     2, NULL), EFBIG);
 }
 
 static void t_symlink(void **state)
@@ -826,7 +828,8 @@ static void t_orphan_evict(void **state)
 	size_t got;
 	char buf[16];
 
-	assert_int_equal(modalfs_store_write(f->st, f->vol, ino, 0, "hello", 5),
+	assert_int_equal(modalfs_store_write(f->st, f->vol, ino, 0, "hello", 5,
+					     NULL),
 			 0);
 	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "f"), 0);
 	/* Still readable through the open inode. */
@@ -879,7 +882,7 @@ static void t_reopen(void **state)
 	size_t n;
 
 	assert_int_equal(modalfs_store_write(f->st, f->vol, ino, 0, "persist",
-					     7), 0);
+					     7, NULL), 0);
 	assert_int_equal(modalfs_store_fsync(f->st, f->vol, ino, 0), 0);
 	modalfs_store_close(f->st);
 	assert_int_equal(modalfs_store_open(&f->st, f->dir, 0), 0);
@@ -910,7 +913,7 @@ static void t_enospc(void **state)
 	memset(buf, 0x5a, MODALFS_STORE_BLOCK);
 	while (off < (64ULL << 20)) {
 		err = modalfs_store_write(f->st, f->vol, ino, off, buf,
-					  MODALFS_STORE_BLOCK);
+					  MODALFS_STORE_BLOCK, NULL);
 		if (err)
 			break;
 		off += MODALFS_STORE_BLOCK;
@@ -926,7 +929,7 @@ static void t_enospc(void **state)
 	assert_int_equal(modalfs_store_evict(f->st, f->vol, ino), 0);
 	ino2 = mkfile(f, ROOT, "again");
 	assert_int_equal(modalfs_store_write(f->st, f->vol, ino2, 0, buf,
-					     MODALFS_STORE_BLOCK), 0);
+					     MODALFS_STORE_BLOCK, NULL), 0);
 	assert_int_equal(getattr(f, ino2).size, MODALFS_STORE_BLOCK);
 	free(buf);
 }
