@@ -172,6 +172,9 @@ static void modalfs_write_end_io(struct modalfs_req *req)
 	struct modalfs_io *io = req->priv;
 	unsigned int i;
 
+	/* Before the pages leave writeback, so fsync sees the new count. */
+	if (!req->error)
+		modalfs_attr_blocks_to_inode(io->inode, req->tb[MODALFS_A_ATTR]);
 	for (i = 0; i < io->nr; i++) {
 		struct page *page = io->pages[i];
 
@@ -220,6 +223,8 @@ static struct modalfs_req *modalfs_write_req(struct modalfs_io *io)
 		off += chunk;
 	}
 	req->exp.size = io->len;
+	req->exp.ino = inode->i_ino;
+	req->exp.type = S_IFREG;
 	return req;
 nomem:
 	modalfs_req_put(req);
@@ -336,6 +341,8 @@ int modalfs_write_folio_sync(struct folio *folio)
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	err = modalfs_req_call(req);
+	if (!err)
+		modalfs_attr_blocks_to_inode(inode, req->tb[MODALFS_A_ATTR]);
 	modalfs_req_put(req);
 	return err;
 }

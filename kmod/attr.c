@@ -28,6 +28,24 @@ void modalfs_attr_to_inode(struct inode *inode,
 	inode->i_ctime = v->ctime;
 }
 
+/*
+ * The daemon allocates the blocks, so after a WRITE or a truncate only it
+ * knows how many the file has; the rest of its ATTR is ignored (see
+ * above). nest may be absent (a WRITE reply from an older daemon).
+ */
+void modalfs_attr_blocks_to_inode(struct inode *inode,
+				  const struct nlattr *nest)
+{
+	struct modalfs_attr_val v;
+
+	if (!nest || modalfs_attr_decode(nest, &v) || v.ino != inode->i_ino)
+		return;
+	/* i_lock, as inode_add_bytes() takes it for i_blocks. */
+	spin_lock(&inode->i_lock);
+	inode->i_blocks = v.blocks;
+	spin_unlock(&inode->i_lock);
+}
+
 int modalfs_put_ts(struct sk_buff *skb, int sec, int nsec,
 		   const struct timespec64 *ts)
 {

@@ -197,6 +197,12 @@ int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 	if ((valid & ATTR_SIZE) && attr->ia_size != i_size_read(inode))
 		truncate_setsize(inode, attr->ia_size);
 	setattr_copy(mnt_userns, inode, attr);
+	/*
+	 * Only a size change moves blocks; the flush above keeps the replies
+	 * of earlier WRITEs, with older counts, from landing after this one.
+	 */
+	if (valid & ATTR_SIZE)
+		modalfs_attr_blocks_to_inode(inode, req->tb[MODALFS_A_ATTR]);
 out:
 	modalfs_req_put(req);
 	return err;

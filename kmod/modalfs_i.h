@@ -214,6 +214,8 @@ struct inode *modalfs_iget(struct super_block *sb,
 			   const struct modalfs_attr_val *v, bool must_be_new);
 void modalfs_attr_to_inode(struct inode *inode,
 			   const struct modalfs_attr_val *v);
+void modalfs_attr_blocks_to_inode(struct inode *inode,
+				  const struct nlattr *nest);
 int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 		    struct kstat *stat, u32 request_mask, unsigned int flags);
 int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,

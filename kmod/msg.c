@@ -394,7 +394,10 @@ int modalfs_reply_check(u32 op, const struct modalfs_expect *exp,
 		if (!tb[MODALFS_A_SIZE] ||
 		    nla_get_u32(tb[MODALFS_A_SIZE]) != exp->size)
 			return -EIO;
-		return 0;
+		/* Daemons from before ATTR was added to WRITE send SIZE only. */
+		if (!tb[MODALFS_A_ATTR])
+			return 0;
+		return modalfs_check_attr(exp, tb);
 	case MODALFS_OP_UMOUNT:
 	case MODALFS_OP_UNLINK:
 	case MODALFS_OP_RMDIR:

@@ -14,6 +14,7 @@ static struct inode *tinode_new(struct kunit *test)
 	/* set_nlink() accounts in the superblock. */
 	ti->inode.i_sb = &ti->sb;
 	ti->sb.s_user_ns = &init_user_ns;
+	spin_lock_init(&ti->inode.i_lock);
 	return &ti->inode;
 }
 
@@ -101,11 +102,51 @@ static void attr_decode_to_inode(struct kunit *test)
 	kfree_skb(skb);
 }
 
+/* After a WRITE or truncate only i_blocks comes from the daemon. */
+static void attr_blocks_to_inode(struct kunit *test)
+{
+	struct nlattr *tb[MODALFS_A_MAX + 1];
+	struct modalfs_attr_val v = tattr_default;
+	struct inode *inode = tinode_new(test);
+	struct sk_buff *skb;
+
+	inode->i_ino = 42;
+	i_size_write(inode, 3 << 20);
+	inode->i_mtime.tv_sec = 5;
+	inode->i_blocks = 0;
+
+	/* No ATTR (an older daemon's WRITE reply): nothing changes. */
+	modalfs_attr_blocks_to_inode(inode, NULL);
+	KUNIT_EXPECT_EQ(test, inode->i_blocks, (blkcnt_t)0);
+
+	v.blocks = 6144;
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &v, 0);
+	KUNIT_ASSERT_EQ(test, tparse(skb, tb), 0);
+	modalfs_attr_blocks_to_inode(inode, tb[MODALFS_A_ATTR]);
+	KUNIT_EXPECT_EQ(test, inode->i_blocks, (blkcnt_t)6144);
+	/* The kernel's size and times stay, the daemon's lag behind. */
+	KUNIT_EXPECT_EQ(test, i_size_read(inode), 3LL << 20);
+	KUNIT_EXPECT_EQ(test, inode->i_mtime.tv_sec, 5LL);
+	kfree_skb(skb);
+
+	/* Another inode's ATTR is not taken. */
+	v.ino = 43;
+	v.blocks = 8;
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &v, 0);
+	KUNIT_ASSERT_EQ(test, tparse(skb, tb), 0);
+	modalfs_attr_blocks_to_inode(inode, tb[MODALFS_A_ATTR]);
+	KUNIT_EXPECT_EQ(test, inode->i_blocks, (blkcnt_t)6144);
+	kfree_skb(skb);
+}
+
 static struct kunit_case modalfs_attr_cases[] = {
 	KUNIT_CASE(attr_to_inode_new),
 	KUNIT_CASE(attr_to_inode_ids),
 	KUNIT_CASE(attr_put_times_roundtrip),
 	KUNIT_CASE(attr_decode_to_inode),
+	KUNIT_CASE(attr_blocks_to_inode),
 	{}
 };
 

@@ -456,6 +456,56 @@ static void msg_check_write(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_WRITE, &exp), 0);
 }
 
+/* WRITE replies carry the inode after the write; older daemons omit it. */
+static void msg_check_write_attr(struct kunit *test)
+{
+	struct modalfs_expect exp = { .size = 8192, .ino = 42,
+				      .type = S_IFREG };
+	struct modalfs_attr_val other = tattr_default;
+	struct sk_buff *skb;
+
+	/* SIZE only (a daemon from before ATTR): still a good reply. */
+	skb = treply(test, 1, 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MODALFS_A_SIZE, 8192), 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_WRITE, &exp), 0);
+
+	skb = treply(test, 1, 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MODALFS_A_SIZE, 8192), 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &tattr_default, 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_WRITE, &exp), 0);
+
+	/* ATTR does not make up for a missing or wrong SIZE. */
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &tattr_default, 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_WRITE, &exp), -EIO);
+	skb = treply(test, 1, 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MODALFS_A_SIZE, 4096), 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &tattr_default, 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_WRITE, &exp), -EIO);
+
+	/* Another inode than the one written. */
+	other.ino = 43;
+	skb = treply(test, 1, 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MODALFS_A_SIZE, 8192), 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &other, 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_WRITE, &exp), -EIO);
+
+	/* The right inode, but not a regular file. */
+	other.ino = 42;
+	other.mode = S_IFDIR | 0755;
+	skb = treply(test, 1, 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MODALFS_A_SIZE, 8192), 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &other, 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_WRITE, &exp), -EIO);
+
+	/* Present but incomplete: no BLOCKS. */
+	skb = treply(test, 1, 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MODALFS_A_SIZE, 8192), 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &tattr_default,
+		  MODALFS_ATTR_BLOCKS);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_WRITE, &exp), -EIO);
+}
+
 static void msg_check_readdir(struct kunit *test)
 {
 	struct modalfs_expect exp = { .size = 2, .offset = 0 };
@@ -564,6 +614,7 @@ static struct kunit_case modalfs_msg_cases[] = {
 	KUNIT_CASE(msg_check_mount),
 	KUNIT_CASE(msg_check_read),
 	KUNIT_CASE(msg_check_write),
+	KUNIT_CASE(msg_check_write_attr),
 	KUNIT_CASE(msg_check_readdir),
 	KUNIT_CASE(msg_check_statfs),
 	KUNIT_CASE(msg_check_readlink),
