@@ -165,34 +165,67 @@ static bool wait_stop(int ms)
 	return poll(&p, 1, ms) > 0;
 }
 
-static int reg_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+/*
+ * One datagram received while waiting for the REGISTER ack. Registering
+ * makes the kernel resend its queued requests at once, so they can come
+ * before the ack: they are held (in order) in *tail, to be queued once
+ * registration is known to have succeeded. Returns the ack's errno (0 is
+ * success) or -1 if the ack was not in this datagram.
+ */
+static int reg_datagram(unsigned char *buf, int len, int family,
+			uint32_t seq, struct job ***tail)
 {
-	(void)nla;
-	*(int *)arg = -e->error;
-	return NL_STOP;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	int res = -1;
+
+	for (; nlmsg_ok(nlh, len); nlh = nlmsg_next(nlh, &len)) {
+		struct job *j;
+
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = nlmsg_data(nlh);
+
+			if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) &&
+			    e->msg.nlmsg_seq == seq &&
+			    e->msg.nlmsg_type == family)
+				res = -e->error;
+			continue;
+		}
+		if (nlh->nlmsg_type != family)
+			continue;
+		j = malloc(sizeof(*j));
+		if (j)
+			j->nlh = malloc(nlh->nlmsg_len);
+		if (!j || !j->nlh) {
+			free(j);
+			modalfs_err("out of memory receiving a request");
+			continue;
+		}
+		memcpy(j->nlh, nlh, nlh->nlmsg_len);
+		j->next = NULL;
+		**tail = j;
+		*tail = &j->next;
+	}
+	return res;
 }
 
-static int reg_ack(struct nl_msg *m, void *arg)
-{
-	(void)m;
-	*(int *)arg = 0;
-	return NL_STOP;
-}
-
-/* Returns 0 or a positive errno from the kernel's ack. */
-static int do_register(struct nl_sock *sock, int family)
+/*
+ * Returns 0 or a positive errno from the kernel's ack, or ECANCELED if
+ * asked to stop. Requests that arrived meanwhile are put in *held.
+ */
+static int do_register(struct nl_sock *sock, int family, struct job **held)
 {
 	struct nl_msg *msg = nlmsg_alloc();
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	struct pollfd p[2] = {
+		{ .fd = nl_socket_get_fd(sock), .events = POLLIN },
+		{ .fd = ch.stop_pipe[0], .events = POLLIN },
+	};
+	struct job **tail = held;
+	uint32_t seq;
 	int res = -1, rc;
 
-	if (!msg || !cb) {
-		nlmsg_free(msg);
-		nl_cb_put(cb);
+	*held = NULL;
+	if (!msg)
 		return ENOMEM;
-	}
-	nl_cb_err(cb, NL_CB_CUSTOM, reg_err, &res);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, reg_ack, &res);
 	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
 			 NLM_F_ACK, MODALFS_CMD_REGISTER,
 			 MODALFS_GENL_VERSION) ||
@@ -205,24 +238,59 @@ static int do_register(struct nl_sock *sock, int family)
 		res = EIO;
 		goto out;
 	}
+	/* nl_send_auto filled in the sequence number the ack will echo. */
+	seq = nlmsg_hdr(msg)->nlmsg_seq;
 	while (res == -1) {
-		rc = nl_recvmsgs(sock, cb);
-		if (rc < 0 && res == -1) {
-			res = EIO;
-			modalfs_err("waiting for the registration ack: %s",
-				    nl_geterror(rc));
+		unsigned char *buf = NULL;
+		struct sockaddr_nl from;
+		int n = poll(p, 2, 10000);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			res = errno;
+			break;
 		}
+		if (p[1].revents) {
+			res = ECANCELED;
+			break;
+		}
+		if (n == 0) {
+			modalfs_err("no registration ack from the kernel in 10 s");
+			res = ETIMEDOUT;
+			break;
+		}
+		n = nl_recv(sock, &from, &buf, NULL);
+		if (n > 0 && from.nl_pid == 0) {
+			res = reg_datagram(buf, n, family, seq, &tail);
+		} else if (n < 0 && n != -NLE_NOMEM) {
+			/* -NLE_NOMEM is an overrun; see rx_loop. */
+			modalfs_err("waiting for the registration ack: %s",
+				    nl_geterror(n));
+			res = EIO;
+		}
+		free(buf);
 	}
 out:
 	nlmsg_free(msg);
-	nl_cb_put(cb);
 	return res;
+}
+
+static void free_jobs(struct job *j)
+{
+	while (j) {
+		struct job *next = j->next;
+
+		free(j->nlh);
+		free(j);
+		j = next;
+	}
 }
 
 static struct nl_sock *open_sock(void)
 {
 	struct nl_sock *s = nl_socket_alloc();
-	int sz = SOCK_BUF;
+	int sz = SOCK_BUF, one = 1;
 
 	if (!s)
 		return NULL;
@@ -237,6 +305,14 @@ static struct nl_sock *open_sock(void)
 		   sizeof(sz));
 	setsockopt(nl_socket_get_fd(s), SOL_SOCKET, SO_SNDBUFFORCE, &sz,
 		   sizeof(sz));
+	/*
+	 * When our receive queue is full the kernel's send fails, it keeps
+	 * the request and sends it again later; nothing is lost, so the
+	 * ENOBUFS recv would report is only noise.
+	 */
+	if (setsockopt(nl_socket_get_fd(s), SOL_NETLINK, NETLINK_NO_ENOBUFS,
+		       &one, sizeof(one)))
+		modalfs_warn("setting NETLINK_NO_ENOBUFS: %s", strerror(errno));
 	return s;
 }
 
@@ -303,7 +379,11 @@ static bool rx_loop(struct nl_sock *sock, struct nl_sock *ctrl, int family)
 		n = nl_recv(sock, &from, &buf, NULL);
 		if (n > 0 && from.nl_pid == 0)
 			handle_datagram(buf, n, family);
-		else if (n < 0)
+		else if (n < 0 && n != -NLE_NOMEM)
+			/*
+			 * -NLE_NOMEM is ENOBUFS (receive queue overrun): the
+			 * kernel resends what did not fit, so it is benign.
+			 */
 			modalfs_warn("receiving from the kernel: %s",
 				     nl_geterror(n));
 		free(buf);
@@ -318,6 +398,7 @@ static void *rx_thread(void *arg)
 	(void)arg;
 	while (!wait_stop(0)) {
 		struct nl_sock *sock;
+		struct job *held;
 		int family, err;
 		bool stop;
 
@@ -350,9 +431,12 @@ static void *rx_thread(void *arg)
 				break;
 			continue;
 		}
-		err = do_register(sock, family);
+		err = do_register(sock, family, &held);
 		if (err) {
+			free_jobs(held);
 			nl_socket_free(sock);
+			if (err == ECANCELED)
+				break;
 			if (err == EPERM) {
 				fprintf(stderr, "modalfsd: cannot register with the kernel: %s (needs CAP_SYS_ADMIN)\n",
 					strerror(EPERM));
@@ -380,6 +464,14 @@ static void *rx_thread(void *arg)
 		pthread_mutex_unlock(&ch.send_lock);
 		modalfs_info("registered with the kernel (genl family %d, %d worker threads)",
 			     family, ch.nworkers);
+		/* Now that replies can be sent, run what came before the ack. */
+		while (held) {
+			struct job *j = held;
+
+			held = j->next;
+			enqueue(j->nlh);
+			free(j);
+		}
 
 		stop = rx_loop(sock, ctrl, family);
 
