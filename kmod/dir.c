@@ -82,6 +82,36 @@ static void modalfs_new_owner(struct inode *dir, umode_t *mode, u32 *uid,
 	}
 }
 
+/*
+ * The request for a new inode named by dentry in dir: NAME, the owner and,
+ * except for symlinks (always 0777), MODE. *mode gets the setgid bit a
+ * setgid directory passes on to subdirectories.
+ */
+static struct modalfs_req *modalfs_new_node_req(struct inode *dir, u32 op,
+						struct dentry *dentry,
+						umode_t *mode, size_t extra)
+{
+	struct modalfs_req *req;
+	u32 uid, gid;
+	int err;
+
+	err = modalfs_check_name(&dentry->d_name);
+	if (err)
+		return ERR_PTR(err);
+	modalfs_new_owner(dir, mode, &uid, &gid);
+	req = modalfs_dir_req(dir, op, &dentry->d_name, extra + 64);
+	if (IS_ERR(req))
+		return req;
+	if ((op != MODALFS_OP_SYMLINK &&
+	     nla_put_u32(req->msg, MODALFS_A_MODE, *mode)) ||
+	    nla_put_u32(req->msg, MODALFS_A_UID, uid) ||
+	    nla_put_u32(req->msg, MODALFS_A_GID, gid)) {
+		modalfs_req_put(req);
+		return ERR_PTR(-ENOMEM);
+	}
+	return req;
+}
+
 /* Sends a create-like request and instantiates the new inode. */
 static int modalfs_create_common(struct inode *dir, struct dentry *dentry,
 				 struct modalfs_req *req, umode_t type)
@@ -111,12 +141,7 @@ static int modalfs_mknod(struct user_namespace *mnt_userns, struct inode *dir,
 			 struct dentry *dentry, umode_t mode, dev_t rdev)
 {
 	struct modalfs_req *req;
-	u32 uid, gid;
-	int err;
 
-	err = modalfs_check_name(&dentry->d_name);
-	if (err)
-		return err;
 	switch (mode & S_IFMT) {
 	case S_IFREG:
 	case S_IFIFO:
@@ -127,15 +152,11 @@ static int modalfs_mknod(struct user_namespace *mnt_userns, struct inode *dir,
 	default:
 		return -EINVAL;
 	}
-	modalfs_new_owner(dir, &mode, &uid, &gid);
-	req = modalfs_dir_req(dir, MODALFS_OP_CREATE, &dentry->d_name, 64);
+	req = modalfs_new_node_req(dir, MODALFS_OP_CREATE, dentry, &mode, 8);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
-	if (nla_put_u32(req->msg, MODALFS_A_MODE, mode) ||
-	    nla_put_u32(req->msg, MODALFS_A_UID, uid) ||
-	    nla_put_u32(req->msg, MODALFS_A_GID, gid) ||
-	    ((S_ISCHR(mode) || S_ISBLK(mode)) &&
-	     nla_put_u32(req->msg, MODALFS_A_RDEV, new_encode_dev(rdev)))) {
+	if ((S_ISCHR(mode) || S_ISBLK(mode)) &&
+	    nla_put_u32(req->msg, MODALFS_A_RDEV, new_encode_dev(rdev))) {
 		modalfs_req_put(req);
 		return -ENOMEM;
 	}
@@ -153,23 +174,11 @@ static int modalfs_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
 			 struct dentry *dentry, umode_t mode)
 {
 	struct modalfs_req *req;
-	u32 uid, gid;
-	int err;
 
-	err = modalfs_check_name(&dentry->d_name);
-	if (err)
-		return err;
 	mode = (mode & ~S_IFMT) | S_IFDIR;
-	modalfs_new_owner(dir, &mode, &uid, &gid);
-	req = modalfs_dir_req(dir, MODALFS_OP_MKDIR, &dentry->d_name, 64);
+	req = modalfs_new_node_req(dir, MODALFS_OP_MKDIR, dentry, &mode, 0);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
-	if (nla_put_u32(req->msg, MODALFS_A_MODE, mode) ||
-	    nla_put_u32(req->msg, MODALFS_A_UID, uid) ||
-	    nla_put_u32(req->msg, MODALFS_A_GID, gid)) {
-		modalfs_req_put(req);
-		return -ENOMEM;
-	}
 	return modalfs_create_common(dir, dentry, req, S_IFDIR);
 }
 
@@ -179,28 +188,19 @@ static int modalfs_symlink(struct user_namespace *mnt_userns, struct inode *dir,
 	struct modalfs_req *req;
 	size_t len = strlen(target);
 	umode_t mode = S_IFLNK | 0777;
-	u32 uid, gid;
 	char *copy;
 	int err;
 
-	err = modalfs_check_name(&dentry->d_name);
-	if (err)
-		return err;
-	if (len == 0 || len > MODALFS_SYMLINK_MAX)
-		return -ENAMETOOLONG;
-	copy = kstrdup(target, GFP_KERNEL);
-	if (!copy)
-		return -ENOMEM;
-	modalfs_new_owner(dir, &mode, &uid, &gid);
-	req = modalfs_dir_req(dir, MODALFS_OP_SYMLINK, &dentry->d_name,
-			      len + 64);
-	if (IS_ERR(req)) {
-		kfree(copy);
+	req = modalfs_new_node_req(dir, MODALFS_OP_SYMLINK, dentry, &mode,
+				   len + 8);
+	if (IS_ERR(req))
 		return PTR_ERR(req);
+	if (len == 0 || len > MODALFS_SYMLINK_MAX) {
+		modalfs_req_put(req);
+		return -ENAMETOOLONG;
 	}
-	if (nla_put_string(req->msg, MODALFS_A_TARGET, target) ||
-	    nla_put_u32(req->msg, MODALFS_A_UID, uid) ||
-	    nla_put_u32(req->msg, MODALFS_A_GID, gid)) {
+	copy = kstrdup(target, GFP_KERNEL);
+	if (!copy || nla_put_string(req->msg, MODALFS_A_TARGET, target)) {
 		modalfs_req_put(req);
 		kfree(copy);
 		return -ENOMEM;

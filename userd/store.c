@@ -265,6 +265,19 @@ static int dir_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	return S_ISDIR(r->mode) ? 0 : ENOTDIR;
 }
 
+/* ino, which READ and WRITE need to be a regular file. */
+static int reg_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		   uint64_t ino, struct inorec *r)
+{
+	int err = ino_get(st, t, vol, ino, r);
+
+	if (err)
+		return err;
+	if (S_ISDIR(r->mode))
+		return EISDIR;
+	return S_ISREG(r->mode) ? 0 : EINVAL;
+}
+
 static void to_attr(uint64_t ino, const struct inorec *r,
 		    struct modalfs_iattr *a)
 {
@@ -1586,11 +1599,7 @@ int modalfs_store_read(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	err = txn_begin(st, false, &t);
 	if (err)
 		return err;
-	err = ino_get(st, t, vol, ino, &r);
-	if (!err && S_ISDIR(r.mode))
-		err = EISDIR;
-	else if (!err && !S_ISREG(r.mode))
-		err = EINVAL;
+	err = reg_get(st, t, vol, ino, &r);
 	if (err || off >= r.size)
 		goto out;
 	if (len > r.size - off)
@@ -1647,11 +1656,7 @@ int modalfs_store_write(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	err = txn_begin(st, true, &t);
 	if (err)
 		return err;
-	err = ino_get(st, t, vol, ino, &r);
-	if (!err && S_ISDIR(r.mode))
-		err = EISDIR;
-	else if (!err && !S_ISREG(r.mode))
-		err = EINVAL;
+	err = reg_get(st, t, vol, ino, &r);
 	while (!err && done < len) {
 		uint64_t pos = off + done;
 		uint64_t b = pos / BS;

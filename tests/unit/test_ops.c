@@ -24,56 +24,10 @@
 #include "../../userd/log.h"
 #include "../../userd/ops.h"
 #include "../../userd/store.h"
+#include "fixture.h"
 
 #define FAMILY 0x42
 #define ROOT MODALFS_ROOT_INO
-
-struct fx {
-	char dir[64];
-	struct modalfs_store *st;
-	uint64_t vol;
-};
-
-static int setup_map(void **state, uint64_t map)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	struct modalfs_volinfo vi;
-
-	strcpy(f->dir, "/tmp/modalfs-unit-XXXXXX");
-	if (!mkdtemp(f->dir) || modalfs_store_open(&f->st, f->dir, map) ||
-	    modalfs_store_vol_persisted(f->st, "vol", &vi))
-		return -1;
-	/* `make run` runs this suite once without and once with it. */
-	if (getenv("MODALFS_TEST_GROUP_COMMIT") &&
-	    modalfs_store_group_commit(f->st))
-		return -1;
-	f->vol = vi.vol_id;
-	*state = f;
-	return 0;
-}
-
-static int setup(void **state)
-{
-	return setup_map(state, 0);
-}
-
-static int setup_tiny(void **state)
-{
-	return setup_map(state, 2 << 20);
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[128];
-
-	modalfs_store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd))
-		return -1;
-	free(f);
-	return 0;
-}
 
 static struct nl_msg *req(uint32_t op, uint64_t id)
 {

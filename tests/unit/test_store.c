@@ -14,54 +14,9 @@
 
 #include "../../userd/names.h"
 #include "../../userd/store.h"
+#include "fixture.h"
 
 #define ROOT MODALFS_ROOT_INO
-
-struct fx {
-	char dir[64];
-	struct modalfs_store *st;
-	uint64_t vol;
-};
-
-static int setup_map(void **state, uint64_t map)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	struct modalfs_volinfo vi;
-
-	strcpy(f->dir, "/tmp/modalfs-unit-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	if (modalfs_store_open(&f->st, f->dir, map))
-		return -1;
-	if (modalfs_store_vol_persisted(f->st, "vol", &vi))
-		return -1;
-	f->vol = vi.vol_id;
-	*state = f;
-	return 0;
-}
-
-static int setup(void **state)
-{
-	return setup_map(state, 0);
-}
-
-static int setup_tiny(void **state)
-{
-	return setup_map(state, 2 << 20);
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[128];
-
-	modalfs_store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd))
-		return -1;
-	free(f);
-	return 0;
-}
 
 /* Helpers: create a file / dir under dir and return its ino. */
 static uint64_t mkfile(struct fx *f, uint64_t dir, const char *name)
