@@ -298,6 +298,45 @@ void modalfs_req_async(struct modalfs_req *req, modalfs_end_t end, void *priv)
  * 0 when it completed a request, -ENOENT for an unknown or abandoned id,
  * -EINVAL when it was malformed (the request then fails with EIO).
  */
+/*
+ * Takes the request a reply names out of the table (SENT -> REPLYING);
+ * NULL for an unknown id, an abandoned request, or one the current daemon
+ * was never sent.
+ */
+static struct modalfs_req *modalfs_chan_take(struct modalfs_chan *chan, u64 id)
+{
+	struct modalfs_req *req;
+
+	spin_lock(&chan->lock);
+	req = __modalfs_find(chan, id);
+	if (!req || req->state != MODALFS_REQ_SENT) {
+		spin_unlock(&chan->lock);
+		return NULL;
+	}
+	__modalfs_unlink(req);
+	req->state = MODALFS_REQ_REPLYING;
+	spin_unlock(&chan->lock);
+	return req;
+}
+
+/*
+ * A reply for id arrived that cannot be decoded at all (it failed the
+ * netlink policy): its caller must not wait for an answer that will never
+ * come, so the request fails with EIO. -ENOENT for an unknown id.
+ */
+int modalfs_chan_fail(struct modalfs_chan *chan, u64 id)
+{
+	struct modalfs_req *req = modalfs_chan_take(chan, id);
+
+	if (!req)
+		return -ENOENT;
+	pr_warn_ratelimited("modalfs: undecodable reply to request %llu (op %u); failing it with EIO\n",
+			    req->id, req->op);
+	req->error = -EIO;
+	modalfs_req_finish(req);
+	return 0;
+}
+
 int modalfs_chan_complete(struct modalfs_chan *chan, struct sk_buff *skb,
 			  const struct nlmsghdr *nlh, struct nlattr **tb)
 {
@@ -308,16 +347,9 @@ int modalfs_chan_complete(struct modalfs_chan *chan, struct sk_buff *skb,
 
 	if (!tb[MODALFS_A_REQ_ID] || !tb[MODALFS_A_ERRNO])
 		return -EINVAL;
-
-	spin_lock(&chan->lock);
-	req = __modalfs_find(chan, nla_get_u64(tb[MODALFS_A_REQ_ID]));
-	if (!req || req->state != MODALFS_REQ_SENT) {
-		spin_unlock(&chan->lock);
+	req = modalfs_chan_take(chan, nla_get_u64(tb[MODALFS_A_REQ_ID]));
+	if (!req)
 		return -ENOENT;
-	}
-	__modalfs_unlink(req);
-	req->state = MODALFS_REQ_REPLYING;
-	spin_unlock(&chan->lock);
 
 	head = nlmsg_attrdata(nlh, GENL_HDRLEN);
 	len = nlmsg_attrlen(nlh, GENL_HDRLEN);

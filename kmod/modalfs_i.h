@@ -154,6 +154,7 @@ int modalfs_req_call(struct modalfs_req *req);
 void modalfs_req_async(struct modalfs_req *req, modalfs_end_t end, void *priv);
 int modalfs_chan_complete(struct modalfs_chan *chan, struct sk_buff *skb,
 			  const struct nlmsghdr *nlh, struct nlattr **tb);
+int modalfs_chan_fail(struct modalfs_chan *chan, u64 id);
 int modalfs_chan_register(struct modalfs_chan *chan, u32 portid);
 void modalfs_chan_release(struct modalfs_chan *chan, u32 portid);
 void modalfs_chan_resend(struct modalfs_chan *chan);

@@ -63,10 +63,22 @@ static int modalfs_nl_register(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+/*
+ * REPLY is let through genetlink with only REQ_ID checked, so that a reply
+ * naming a waiting request but failing the full policy still ends that
+ * request (with EIO) instead of leaving its caller waiting forever.
+ */
+static const struct nla_policy modalfs_reply_id_policy[MODALFS_A_MAX + 1] = {
+	[MODALFS_A_REQ_ID] = { .type = NLA_U64 },
+};
+
 static int modalfs_nl_reply(struct sk_buff *skb, struct genl_info *info)
 {
 	struct modalfs_chan *chan = &modalfs_chan;
+	struct nlattr *tb[MODALFS_A_MAX + 1];
+	u64 id;
 	bool ok;
+	int err;
 
 	spin_lock(&chan->lock);
 	ok = chan->connected && chan->portid == info->snd_portid;
@@ -75,21 +87,38 @@ static int modalfs_nl_reply(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "modalfs: sender is not the registered daemon");
 		return -EPERM;
 	}
-	if (!info->attrs[MODALFS_A_REQ_ID] || !info->attrs[MODALFS_A_ERRNO]) {
-		NL_SET_ERR_MSG(info->extack, "modalfs: REPLY needs REQ_ID and ERRNO");
+	if (!info->attrs[MODALFS_A_REQ_ID]) {
+		NL_SET_ERR_MSG(info->extack, "modalfs: REPLY needs REQ_ID");
 		return -EINVAL;
 	}
-	return modalfs_chan_complete(chan, skb, info->nlhdr, info->attrs);
+	id = nla_get_u64(info->attrs[MODALFS_A_REQ_ID]);
+	err = modalfs_msg_parse(info->nlhdr, tb, info->extack);
+	if (!err && !tb[MODALFS_A_ERRNO]) {
+		NL_SET_ERR_MSG(info->extack, "modalfs: REPLY needs ERRNO");
+		err = -EINVAL;
+	}
+	if (err) {
+		modalfs_chan_fail(chan, id);
+		return err;
+	}
+	return modalfs_chan_complete(chan, skb, info->nlhdr, tb);
 }
 
-static const struct genl_small_ops modalfs_genl_ops[] = {
+static const struct genl_small_ops modalfs_genl_small_ops[] = {
 	{
 		.cmd = MODALFS_CMD_REGISTER,
 		.doit = modalfs_nl_register,
 	},
+};
+
+static const struct genl_ops modalfs_genl_ops[] = {
 	{
 		.cmd = MODALFS_CMD_REPLY,
 		.doit = modalfs_nl_reply,
+		.policy = modalfs_reply_id_policy,
+		.maxattr = MODALFS_A_MAX,
+		/* The handler parses strictly itself; see above. */
+		.validate = GENL_DONT_VALIDATE_STRICT,
 	},
 };
 
@@ -102,9 +131,14 @@ static struct genl_family modalfs_genl_family = {
 	/* Replies from several daemon threads complete in parallel. */
 	.parallel_ops = true,
 	.module = THIS_MODULE,
-	.small_ops = modalfs_genl_ops,
-	.n_small_ops = ARRAY_SIZE(modalfs_genl_ops),
-	/* Every command gets strict validation. */
+	.small_ops = modalfs_genl_small_ops,
+	.n_small_ops = ARRAY_SIZE(modalfs_genl_small_ops),
+	.ops = modalfs_genl_ops,
+	.n_ops = ARRAY_SIZE(modalfs_genl_ops),
+	/*
+	 * Strict validation for every command but REPLY, which opts out
+	 * (allowed only below resv_start_op) and validates in its handler.
+	 */
 	.resv_start_op = MODALFS_CMD_MAX + 1,
 };
 

@@ -47,12 +47,14 @@
  * Daemon -> kernel: MODALFS_CMD_REPLY, exactly one per request.
  *   Always carries MODALFS_A_REQ_ID of the request and MODALFS_A_ERRNO
  *   (u32, 0 for success, otherwise a positive errno value below 4096).
- *   When ERRNO is non-zero no other attribute is read. A reply that fails
- *   validation, names an unknown id, or arrives for a request that was
- *   abandoned (the caller was killed) is dropped by the kernel; a malformed
- *   reply to a known id completes that request with EIO. The netlink ack
- *   of a REPLY is -EINVAL/-ENOENT in those cases, so a daemon that asks
- *   for acks learns about its own bugs.
+ *   When ERRNO is non-zero no other attribute is read. A reply that names
+ *   an unknown id, or a request that was abandoned (the caller was killed)
+ *   or never sent to this daemon, is dropped by the kernel. A reply whose
+ *   REQ_ID is readable and names a waiting request, but which is otherwise
+ *   malformed (fails the attribute policy, lacks what the op needs, or
+ *   contradicts the request), completes that request with EIO. The
+ *   netlink ack of a REPLY is -EINVAL/-ENOENT in those cases, so a daemon
+ *   that asks for acks learns about its own bugs.
  *
  * Identifiers are host-independent: volumes are named by MODALFS_A_VOL_ID,
  * a u64 the daemon assigns at volume creation and never reuses, and files

@@ -200,6 +200,38 @@ static void chan_complete_malformed(struct kunit *test)
 	modalfs_chan_shutdown(&t->chan);
 }
 
+/* A reply that names a waiting request but fails the policy ends it. */
+static void chan_fail_undecodable(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *req = treq(test, t, MODALFS_OP_GETATTR);
+
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(req), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_chan_fail(&t->chan, req->id), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(req), -EIO);
+	KUNIT_EXPECT_NULL(test, modalfs_chan_find(&t->chan, req->id));
+	/* Only once: the request has left the table. */
+	KUNIT_EXPECT_EQ(test, modalfs_chan_fail(&t->chan, req->id), -ENOENT);
+	KUNIT_EXPECT_EQ(test, modalfs_chan_fail(&t->chan, 999), -ENOENT);
+	modalfs_req_put(req);
+	modalfs_chan_shutdown(&t->chan);
+}
+
+/* Not sent to the current daemon: a reply for it cannot be genuine. */
+static void chan_fail_queued_ignored(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *req = treq(test, t, MODALFS_OP_GETATTR);
+
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(req), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_chan_fail(&t->chan, req->id), -ENOENT);
+	KUNIT_EXPECT_PTR_EQ(test, modalfs_chan_find(&t->chan, req->id), req);
+	modalfs_chan_shutdown(&t->chan);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(req), -ENODEV);
+	modalfs_req_put(req);
+}
+
 static void chan_unknown_id(struct kunit *test)
 {
 	struct tchan *t = tchan_new(test);
@@ -385,6 +417,8 @@ static struct kunit_case modalfs_channel_cases[] = {
 	KUNIT_CASE(chan_complete_success),
 	KUNIT_CASE(chan_complete_errno),
 	KUNIT_CASE(chan_complete_malformed),
+	KUNIT_CASE(chan_fail_undecodable),
+	KUNIT_CASE(chan_fail_queued_ignored),
 	KUNIT_CASE(chan_unknown_id),
 	KUNIT_CASE(chan_abandon_late_reply),
 	KUNIT_CASE(chan_abandon_queued),
