@@ -54,10 +54,7 @@ static struct dentry *modalfs_lookup(struct inode *dir, struct dentry *dentry,
 	req = modalfs_dir_req(dir, MODALFS_OP_LOOKUP, &dentry->d_name, 0);
 	if (IS_ERR(req))
 		return ERR_CAST(req);
-	err = modalfs_req_call(req);
-	if (!err)
-		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v);
-	modalfs_req_put(req);
+	err = modalfs_req_call_attr(req, &v);
 	if (err == -ENOENT)
 		return d_splice_alias(NULL, dentry);
 	if (err)
@@ -121,10 +118,7 @@ static int modalfs_create_common(struct inode *dir, struct dentry *dentry,
 	int err;
 
 	req->exp.type = type;
-	err = modalfs_req_call(req);
-	if (!err)
-		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v);
-	modalfs_req_put(req);
+	err = modalfs_req_call_attr(req, &v);
 	if (err)
 		return err;
 	inode = modalfs_iget(dir->i_sb, &v, true);
@@ -239,10 +233,7 @@ static int modalfs_link(struct dentry *old, struct inode *dir,
 	}
 	req->exp.ino = inode->i_ino;
 	req->exp.type = inode->i_mode & S_IFMT;
-	err = modalfs_req_call(req);
-	if (!err)
-		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v);
-	modalfs_req_put(req);
+	err = modalfs_req_call_attr(req, &v);
 	if (err)
 		return err;
 	/* The daemon counts the links (flufl.lock relies on st_nlink). */

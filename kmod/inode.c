@@ -108,6 +108,17 @@ struct inode *modalfs_iget(struct super_block *sb,
 	return inode;
 }
 
+/* Sends req, waits for it, decodes its ATTR into v, and drops req. */
+int modalfs_req_call_attr(struct modalfs_req *req, struct modalfs_attr_val *v)
+{
+	int err = modalfs_req_call(req);
+
+	if (!err)
+		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], v);
+	modalfs_req_put(req);
+	return err;
+}
+
 int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 		    struct kstat *stat, u32 request_mask, unsigned int flags)
 {

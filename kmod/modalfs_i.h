@@ -217,6 +217,7 @@ void modalfs_attr_to_inode(struct inode *inode,
 			   const struct modalfs_attr_val *v);
 void modalfs_attr_blocks_to_inode(struct inode *inode,
 				  const struct nlattr *nest);
+int modalfs_req_call_attr(struct modalfs_req *req, struct modalfs_attr_val *v);
 int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 		    struct kstat *stat, u32 request_mask, unsigned int flags);
 int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,

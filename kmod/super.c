@@ -181,17 +181,12 @@ static int modalfs_getattr_ino(struct super_block *sb, u64 ino,
 			       struct modalfs_attr_val *v)
 {
 	struct modalfs_req *req;
-	int err;
 
 	req = modalfs_new_req(sb, MODALFS_OP_GETATTR, ino, 0);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	req->exp.ino = ino;
-	err = modalfs_req_call(req);
-	if (!err)
-		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], v);
-	modalfs_req_put(req);
-	return err;
+	return modalfs_req_call_attr(req, v);
 }
 
 static int modalfs_fill_super(struct super_block *sb,
