@@ -229,21 +229,33 @@ static int txn_end(MDB_txn *t, int err)
 	return store_errno(mdb_txn_commit(t));
 }
 
+/*
+ * A fixed-size record: missing is what a missing key means to the caller;
+ * a record of the wrong size is corruption (EIO).
+ */
+static int rec_get(MDB_txn *t, MDB_dbi dbi, MDB_val *key, void *out,
+		   size_t size, int missing)
+{
+	MDB_val v;
+	int rc = mdb_get(t, dbi, key, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return missing;
+	if (rc)
+		return store_errno(rc);
+	if (v.mv_size != size)
+		return EIO;
+	memcpy(out, v.mv_data, size);
+	return 0;
+}
+
 static int ino_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 		   uint64_t ino, struct inorec *r)
 {
 	struct key k;
-	MDB_val v;
-	int rc = mdb_get(t, st->inodes, key2(&k, vol, ino), &v);
 
-	if (rc == MDB_NOTFOUND)
-		return ESTALE;
-	if (rc)
-		return store_errno(rc);
-	if (v.mv_size != sizeof(*r))
-		return EIO;
-	memcpy(r, v.mv_data, sizeof(*r));
-	return 0;
+	return rec_get(t, st->inodes, key2(&k, vol, ino), r, sizeof(*r),
+		       ESTALE);
 }
 
 static int ino_put(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
@@ -303,15 +315,9 @@ static int dent_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 		    uint64_t dir, const char *name, struct dentrec *d)
 {
 	struct key k;
-	MDB_val v;
-	int rc = mdb_get(t, st->dirents, keyname(&k, vol, dir, name), &v);
 
-	if (rc)
-		return store_errno(rc);
-	if (v.mv_size != sizeof(*d))
-		return EIO;
-	memcpy(d, v.mv_data, sizeof(*d));
-	return 0;
+	return rec_get(t, st->dirents, keyname(&k, vol, dir, name), d,
+		       sizeof(*d), ENOENT);
 }
 
 /*
@@ -484,7 +490,7 @@ static int volrec_by_id(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 			char *name, struct volrec *vr)
 {
 	struct key k;
-	MDB_val kv, v;
+	MDB_val kv;
 	int rc = mdb_get(t, st->volids, key1(&k, vol), &kv);
 
 	if (rc == MDB_NOTFOUND)
@@ -495,15 +501,7 @@ static int volrec_by_id(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 		return EIO;
 	memcpy(name, kv.mv_data, kv.mv_size);
 	name[kv.mv_size] = '\0';
-	rc = mdb_get(t, st->volumes, &kv, &v);
-	if (rc == MDB_NOTFOUND)
-		return ESTALE;
-	if (rc)
-		return store_errno(rc);
-	if (v.mv_size != sizeof(*vr))
-		return EIO;
-	memcpy(vr, v.mv_data, sizeof(*vr));
-	return 0;
+	return rec_get(t, st->volumes, &kv, vr, sizeof(*vr), ESTALE);
 }
 
 static int volrec_put(struct modalfs_store *st, MDB_txn *t, const char *name,
