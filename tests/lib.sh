@@ -233,6 +233,15 @@ stop_daemon() {
 	return $rc
 }
 
+# check_stop_and_unload: the end of every test's teardown, as checks:
+# the daemon exits 0 on SIGTERM, rmmod works, and nothing is left behind.
+check_stop_and_unload() {
+	run_check "modalfsd exits 0 on SIGTERM" stop_daemon
+	check "rmmod modalfs" rmmod modalfs
+	check_fails "module is gone" module_loaded
+	check_fails "modalfs is gone from /proc/filesystems" grep -qw modalfs /proc/filesystems
+}
+
 show_daemon_log() {
 	[ -n "$MODALFSD_LOG" ] && [ -s "$MODALFSD_LOG" ] && sed 's/^/    | modalfsd: /' "$MODALFSD_LOG"
 }

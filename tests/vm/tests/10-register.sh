@@ -71,10 +71,7 @@ expect_match "mount(8) of an unknown volume fails with a clear error" \
 is_mounted "$MNT" && { fail "nothing mounted after the failed mount"; umount "$MNT"; }
 
 step "stop the daemon and unload the module"
-run_check "modalfsd exits 0 on SIGTERM" stop_daemon
-check "rmmod modalfs" rmmod modalfs
-check_fails "module is gone" module_loaded
-check_fails "modalfs is gone from /proc/filesystems" grep -qw modalfs /proc/filesystems
+check_stop_and_unload
 
 check_dmesg_clean
 finish

@@ -37,10 +37,7 @@ fi
 
 step "unmount, stop the daemon, unload the module"
 check "umount $MNT" umount "$MNT"
-run_check "modalfsd exits 0 on SIGTERM" stop_daemon
-check "rmmod modalfs" rmmod modalfs
-check_fails "module is gone" module_loaded
-check_fails "modalfs is gone from /proc/filesystems" grep -qw modalfs /proc/filesystems
+check_stop_and_unload
 
 check_dmesg_clean
 finish

@@ -80,8 +80,7 @@ step "unmount, stop the daemon, unload the module"
 for ((i = 1; i <= NPROC; i++)); do
 	check "umount m$i" umount "$TEST_TMP/m$i"
 done
-run_check "modalfsd exits 0 on SIGTERM" stop_daemon
-check "rmmod modalfs" rmmod modalfs
+check_stop_and_unload
 
 check_dmesg_clean
 finish

@@ -110,8 +110,7 @@ done
 
 step "unmount, stop the daemon, unload the module"
 check "umount $MNT" umount "$MNT"
-run_check "modalfsd exits 0 on SIGTERM" stop_daemon
-check "rmmod modalfs" rmmod modalfs
+check_stop_and_unload
 
 check_dmesg_clean
 finish
