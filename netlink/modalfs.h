@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR MIT) */
 /*
- * modalfs wire protocol, version 1.
+ * modalfs wire protocol, version 2.
+ *
+ * Version 2 adds extended attributes (GETXATTR..REMOVEXATTR), daemon ->
+ * kernel notifications (MODALFS_CMD_NOTIFY), request ids that are unique
+ * across module loads, and the volume lifecycle commands of the control
+ * channel (section 5).
  *
  * This header is the specification. The kernel module (kmod/) and the
  * daemon modalfsd (userd/) both compile against it, and so does modalfsctl
@@ -36,11 +41,29 @@
  * daemon that registers (NFS "hard" semantics). A daemon must therefore
  * treat a request id it has already answered as a retransmission.
  *
+ * Request ids are unique across module loads on one host, not only within
+ * one: the kernel starts its counter at the wall-clock time of the module
+ * load in nanoseconds and adds one per request. A daemon that remembers
+ * the replies of non-idempotent operations it committed (a duplicate-
+ * request cache, kept in the same transaction as the operation) answers a
+ * retransmitted id with the remembered reply instead of running the
+ * operation twice, so every operation takes effect exactly once even when
+ * the daemon dies between committing and replying. modalfsd keeps the
+ * cache for CREATE, MKDIR, SYMLINK, LINK, UNLINK, RMDIR, RENAME, SETATTR,
+ * WRITE, SETXATTR and REMOVEXATTR.
+ *
+ * With the mount options "soft,timeo=N" a request that has not been
+ * answered N seconds after it was queued fails with EIO instead of waiting
+ * (mount options are a kernel matter and are listed in mount.modalfs(8);
+ * they never cross the wire). A request that was aborted (umount -f, the
+ * abort control in Documentation/operations.md) also fails with EIO; a
+ * late reply to it is dropped like any reply to an unknown id.
+ *
  * ------------------------------------------------------------------------
  * 3. Requests and replies
  * ------------------------------------------------------------------------
  * Kernel -> daemon: MODALFS_CMD_REQUEST, unicast to the registered port.
- *   Always carries MODALFS_A_REQ_ID (u64, unique per module load, never 0)
+ *   Always carries MODALFS_A_REQ_ID (u64, see below, never 0)
  *   and MODALFS_A_OP (enum modalfs_op); the rest depends on the op, see the
  *   table in enum modalfs_op.
  *
@@ -63,6 +86,18 @@
  * MODALFS_ROOT_INO. No pointer, pid or local path ever crosses the wire.
  * An operation on an inode or volume that no longer exists fails with
  * ESTALE.
+ *
+ * ------------------------------------------------------------------------
+ * 3a. Notifications (daemon -> kernel)
+ * ------------------------------------------------------------------------
+ * The daemon changes volumes on its own too (modalfsctl put/rm/delete, and
+ * later writers on other hosts). It tells the kernel with
+ * MODALFS_CMD_NOTIFY from the registered port, carrying MODALFS_A_NOTIFY
+ * (enum modalfs_notify) and the attributes listed there. The kernel acks
+ * with 0 when the message is well formed, even if nothing it names is
+ * cached or mounted; EINVAL when it is not; EPERM from any other port.
+ * Notifications are hints about caches, never a substitute for replies:
+ * the kernel never waits for one.
  *
  * ------------------------------------------------------------------------
  * 4. Large data
@@ -89,6 +124,22 @@
  * MODALFS_A_ERRMSG, a human-readable sentence. A multi-part reply sets
  * MODALFS_A_EOF on its last datagram only. Commands that change state are
  * refused with EPERM unless the peer (SO_PEERCRED) is uid 0.
+ *
+ * Volumes belong to apps, as in Modal. A persisted volume is its own app
+ * (its APP_ID is printed by "modalfsctl persisted"). An ephemeral volume
+ * belongs to an app created with CTL_APP_CREATE: either a named app that
+ * lives until CTL_APP_STOP, or an anonymous app owned by the peer process
+ * (a "modalfsctl run"), which the daemon stops by itself when that process
+ * is gone, also after a daemon restart. Stopping an app deletes its
+ * ephemeral volumes. A volume that is mounted (any mount of it on this
+ * host, in any mount namespace) is deleted only with MODALFS_CTL_F_FORCE;
+ * the daemon then sends MODALFS_NOTIFY_VOL_GONE and every operation on
+ * those mounts fails with ESTALE until they are unmounted.
+ *
+ * The file commands (CTL_LS, CTL_GET, CTL_PUT, CTL_MKDIR, CTL_RM) work on a
+ * volume without mounting it. PATH is absolute within the volume. Changes
+ * they make are announced to the kernel with MODALFS_NOTIFY_INVAL_*, so
+ * mounts see them at once.
  */
 #ifndef _UAPI_LINUX_MODALFS_H
 #define _UAPI_LINUX_MODALFS_H
@@ -96,7 +147,7 @@
 #include <linux/types.h>
 
 #define MODALFS_GENL_NAME	"modalfs"
-#define MODALFS_GENL_VERSION	1
+#define MODALFS_GENL_VERSION	2
 
 /* Limits. Lengths of strings exclude the terminating NUL. */
 #define MODALFS_VOL_NAME_MAX	64	/* [A-Za-z0-9._-]{1,64} */
@@ -111,6 +162,19 @@
 #define MODALFS_MSG_MAX		131072	/* bytes in any one message */
 #define MODALFS_ROOT_INO	1ULL
 
+/*
+ * Extended attributes. NAME of an xattr op is the full name with its
+ * namespace prefix ("user.", "trusted." or "security."; anything else is
+ * EOPNOTSUPP), 1..MODALFS_NAME_MAX bytes. A value is at most
+ * MODALFS_XATTR_SIZE_MAX bytes (larger: E2BIG), the NUL-separated list of
+ * an inode's names at most MODALFS_XATTR_LIST_MAX bytes, and all names and
+ * values of one inode together at most MODALFS_XATTR_INODE_MAX bytes; a
+ * SETXATTR that would exceed either of the last two fails with ENOSPC.
+ */
+#define MODALFS_XATTR_SIZE_MAX	65536
+#define MODALFS_XATTR_LIST_MAX	65536
+#define MODALFS_XATTR_INODE_MAX	(1U << 20)
+
 /* First READDIR cookie handed out for a real entry; 0 means "start". */
 #define MODALFS_DIR_COOKIE_FIRST 3ULL
 
@@ -122,6 +186,7 @@ enum modalfs_cmd {
 	MODALFS_CMD_REGISTER,	/* daemon -> kernel, needs CAP_SYS_ADMIN */
 	MODALFS_CMD_REQUEST,	/* kernel -> daemon */
 	MODALFS_CMD_REPLY,	/* daemon -> kernel, registered port only */
+	MODALFS_CMD_NOTIFY,	/* daemon -> kernel, registered port only */
 	__MODALFS_CMD_MAX,
 };
 #define MODALFS_CMD_MAX (__MODALFS_CMD_MAX - 1)
@@ -182,6 +247,20 @@ enum modalfs_cmd {
  * EVICT     req VOL_ID INO                 rep -
  *           The kernel holds no more references to INO; if its nlink is 0
  *           the daemon frees it and its data.
+ * GETXATTR  req VOL_ID INO NAME            rep SIZE DATA*
+ *           SIZE is the value's length; DATA carries the value and is
+ *           absent when it is empty. ENODATA if INO has no such xattr. The
+ *           kernel, not the daemon, answers ERANGE for a too small buffer.
+ * SETXATTR  req VOL_ID INO NAME DATA* [FLAGS]          rep ATTR
+ *           No DATA sets an empty value. FLAGS is a subset of
+ *           MODALFS_XATTR_FLAGS: CREATE fails with EEXIST if the name
+ *           exists, REPLACE with ENODATA if it does not. ATTR has the new
+ *           ctime.
+ * LISTXATTR req VOL_ID INO                 rep SIZE DATA*
+ *           The names, each NUL-terminated, concatenated in no particular
+ *           order; SIZE is their total length (0: no DATA).
+ * REMOVEXATTR req VOL_ID INO NAME          rep ATTR
+ *           ENODATA if INO has no such xattr.
  */
 enum modalfs_op {
 	MODALFS_OP_UNSPEC = 0,
@@ -204,6 +283,10 @@ enum modalfs_op {
 	MODALFS_OP_WRITE,
 	MODALFS_OP_FSYNC,
 	MODALFS_OP_EVICT,
+	MODALFS_OP_GETXATTR,
+	MODALFS_OP_SETXATTR,
+	MODALFS_OP_LISTXATTR,
+	MODALFS_OP_REMOVEXATTR,
 	__MODALFS_OP_MAX,
 };
 #define MODALFS_OP_MAX (__MODALFS_OP_MAX - 1)
@@ -217,6 +300,35 @@ enum modalfs_op {
 /* MODALFS_A_FLAGS of FSYNC. */
 #define MODALFS_FSYNC_DATASYNC		(1U << 0)
 #define MODALFS_FSYNC_FLAGS		MODALFS_FSYNC_DATASYNC
+
+/* MODALFS_A_FLAGS of SETXATTR (the values of XATTR_CREATE/XATTR_REPLACE). */
+#define MODALFS_XATTR_CREATE		(1U << 0)
+#define MODALFS_XATTR_REPLACE		(1U << 1)
+#define MODALFS_XATTR_FLAGS \
+	(MODALFS_XATTR_CREATE | MODALFS_XATTR_REPLACE)
+
+/*
+ * Notifications (MODALFS_A_NOTIFY of MODALFS_CMD_NOTIFY) and the
+ * attributes each carries:
+ *
+ * INVAL_INODE  VOL_ID INO       INO's attributes and data changed: the
+ *                               kernel drops its cached attributes and
+ *                               clean pages and asks again when needed.
+ * INVAL_ENTRY  VOL_ID INO NAME  The entry NAME in directory INO changed
+ *                               (created, removed or replaced): the kernel
+ *                               drops that dentry, and INO's attributes.
+ * VOL_GONE     VOL_ID           The volume was deleted: every operation on
+ *                               its mounts fails with ESTALE from now on,
+ *                               cached data included; unmounting works.
+ */
+enum modalfs_notify {
+	MODALFS_NOTIFY_UNSPEC = 0,
+	MODALFS_NOTIFY_INVAL_INODE,
+	MODALFS_NOTIFY_INVAL_ENTRY,
+	MODALFS_NOTIFY_VOL_GONE,
+	__MODALFS_NOTIFY_MAX,
+};
+#define MODALFS_NOTIFY_MAX (__MODALFS_NOTIFY_MAX - 1)
 
 /*
  * Top-level attributes. Type and limit of each:
@@ -251,6 +363,10 @@ enum modalfs_attr {
 	MODALFS_A_EOF,		/* flag: no more data follows */
 	MODALFS_A_APP_ID,	/* NUL-terminated string, 1..APP_ID_MAX */
 	MODALFS_A_VOLUME,	/* nested enum modalfs_volume_attr, repeats */
+	MODALFS_A_NOTIFY,	/* u32: enum modalfs_notify, 1..NOTIFY_MAX */
+	MODALFS_A_APP_NAME,	/* NUL-terminated string, 1..VOL_NAME_MAX,
+				 * same character rule as volume names */
+	MODALFS_A_ENTRY,	/* nested enum modalfs_entry_attr, repeats */
 	__MODALFS_A_MAX,
 };
 #define MODALFS_A_MAX (__MODALFS_A_MAX - 1)
@@ -316,15 +432,71 @@ enum modalfs_dirent_attr {
  * CTL_CREATE     req VOL_NAME    rep VOL_ID APP_ID VOLUME
  *                EEXIST if the name is taken.
  * CTL_LIST       req -           rep VOLUME* [EOF], possibly many datagrams
+ * CTL_DELETE     req VOL_NAME | APP_ID  [FLAGS]      rep -
+ *                Deletes a volume (named, or by its app id) and all its
+ *                data; the space is returned to the store's free list.
+ *                ENOENT if unknown; EBUSY if mounted and FLAGS lacks
+ *                MODALFS_CTL_F_FORCE. Deleting an ephemeral volume by name
+ *                is allowed; deleting by APP_ID of an app with ephemeral
+ *                volumes is CTL_APP_STOP.
+ * CTL_APP_CREATE req [APP_NAME]  rep APP_ID
+ *                With APP_NAME: find or create the named app (it lives
+ *                until CTL_APP_STOP). Without: a new anonymous app owned by
+ *                the peer process (SO_PEERCRED pid), stopped by the daemon
+ *                when that process has exited.
+ * CTL_APP_STOP   req APP_ID | APP_NAME  [FLAGS]      rep -
+ *                Deletes the app's volumes (as CTL_DELETE, same FLAGS and
+ *                EBUSY rule) and the app. ENOENT if unknown.
+ * CTL_EPHEMERAL  req APP_ID      rep VOL_ID APP_ID VOLUME
+ *                A new, empty ephemeral volume owned by the app; the
+ *                daemon chooses its name (VOLUME_NAME), which mounts like
+ *                any other.
+ * CTL_LS         req VOL_NAME [PATH]     rep ENTRY* [EOF], many datagrams
+ *                PATH (default "/") names a directory, whose entries are
+ *                listed, or a file, which is listed alone.
+ * CTL_GET        req VOL_NAME PATH OFFSET SIZE       rep ATTR DATA*
+ *                Reads at most SIZE (1..IO_MAX) bytes of the regular file
+ *                PATH from OFFSET; fewer means end of file. EISDIR for a
+ *                directory.
+ * CTL_PUT        req VOL_NAME PATH OFFSET DATA* [MODE] [FLAGS]  rep ATTR
+ *                Writes into the regular file PATH, creating it (MODE,
+ *                default 0644, owner the peer's uid/gid) if it is missing.
+ *                MODALFS_CTL_F_TRUNC truncates it to OFFSET first. Missing
+ *                parent directories are ENOENT (modalfsctl makes them with
+ *                CTL_MKDIR first).
+ * CTL_MKDIR      req VOL_NAME PATH [MODE]            rep ATTR
+ *                Creates the directory and any missing parents (mkdir -p);
+ *                an existing directory is success, a non-directory ENOTDIR.
+ * CTL_RM         req VOL_NAME PATH [FLAGS]           rep -
+ *                Removes a file, symlink or empty directory;
+ *                MODALFS_CTL_F_RECURSIVE removes a directory tree.
+ *                ENOTEMPTY for a non-empty directory without it; EBUSY for
+ *                "/".
  */
 enum modalfs_ctl_cmd {
 	MODALFS_CTL_UNSPEC = 0,
 	MODALFS_CTL_PERSISTED,
 	MODALFS_CTL_CREATE,
 	MODALFS_CTL_LIST,
+	MODALFS_CTL_DELETE,
+	MODALFS_CTL_APP_CREATE,
+	MODALFS_CTL_APP_STOP,
+	MODALFS_CTL_EPHEMERAL,
+	MODALFS_CTL_LS,
+	MODALFS_CTL_GET,
+	MODALFS_CTL_PUT,
+	MODALFS_CTL_MKDIR,
+	MODALFS_CTL_RM,
 	__MODALFS_CTL_MAX,
 };
 #define MODALFS_CTL_MAX (__MODALFS_CTL_MAX - 1)
+
+/* MODALFS_A_FLAGS of control commands. */
+#define MODALFS_CTL_F_FORCE		(1U << 0)	/* DELETE, APP_STOP */
+#define MODALFS_CTL_F_TRUNC		(1U << 1)	/* PUT */
+#define MODALFS_CTL_F_RECURSIVE		(1U << 2)	/* RM */
+#define MODALFS_CTL_FLAGS \
+	(MODALFS_CTL_F_FORCE | MODALFS_CTL_F_TRUNC | MODALFS_CTL_F_RECURSIVE)
 
 /* Volume kinds (MODALFS_VOLUME_KIND). */
 enum modalfs_volume_kind {
@@ -342,8 +514,22 @@ enum modalfs_volume_attr {
 	MODALFS_VOLUME_CREATED,	/* s64: creation time, seconds since epoch */
 	MODALFS_VOLUME_BYTES,	/* u64: bytes of file data stored */
 	MODALFS_VOLUME_FILES,	/* u64: number of inodes */
+	MODALFS_VOLUME_MOUNTS,	/* u32: mounts of it on this host, over all
+				 * mount namespaces */
+	MODALFS_VOLUME_APP_NAME, /* [string]: name of the owning app, if the
+				 * volume is ephemeral and its app is named */
 	__MODALFS_VOLUME_MAX,
 };
 #define MODALFS_VOLUME_MAX (__MODALFS_VOLUME_MAX - 1)
+
+/* One entry of a CTL_LS reply (MODALFS_A_ENTRY); all members present. */
+enum modalfs_entry_attr {
+	MODALFS_ENTRY_UNSPEC = 0,
+	MODALFS_ENTRY_NAME,	/* string: the entry's name, or for a file
+				 * PATH the last component of PATH */
+	MODALFS_ENTRY_ATTR,	/* nested enum modalfs_attr_attr */
+	__MODALFS_ENTRY_MAX,
+};
+#define MODALFS_ENTRY_MAX (__MODALFS_ENTRY_MAX - 1)
 
 #endif /* _UAPI_LINUX_MODALFS_H */
