@@ -487,6 +487,52 @@ static void *rx_thread(void *arg)
 	return NULL;
 }
 
+int modalfs_genl_notify(uint32_t type, uint64_t vol, uint64_t ino,
+			const char *name)
+{
+	struct nl_msg *msg;
+	int err = 0, rc;
+
+	if (type < 1 || type > MODALFS_NOTIFY_MAX || !vol ||
+	    (type != MODALFS_NOTIFY_VOL_GONE && !ino) ||
+	    (type == MODALFS_NOTIFY_INVAL_ENTRY) != (name != NULL))
+		return -EINVAL;
+	msg = nlmsg_alloc();
+	if (!msg)
+		return -ENOMEM;
+	/*
+	 * The family id is only known under send_lock, so the message is
+	 * built there too; it is small and the lock is only ever held for
+	 * one send.
+	 */
+	pthread_mutex_lock(&ch.send_lock);
+	if (!ch.sock) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, ch.family, 0, 0,
+			 MODALFS_CMD_NOTIFY, MODALFS_GENL_VERSION) ||
+	    nla_put_u32(msg, MODALFS_A_NOTIFY, type) ||
+	    nla_put_u64(msg, MODALFS_A_VOL_ID, vol) ||
+	    (type != MODALFS_NOTIFY_VOL_GONE &&
+	     nla_put_u64(msg, MODALFS_A_INO, ino)) ||
+	    (name && nla_put_string(msg, MODALFS_A_NAME, name))) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+	/* No ack is asked for: the rx thread logs an error ack if any. */
+	rc = nl_send_auto(ch.sock, msg);
+	if (rc < 0) {
+		modalfs_warn("sending notification %u: %s", type,
+			     nl_geterror(rc));
+		err = -EIO;
+	}
+out:
+	pthread_mutex_unlock(&ch.send_lock);
+	nlmsg_free(msg);
+	return err;
+}
+
 int modalfs_genl_start(struct modalfs_store *st, int threads,
 		       void (*fatal)(int code))
 {

@@ -15,4 +15,13 @@ int modalfs_genl_start(struct modalfs_store *st, int threads,
 /* Stops receiving, lets workers answer what they hold, closes the socket. */
 void modalfs_genl_stop(void);
 
+/*
+ * Sends MODALFS_CMD_NOTIFY (type = MODALFS_NOTIFY_*) to the kernel from the
+ * registered socket. name is NULL except for MODALFS_NOTIFY_INVAL_ENTRY.
+ * Safe from any thread. Returns 0, or -errno (-ENOTCONN when not
+ * registered with the kernel).
+ */
+int modalfs_genl_notify(uint32_t type, uint64_t vol, uint64_t ino,
+			const char *name);
+
 #endif

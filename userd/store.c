@@ -1852,3 +1852,5 @@ int modalfs_store_batch(struct modalfs_store *st, int (*fn)(void *arg),
 	pthread_mutex_unlock(&st->wlock);
 	return r.err;
 }
+
+/* ---- volume lifecycle (ctl) ---- */

@@ -168,4 +168,7 @@ int modalfs_store_fsync(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 			uint32_t flags);
 int modalfs_store_evict(struct modalfs_store *st, uint64_t vol, uint64_t ino);
 
+/* ---- volume lifecycle (ctl) ---- */
+/* (owned by the volumes helper; keep the #endif below last) */
+
 #endif
