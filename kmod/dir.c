@@ -356,66 +356,138 @@ static int modalfs_rename(struct user_namespace *mnt_userns,
 }
 
 /*
- * ctx->pos: 0 and 1 are "." and "..", 2 is the first real entry, and
- * afterwards the cookie of the last entry emitted, which is where the
- * daemon continues.
+ * Per open directory: the last READDIR reply, so that a getdents() whose
+ * buffer fills up in the middle of a batch continues from it instead of
+ * asking again. Positions are cookies (see modalfs_dir_pos_to_offset).
  */
-static int modalfs_readdir(struct file *file, struct dir_context *ctx)
-{
-	struct inode *dir = file_inode(file);
-	struct modalfs_dirent_val d;
-	const struct nlattr *nla;
-	struct modalfs_req *req;
-	bool eof, full = false;
-	u64 offset;
-	int err, rem;
+struct modalfs_dir_file {
+	struct mutex lock;
+	struct modalfs_req *req;	/* cached reply, or NULL */
+	u64 req_off;			/* the OFFSET it answered */
+	u64 last;			/* cookie of its last entry */
+	bool eof;
+};
 
-	if (!dir_emit_dots(file, ctx))
-		return 0;
-	while (!full) {
-		if (ctx->pos < 2)
-			return 0;
-		offset = ctx->pos == 2 ? 0 : ctx->pos;
-		req = modalfs_new_req(dir->i_sb, MODALFS_OP_READDIR, dir->i_ino,
-				      32);
-		if (IS_ERR(req))
-			return PTR_ERR(req);
-		if (modalfs_put_u64(req->msg, MODALFS_A_OFFSET, offset) ||
-		    nla_put_u32(req->msg, MODALFS_A_SIZE, MODALFS_READDIR_MAX)) {
-			modalfs_req_put(req);
-			return -ENOMEM;
-		}
-		req->exp.size = MODALFS_READDIR_MAX;
-		req->exp.offset = offset;
-		err = modalfs_req_call(req);
-		if (err) {
-			modalfs_req_put(req);
-			return err;
-		}
-		eof = req->tb[MODALFS_A_EOF] != NULL;
-		nla_for_each_attr(nla, req->head, req->len, rem) {
-			if (nla_type(nla) != MODALFS_A_DIRENT)
-				continue;
-			if (modalfs_dirent_decode(nla, &d)) {
-				err = -EIO;
-				break;
-			}
-			if (!dir_emit(ctx, d.name, d.namelen, d.ino, d.type)) {
-				full = true;
-				break;
-			}
-			ctx->pos = d.cookie;
-		}
-		/* A reply with no entry and no EOF would loop forever. */
-		if (!full && !eof && offset == (ctx->pos == 2 ? 0 : ctx->pos))
-			err = -EIO;
+static void modalfs_dir_drop(struct modalfs_dir_file *df)
+{
+	if (df->req)
+		modalfs_req_put(df->req);
+	df->req = NULL;
+}
+
+static int modalfs_dir_fetch(struct inode *dir, struct modalfs_dir_file *df,
+			     u64 offset)
+{
+	struct modalfs_req *req;
+	int err;
+
+	modalfs_dir_drop(df);
+	req = modalfs_new_req(dir->i_sb, MODALFS_OP_READDIR, dir->i_ino, 32);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	if (modalfs_put_u64(req->msg, MODALFS_A_OFFSET, offset) ||
+	    nla_put_u32(req->msg, MODALFS_A_SIZE, MODALFS_READDIR_MAX)) {
 		modalfs_req_put(req);
-		if (err)
-			return err;
-		if (eof)
-			break;
+		return -ENOMEM;
+	}
+	req->exp.size = MODALFS_READDIR_MAX;
+	req->exp.offset = offset;
+	err = modalfs_req_call(req);
+	if (err) {
+		modalfs_req_put(req);
+		return err;
+	}
+	df->req = req;
+	df->req_off = offset;
+	df->eof = req->tb[MODALFS_A_EOF] != NULL;
+	df->last = modalfs_dir_reply_last(req->head, req->len, offset);
+	/* A reply with no entry and no EOF would loop forever. */
+	if (!df->eof && df->last == offset) {
+		modalfs_dir_drop(df);
+		return -EIO;
 	}
 	return 0;
+}
+
+static int modalfs_readdir(struct file *file, struct dir_context *ctx)
+{
+	struct modalfs_dir_file *df = file->private_data;
+	struct inode *dir = file_inode(file);
+	int err = 0;
+
+	/* rewinddir() asks for a fresh listing. */
+	if (ctx->pos == 0) {
+		mutex_lock(&df->lock);
+		modalfs_dir_drop(df);
+		mutex_unlock(&df->lock);
+	}
+	if (!dir_emit_dots(file, ctx))
+		return 0;
+	mutex_lock(&df->lock);
+	for (;;) {
+		u64 off = modalfs_dir_pos_to_offset(ctx->pos);
+
+		if (!df->req ||
+		    !modalfs_dir_reply_covers(df->req_off, df->last, df->eof,
+					      off)) {
+			err = modalfs_dir_fetch(dir, df, off);
+			if (err)
+				break;
+		}
+		err = modalfs_dir_emit_reply(ctx, df->req->head, df->req->len);
+		if (err) {
+			if (err > 0)	/* the caller's buffer is full */
+				err = 0;
+			break;
+		}
+		if (df->eof)
+			break;
+	}
+	mutex_unlock(&df->lock);
+	return err;
+}
+
+static int modalfs_dir_open(struct inode *inode, struct file *file)
+{
+	struct modalfs_dir_file *df;
+
+	df = kzalloc(sizeof(*df), GFP_KERNEL);
+	if (!df)
+		return -ENOMEM;
+	mutex_init(&df->lock);
+	file->private_data = df;
+	return 0;
+}
+
+static int modalfs_dir_release(struct inode *inode, struct file *file)
+{
+	struct modalfs_dir_file *df = file->private_data;
+
+	modalfs_dir_drop(df);
+	kfree(df);
+	return 0;
+}
+
+/*
+ * Any cookie is a valid position (generic_file_llseek would do, since
+ * s_maxbytes is above every cookie, but a seek must also forget the
+ * cached batch so that seekdir() sees the directory as it is now). A
+ * directory has no meaningful end, so SEEK_END and the hole/data
+ * whences are EINVAL, as on NFS.
+ */
+static loff_t modalfs_dir_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct modalfs_dir_file *df = file->private_data;
+
+	if (whence != SEEK_SET && whence != SEEK_CUR)
+		return -EINVAL;
+	if (whence == SEEK_SET || offset) {
+		mutex_lock(&df->lock);
+		modalfs_dir_drop(df);
+		mutex_unlock(&df->lock);
+	}
+	return generic_file_llseek_size(file, offset, whence, S64_MAX,
+					S64_MAX);
 }
 
 const struct inode_operations modalfs_dir_iops = {
@@ -431,10 +503,13 @@ const struct inode_operations modalfs_dir_iops = {
 	.getattr	= modalfs_getattr,
 	.setattr	= modalfs_setattr,
 	.update_time	= modalfs_update_time,
+	.listxattr	= modalfs_listxattr,
 };
 
 const struct file_operations modalfs_dir_fops = {
-	.llseek		= generic_file_llseek,
+	.open		= modalfs_dir_open,
+	.release	= modalfs_dir_release,
+	.llseek		= modalfs_dir_llseek,
 	.read		= generic_read_dir,
 	.iterate_shared	= modalfs_readdir,
 	.fsync		= modalfs_fsync,

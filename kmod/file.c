@@ -49,4 +49,5 @@ const struct inode_operations modalfs_file_iops = {
 	.getattr	= modalfs_getattr,
 	.setattr	= modalfs_setattr,
 	.update_time	= modalfs_update_time,
+	.listxattr	= modalfs_listxattr,
 };

@@ -272,10 +272,12 @@ const struct inode_operations modalfs_symlink_iops = {
 	.getattr	= modalfs_getattr,
 	.setattr	= modalfs_setattr,
 	.update_time	= modalfs_update_time,
+	.listxattr	= modalfs_listxattr,
 };
 
 const struct inode_operations modalfs_special_iops = {
 	.getattr	= modalfs_getattr,
 	.setattr	= modalfs_setattr,
 	.update_time	= modalfs_update_time,
+	.listxattr	= modalfs_listxattr,
 };

@@ -90,6 +90,18 @@ int modalfs_reply_check(u32 op, const struct modalfs_expect *exp,
 			struct nlattr **tb, const struct nlattr *head,
 			int len);
 bool modalfs_mode_valid(u32 mode);
+size_t modalfs_data_space(size_t len);
+int modalfs_put_data(struct sk_buff *skb, const void *buf, size_t len);
+size_t modalfs_get_data(const struct nlattr *head, int len, void *buf,
+			size_t size);
+ssize_t modalfs_xattr_result(size_t have, size_t bufsize);
+bool modalfs_xattr_name_ok(const char *name);
+ssize_t modalfs_xattr_list_filter(char *list, size_t len, bool trusted);
+u64 modalfs_dir_pos_to_offset(loff_t pos);
+bool modalfs_dir_reply_covers(u64 req_off, u64 last, bool eof, u64 off);
+u64 modalfs_dir_reply_last(const struct nlattr *head, int len, u64 dflt);
+int modalfs_dir_emit_reply(struct dir_context *ctx, const struct nlattr *head,
+			   int len);
 
 /* ---- channel.c: the table of requests waiting for the daemon ---- */
 enum modalfs_req_state {
@@ -227,6 +239,9 @@ int modalfs_update_time(struct inode *inode, struct timespec64 *time,
 int modalfs_put_times(struct sk_buff *skb, struct inode *inode);
 int modalfs_put_ts(struct sk_buff *skb, int sec, int nsec,
 		   const struct timespec64 *ts);
+
+extern const struct xattr_handler *modalfs_xattr_handlers[];
+ssize_t modalfs_listxattr(struct dentry *dentry, char *buffer, size_t size);
 
 int modalfs_write_folio_sync(struct folio *folio);
 int modalfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);

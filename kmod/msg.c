@@ -13,6 +13,7 @@
 #include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/stat.h>
+#include <linux/xattr.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
@@ -99,7 +100,8 @@ const struct nla_policy modalfs_genl_policy[MODALFS_A_MAX + 1] = {
 	[MODALFS_A_RDEV]	= { .type = NLA_U32 },
 	[MODALFS_A_FLAGS]	= NLA_POLICY_MASK(NLA_U32,
 						  MODALFS_RENAME_FLAGS |
-						  MODALFS_FSYNC_FLAGS),
+						  MODALFS_FSYNC_FLAGS |
+						  MODALFS_XATTR_FLAGS),
 	[MODALFS_A_OFFSET]	= { .type = NLA_U64 },
 	[MODALFS_A_SIZE]	= { .type = NLA_U32 },
 	[MODALFS_A_DATA]	= { .type = NLA_BINARY,
@@ -297,14 +299,18 @@ static int modalfs_check_attr(const struct modalfs_expect *exp,
 	return 0;
 }
 
+/*
+ * DATA chunks of a reply: each 1..DATA_CHUNK bytes, only the last one
+ * short, at most exp->size bytes together. *total gets the sum.
+ */
 static int modalfs_check_data(const struct modalfs_expect *exp,
-			      const struct nlattr *head, int len)
+			      const struct nlattr *head, int len, u64 *total)
 {
 	const struct nlattr *nla;
 	bool short_seen = false;
-	u64 total = 0;
 	int rem;
 
+	*total = 0;
 	nla_for_each_attr(nla, head, len, rem) {
 		if (nla_type(nla) != MODALFS_A_DATA)
 			continue;
@@ -315,9 +321,25 @@ static int modalfs_check_data(const struct modalfs_expect *exp,
 			return -EIO;
 		if (nla_len(nla) < MODALFS_DATA_CHUNK)
 			short_seen = true;
-		total += nla_len(nla);
+		*total += nla_len(nla);
 	}
-	if (total > exp->size)
+	if (*total > exp->size)
+		return -EIO;
+	return 0;
+}
+
+/* GETXATTR and LISTXATTR: SIZE, and exactly SIZE bytes of DATA. */
+static int modalfs_check_sized_data(const struct modalfs_expect *exp,
+				    struct nlattr **tb,
+				    const struct nlattr *head, int len)
+{
+	u64 total;
+
+	if (!tb[MODALFS_A_SIZE])
+		return -EIO;
+	if (modalfs_check_data(exp, head, len, &total))
+		return -EIO;
+	if (total != nla_get_u32(tb[MODALFS_A_SIZE]))
 		return -EIO;
 	return 0;
 }
@@ -388,8 +410,17 @@ int modalfs_reply_check(u32 op, const struct modalfs_expect *exp,
 		    !*(char *)nla_data(tb[MODALFS_A_TARGET]))
 			return -EIO;
 		return 0;
-	case MODALFS_OP_READ:
-		return modalfs_check_data(exp, head, len);
+	case MODALFS_OP_READ: {
+		u64 total;
+
+		return modalfs_check_data(exp, head, len, &total);
+	}
+	case MODALFS_OP_GETXATTR:
+	case MODALFS_OP_LISTXATTR:
+		return modalfs_check_sized_data(exp, tb, head, len);
+	case MODALFS_OP_SETXATTR:
+	case MODALFS_OP_REMOVEXATTR:
+		return modalfs_check_attr(exp, tb);
 	case MODALFS_OP_WRITE:
 		if (!tb[MODALFS_A_SIZE] ||
 		    nla_get_u32(tb[MODALFS_A_SIZE]) != exp->size)
@@ -407,4 +438,185 @@ int modalfs_reply_check(u32 op, const struct modalfs_expect *exp,
 		return 0;
 	}
 	return -EIO;
+}
+
+/* ---- payloads split into DATA chunks (protocol section 4) ---- */
+
+/* Message room len bytes of DATA take, attribute headers included. */
+size_t modalfs_data_space(size_t len)
+{
+	size_t chunks = DIV_ROUND_UP(len, MODALFS_DATA_CHUNK);
+
+	return len + chunks * (NLA_HDRLEN + NLA_ALIGNTO);
+}
+
+/* Appends buf as DATA attributes; nothing at all for len 0. */
+int modalfs_put_data(struct sk_buff *skb, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		size_t chunk = min_t(size_t, len, MODALFS_DATA_CHUNK);
+
+		if (nla_put(skb, MODALFS_A_DATA, chunk, p))
+			return -EMSGSIZE;
+		p += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+/*
+ * Copies the concatenated DATA of a (checked) reply into buf, at most size
+ * bytes; returns how many were copied.
+ */
+size_t modalfs_get_data(const struct nlattr *head, int len, void *buf,
+			size_t size)
+{
+	const struct nlattr *nla;
+	size_t off = 0;
+	int rem;
+
+	nla_for_each_attr(nla, head, len, rem) {
+		size_t n;
+
+		if (nla_type(nla) != MODALFS_A_DATA)
+			continue;
+		n = min_t(size_t, nla_len(nla), size - off);
+		memcpy((char *)buf + off, nla_data(nla), n);
+		off += n;
+		if (off == size)
+			break;
+	}
+	return off;
+}
+
+/* ---- extended attributes ---- */
+
+/*
+ * What getxattr/listxattr return for a value of have bytes and a caller's
+ * buffer of bufsize: the size for a size query (bufsize 0), ERANGE when it
+ * does not fit, else the size (the caller copies).
+ */
+ssize_t modalfs_xattr_result(size_t have, size_t bufsize)
+{
+	if (!bufsize)
+		return have;
+	if (have > bufsize)
+		return -ERANGE;
+	return have;
+}
+
+/* The namespaces the protocol carries; others are EOPNOTSUPP. */
+bool modalfs_xattr_name_ok(const char *name)
+{
+	static const char *const prefixes[] = {
+		XATTR_USER_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_SECURITY_PREFIX,
+	};
+	size_t len = strlen(name);
+	int i;
+
+	if (len > MODALFS_NAME_MAX)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(prefixes); i++) {
+		size_t plen = strlen(prefixes[i]);
+
+		if (len > plen && !strncmp(name, prefixes[i], plen))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Checks a LISTXATTR answer (NUL-terminated names, none empty, all in a
+ * namespace we know) and removes in place the names the caller may not
+ * see: trusted.* unless trusted is set, as ext4 does for processes
+ * without CAP_SYS_ADMIN. Returns the new length, or -EIO for a malformed
+ * list.
+ */
+ssize_t modalfs_xattr_list_filter(char *list, size_t len, bool trusted)
+{
+	size_t in = 0, out = 0;
+
+	if (len && list[len - 1] != '\0')
+		return -EIO;
+	while (in < len) {
+		size_t n = strlen(list + in) + 1;
+
+		if (n == 1 || !modalfs_xattr_name_ok(list + in))
+			return -EIO;
+		if (trusted || strncmp(list + in, XATTR_TRUSTED_PREFIX,
+				       XATTR_TRUSTED_PREFIX_LEN)) {
+			memmove(list + out, list + in, n);
+			out += n;
+		}
+		in += n;
+	}
+	return out;
+}
+
+/* ---- READDIR cookies and directory positions ---- */
+
+/*
+ * A directory's f_pos is 0 and 1 for "." and "..", 2 right after them,
+ * and from then on the cookie of the last entry returned, which is also
+ * the OFFSET that continues after it. Cookies start at
+ * MODALFS_DIR_COOKIE_FIRST, so every position is unambiguous, and since
+ * the daemon keeps cookies stable, telldir()/seekdir() positions are.
+ */
+u64 modalfs_dir_pos_to_offset(loff_t pos)
+{
+	return pos < (loff_t)MODALFS_DIR_COOKIE_FIRST ? 0 : (u64)pos;
+}
+
+/*
+ * Whether a cached READDIR reply, asked at offset req_off and ending at
+ * cookie last (req_off when empty) with eof, answers a read from off.
+ */
+bool modalfs_dir_reply_covers(u64 req_off, u64 last, bool eof, u64 off)
+{
+	if (off < req_off)
+		return false;
+	return off < last || eof;
+}
+
+/* Cookie of the last entry of a checked READDIR reply, or dflt. */
+u64 modalfs_dir_reply_last(const struct nlattr *head, int len, u64 dflt)
+{
+	struct modalfs_dirent_val d;
+	const struct nlattr *nla;
+	int rem;
+
+	nla_for_each_attr(nla, head, len, rem)
+		if (nla_type(nla) == MODALFS_A_DIRENT &&
+		    !modalfs_dirent_decode(nla, &d))
+			dflt = d.cookie;
+	return dflt;
+}
+
+/*
+ * Emits the entries of a checked READDIR reply that follow ctx->pos,
+ * moving ctx->pos to each one's cookie. Returns 1 when the caller's buffer
+ * filled up, 0 when every entry was emitted, -EIO for a bad entry.
+ */
+int modalfs_dir_emit_reply(struct dir_context *ctx, const struct nlattr *head,
+			   int len)
+{
+	u64 off = modalfs_dir_pos_to_offset(ctx->pos);
+	struct modalfs_dirent_val d;
+	const struct nlattr *nla;
+	int rem;
+
+	nla_for_each_attr(nla, head, len, rem) {
+		if (nla_type(nla) != MODALFS_A_DIRENT)
+			continue;
+		if (modalfs_dirent_decode(nla, &d))
+			return -EIO;
+		if (d.cookie <= off)
+			continue;
+		if (!dir_emit(ctx, d.name, d.namelen, d.ino, d.type))
+			return 1;
+		ctx->pos = d.cookie;
+	}
+	return 0;
 }

@@ -197,6 +197,7 @@ static int modalfs_fill_super(struct super_block *sb,
 	int err;
 
 	sb->s_op = &modalfs_sops;
+	sb->s_xattr = modalfs_xattr_handlers;
 	sb->s_magic = MODALFS_MAGIC;
 	sb->s_blocksize = PAGE_SIZE;
 	sb->s_blocksize_bits = PAGE_SHIFT;
