@@ -6,6 +6,11 @@
  * request that names its id but is otherwise invalid is answered EINVAL.
  * Attributes that are valid but not used by the op are ignored, so a newer
  * kernel can add optional ones.
+ *
+ * Exactly once: the ops listed in drc_op() run with a duplicate-request
+ * cache entry (store.h, modalfs_store_drc_set), so a request id the store
+ * already committed is answered from the remembered reply values instead
+ * of running again. The cache keeps the newest 65536 request ids.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -97,15 +102,23 @@ static const uint64_t op_required[MODALFS_OP_MAX + 1] = {
 	[MODALFS_OP_WRITE] = VI | B(MODALFS_A_OFFSET) | B(MODALFS_A_DATA),
 	[MODALFS_OP_FSYNC] = VI,
 	[MODALFS_OP_EVICT] = VI,
+	[MODALFS_OP_GETXATTR] = VI | B(MODALFS_A_NAME),
+	[MODALFS_OP_SETXATTR] = VI | B(MODALFS_A_NAME),
+	[MODALFS_OP_LISTXATTR] = VI,
+	[MODALFS_OP_REMOVEXATTR] = VI | B(MODALFS_A_NAME),
 };
 
 struct req {
 	struct modalfs_store *st;
 	const struct nlmsghdr *nlh;
 	struct nlattr *tb[MODALFS_A_MAX + 1];
-	uint64_t vol, ino;
+	uint64_t id, vol, ino;
 	uint32_t op;
 	struct nl_msg *out;
+	/* Reply values of DRC ops, which the store records at commit. */
+	struct modalfs_iattr a;
+	uint32_t size;
+	struct modalfs_drc drc;
 };
 
 static const char *str(struct req *r, int type)
@@ -147,15 +160,29 @@ static int put_attr(struct nl_msg *m, const struct modalfs_iattr *a)
 	return 0;
 }
 
-/* Name attributes must also be valid path components. */
+static bool is_xattr_op(uint32_t op)
+{
+	return op >= MODALFS_OP_GETXATTR && op <= MODALFS_OP_REMOVEXATTR;
+}
+
+/*
+ * Name attributes must also be valid path components (the store checks
+ * again). NAME of an xattr op is an xattr name, checked by the store.
+ */
 static int check_names(struct req *r)
 {
 	static const int names[] = { MODALFS_A_NAME, MODALFS_A_NEW_NAME };
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (r->tb[names[i]] &&
-		    !modalfs_file_name_valid(str(r, names[i])))
-			return EINVAL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int err;
+
+		if (!r->tb[names[i]] ||
+		    (names[i] == MODALFS_A_NAME && is_xattr_op(r->op)))
+			continue;
+		err = modalfs_store_name_check(str(r, names[i]));
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -202,7 +229,6 @@ static int op_setattr(struct req *r)
 {
 	struct nlattr *tb[MODALFS_ATTR_MAX + 1];
 	struct modalfs_setattr sa = { 0 };
-	struct modalfs_iattr a;
 	static const struct {
 		int sec, nsec;
 		uint32_t bit;
@@ -252,8 +278,8 @@ static int op_setattr(struct req *r)
 		if (*nsecs[i] >= 1000000000u)
 			return EINVAL;
 	}
-	err = modalfs_store_setattr(r->st, r->vol, r->ino, &sa, &a);
-	return err ? err : put_attr(r->out, &a);
+	err = modalfs_store_setattr(r->st, r->vol, r->ino, &sa, &r->a);
+	return err ? err : put_attr(r->out, &r->a);
 }
 
 struct rd_ctx {
@@ -297,7 +323,7 @@ static int op_readdir(struct req *r)
 
 static int op_make(struct req *r)
 {
-	struct modalfs_iattr a;
+	struct modalfs_iattr *a = &r->a;
 	const char *name = str(r, MODALFS_A_NAME);
 	uint32_t uid = u32(r, MODALFS_A_UID), gid = u32(r, MODALFS_A_GID);
 	int err;
@@ -307,20 +333,20 @@ static int op_make(struct req *r)
 		err = modalfs_store_create(r->st, r->vol, r->ino, name,
 					   u32(r, MODALFS_A_MODE), uid, gid,
 					   r->tb[MODALFS_A_RDEV] ?
-					   u32(r, MODALFS_A_RDEV) : 0, &a);
+					   u32(r, MODALFS_A_RDEV) : 0, a);
 		break;
 	case MODALFS_OP_MKDIR:
 		err = modalfs_store_mkdir(r->st, r->vol, r->ino, name,
 					  u32(r, MODALFS_A_MODE), uid, gid,
-					  &a);
+					  a);
 		break;
 	default:
 		err = modalfs_store_symlink(r->st, r->vol, r->ino, name,
 					    str(r, MODALFS_A_TARGET), uid, gid,
-					    &a);
+					    a);
 		break;
 	}
-	return err ? err : put_attr(r->out, &a);
+	return err ? err : put_attr(r->out, a);
 }
 
 static int op_read(struct req *r)
@@ -350,17 +376,22 @@ static int op_read(struct req *r)
 	return err;
 }
 
-static int op_write(struct req *r)
+/*
+ * Concatenates the request's DATA chunks into a malloc'd buffer of max
+ * bytes; too_big is the errno for a payload over max. Only the last chunk
+ * may be shorter than DATA_CHUNK.
+ */
+static int gather_data(struct req *r, size_t max, int too_big, char **out,
+		       size_t *lenp)
 {
 	const struct genlmsghdr *g = nlmsg_data(r->nlh);
-	struct modalfs_iattr ia;
 	struct nlattr *a;
 	char *buf;
 	size_t len = 0;
 	bool short_seen = false;
 	int rem, err = 0;
 
-	buf = malloc(MODALFS_IO_MAX);
+	buf = malloc(max ? max : 1);
 	if (!buf)
 		return ENOMEM;
 	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0),
@@ -370,9 +401,12 @@ static int op_write(struct req *r)
 		if (nla_type(a) != MODALFS_A_DATA)
 			continue;
 		n = nla_len(a);
-		/* Only the last chunk may be shorter than DATA_CHUNK. */
-		if (short_seen || len + n > MODALFS_IO_MAX) {
+		if (short_seen) {
 			err = EINVAL;
+			break;
+		}
+		if (len + n > max) {
+			err = too_big;
 			break;
 		}
 		if (n != MODALFS_DATA_CHUNK)
@@ -380,18 +414,102 @@ static int op_write(struct req *r)
 		memcpy(buf + len, nla_data(a), n);
 		len += n;
 	}
-	if (!err)
-		err = modalfs_store_write(r->st, r->vol, r->ino,
-					  u64(r, MODALFS_A_OFFSET), buf, len,
-					  &ia);
-	free(buf);
-	if (!err && nla_put_u32(r->out, MODALFS_A_SIZE, len))
-		err = EIO;
-	/* The kernel takes BLOCKS from it; it owns size and times. */
-	return err ? err : put_attr(r->out, &ia);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	*lenp = len;
+	return 0;
 }
 
-static int run_op(struct req *r)
+static int op_write(struct req *r)
+{
+	char *buf;
+	size_t len;
+	int err = gather_data(r, MODALFS_IO_MAX, EINVAL, &buf, &len);
+
+	if (err)
+		return err;
+	r->size = len;
+	err = modalfs_store_write(r->st, r->vol, r->ino,
+				  u64(r, MODALFS_A_OFFSET), buf, len, &r->a);
+	free(buf);
+	if (err)
+		return err;
+	if (nla_put_u32(r->out, MODALFS_A_SIZE, len))
+		return EIO;
+	/* The kernel takes BLOCKS from it; it owns size and times. */
+	return put_attr(r->out, &r->a);
+}
+
+/* SIZE, then the bytes as DATA chunks (none when empty). */
+static int put_data(struct nl_msg *out, const char *buf, size_t len)
+{
+	size_t done = 0;
+
+	if (nla_put_u32(out, MODALFS_A_SIZE, len))
+		return EIO;
+	while (done < len) {
+		size_t n = len - done;
+
+		if (n > MODALFS_DATA_CHUNK)
+			n = MODALFS_DATA_CHUNK;
+		if (nla_put(out, MODALFS_A_DATA, n, buf + done))
+			return EIO;
+		done += n;
+	}
+	return 0;
+}
+
+static int op_getxattr(struct req *r)
+{
+	char *buf = malloc(MODALFS_XATTR_SIZE_MAX);
+	size_t len;
+	int err;
+
+	if (!buf)
+		return ENOMEM;
+	err = modalfs_store_getxattr(r->st, r->vol, r->ino,
+				     str(r, MODALFS_A_NAME), buf, &len);
+	if (!err)
+		err = put_data(r->out, buf, len);
+	free(buf);
+	return err;
+}
+
+static int op_listxattr(struct req *r)
+{
+	char *buf = malloc(MODALFS_XATTR_LIST_MAX);
+	size_t len;
+	int err;
+
+	if (!buf)
+		return ENOMEM;
+	err = modalfs_store_listxattr(r->st, r->vol, r->ino, buf, &len);
+	if (!err)
+		err = put_data(r->out, buf, len);
+	free(buf);
+	return err;
+}
+
+static int op_setxattr(struct req *r)
+{
+	char *buf;
+	size_t len;
+	int err = gather_data(r, MODALFS_XATTR_SIZE_MAX, E2BIG, &buf, &len);
+
+	if (err)
+		return err;
+	err = modalfs_store_setxattr(r->st, r->vol, r->ino,
+				     str(r, MODALFS_A_NAME), buf, len,
+				     r->tb[MODALFS_A_FLAGS] ?
+				     u32(r, MODALFS_A_FLAGS) : 0, &r->a);
+	free(buf);
+	return err ? err : put_attr(r->out, &r->a);
+}
+
+static int dispatch(struct req *r)
 {
 	struct modalfs_iattr a;
 	char *target;
@@ -431,8 +549,8 @@ static int run_op(struct req *r)
 	case MODALFS_OP_LINK:
 		err = modalfs_store_link(r->st, r->vol, r->ino,
 					 u64(r, MODALFS_A_NEW_INO),
-					 str(r, MODALFS_A_NEW_NAME), &a);
-		return err ? err : put_attr(r->out, &a);
+					 str(r, MODALFS_A_NEW_NAME), &r->a);
+		return err ? err : put_attr(r->out, &r->a);
 	case MODALFS_OP_UNLINK:
 		return modalfs_store_unlink(r->st, r->vol, r->ino,
 					    str(r, MODALFS_A_NAME));
@@ -456,9 +574,79 @@ static int run_op(struct req *r)
 					   u32(r, MODALFS_A_FLAGS) : 0);
 	case MODALFS_OP_EVICT:
 		return modalfs_store_evict(r->st, r->vol, r->ino);
+	case MODALFS_OP_GETXATTR:
+		return op_getxattr(r);
+	case MODALFS_OP_SETXATTR:
+		return op_setxattr(r);
+	case MODALFS_OP_LISTXATTR:
+		return op_listxattr(r);
+	case MODALFS_OP_REMOVEXATTR:
+		err = modalfs_store_removexattr(r->st, r->vol, r->ino,
+						str(r, MODALFS_A_NAME), &r->a);
+		return err ? err : put_attr(r->out, &r->a);
 	default:
 		return EINVAL;
 	}
+}
+
+/* The non-idempotent ops of header section 2: run at most once per id. */
+static bool drc_op(uint32_t op)
+{
+	switch (op) {
+	case MODALFS_OP_CREATE:
+	case MODALFS_OP_MKDIR:
+	case MODALFS_OP_SYMLINK:
+	case MODALFS_OP_LINK:
+	case MODALFS_OP_UNLINK:
+	case MODALFS_OP_RMDIR:
+	case MODALFS_OP_RENAME:
+	case MODALFS_OP_SETATTR:
+	case MODALFS_OP_WRITE:
+	case MODALFS_OP_SETXATTR:
+	case MODALFS_OP_REMOVEXATTR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool drc_has_attr(uint32_t op)
+{
+	switch (op) {
+	case MODALFS_OP_UNLINK:
+	case MODALFS_OP_RMDIR:
+	case MODALFS_OP_RENAME:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* Runs on the thread that owns the op's write txn (group commit!). */
+static int run_op(struct req *r)
+{
+	int err;
+
+	if (!drc_op(r->op))
+		return dispatch(r);
+	memset(&r->drc, 0, sizeof(r->drc));
+	r->drc.req_id = r->id;
+	r->drc.attr = drc_has_attr(r->op) ? &r->a : NULL;
+	r->drc.size = r->op == MODALFS_OP_WRITE ? &r->size : NULL;
+	modalfs_store_drc_set(r->st, &r->drc);
+	err = dispatch(r);
+	modalfs_store_drc_set(r->st, NULL);
+	if (err != MODALFS_DRC_HIT)
+		return err;
+	/* A retransmission of a committed op: the same reply again. */
+	modalfs_dbg("request %llu answered from the duplicate-request cache",
+		    (unsigned long long)r->id);
+	if ((r->drc.rep.flags & MODALFS_DRC_SIZE) &&
+	    nla_put_u32(r->out, MODALFS_A_SIZE, r->drc.rep.size))
+		return EIO;
+	if (r->drc.rep.flags & MODALFS_DRC_ATTR)
+		return put_attr(r->out, &r->drc.rep.attr);
+	return 0;
 }
 
 static bool is_write_op(uint32_t op)
@@ -475,6 +663,8 @@ static bool is_write_op(uint32_t op)
 	case MODALFS_OP_RENAME:
 	case MODALFS_OP_WRITE:
 	case MODALFS_OP_EVICT:
+	case MODALFS_OP_SETXATTR:
+	case MODALFS_OP_REMOVEXATTR:
 		return true;
 	default:
 		return false;
@@ -519,6 +709,9 @@ static int check_req(struct req *r)
 		return EINVAL;
 	if (r->op == MODALFS_OP_FSYNC && r->tb[MODALFS_A_FLAGS] &&
 	    (u32(r, MODALFS_A_FLAGS) & ~MODALFS_FSYNC_FLAGS))
+		return EINVAL;
+	if (r->op == MODALFS_OP_SETXATTR && r->tb[MODALFS_A_FLAGS] &&
+	    (u32(r, MODALFS_A_FLAGS) & ~MODALFS_XATTR_FLAGS))
 		return EINVAL;
 	return check_names(r);
 }
@@ -584,6 +777,7 @@ struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
 	if (!r.tb[MODALFS_A_REQ_ID] || !(id = u64(&r, MODALFS_A_REQ_ID)))
 		return NULL;
 	*req_id = id;
+	r.id = id;
 	if (g->version != MODALFS_GENL_VERSION || !r.tb[MODALFS_A_OP])
 		return error_reply(family, id, EINVAL);
 	r.op = u32(&r, MODALFS_A_OP);

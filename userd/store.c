@@ -27,11 +27,22 @@
  *   symlinks  be64 vol, be64 ino            -> target (no NUL)
  *   orphans   be64 vol, be64 ino            -> empty; inodes with nlink 0
  *             that the kernel may still use; freed by EVICT or UMOUNT.
+ *   xattrs    be64 vol, be64 ino, name      -> value (freed with the inode)
+ *   drc       be64 req_id                   -> struct modalfs_drc_reply
+ *             the duplicate-request cache, see modalfs_store_drc_set();
+ *             bounded to the DRC_MAX highest (newest) ids.
  *
  * Invariants after every transaction: a directory's nlink is 2 plus its
  * number of subdirectories; a non-directory's nlink is its number of
  * dirents; inorec.parent of a directory names the directory holding its
  * entry (root: itself); dirents and dcookies mirror each other.
+ *
+ * Space: LMDB needs free pages even to delete (copy-on-write of the tree
+ * path and the free list record). Ops that add data (create, write,
+ * setxattr, ...) are refused with ENOSPC once the store would pass
+ * map_size - reserve (see space_check); the reserve is left for ops that
+ * free space (unlink, rmdir, evict, truncate, removexattr), so a full
+ * volume can always be emptied again.
  *
  * Durability: MDB_NOMETASYNC keeps every commit crash-consistent (data
  * pages are synced before the meta page is written; at worst the last
@@ -44,6 +55,7 @@
 #include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +76,11 @@
 struct modalfs_store {
 	MDB_env *env;
 	MDB_dbi meta, volumes, volids, inodes, dirents, dcookies, data,
-		symlinks, orphans;
+		symlinks, orphans, xattrs, drc;
 	uint64_t map_size;
+	uint64_t reserve;	/* bytes only space-freeing ops may use */
+	unsigned int psize;
+	bool rdonly;		/* opened by modalfs_store_check */
 	int lock_fd;
 
 	/* Group commit (modalfs_store_group_commit), see modalfs_store_batch. */
@@ -209,24 +224,137 @@ static uint64_t blocks512(size_t len)
 	return (len + 511) / 512;
 }
 
+/* Exact-size record; ENOENT if missing, EIO if the size is wrong. */
+static int rec_get_raw(MDB_txn *t, MDB_dbi dbi, MDB_val *key, void *out,
+		       size_t size)
+{
+	MDB_val v;
+	int rc = mdb_get(t, dbi, key, &v);
+
+	if (rc)
+		return store_errno(rc);
+	if (v.mv_size != size)
+		return EIO;
+	memcpy(out, v.mv_data, size);
+	return 0;
+}
+
 /* Set on the writer thread while it runs a batch; see group commit. */
 static __thread MDB_txn *batch_parent;
+
+/*
+ * The duplicate-request cache entry of the op this thread is running
+ * (modalfs_store_drc_set); it applies to the op's one write transaction.
+ */
+static __thread struct modalfs_drc *cur_drc;
+static __thread struct modalfs_store *cur_drc_st;
+static __thread bool cur_drc_used;
+
+/*
+ * Bound of the duplicate-request cache: the DRC_MAX highest request ids
+ * are kept, older ones are pruned (two per recorded op, in the same txn).
+ * The kernel resends only requests that were pending when a daemon died,
+ * at most a few thousand, and ids grow monotonically (also across module
+ * loads), so the lowest ids are always the oldest.
+ */
+#define DRC_MAX 65536
+#define DRC_VERSION 1
+
+static int drc_lookup(struct modalfs_store *st, MDB_txn *t,
+		      struct modalfs_drc *d)
+{
+	struct key k;
+	int err = rec_get_raw(t, st->drc, key1(&k, d->req_id), &d->rep,
+			      sizeof(d->rep));
+
+	if (err)
+		return err == ENOENT ? 0 : err;
+	if (d->rep.version != DRC_VERSION)
+		return 0;	/* unknown format: run the op again */
+	d->hit = true;
+	return MODALFS_DRC_HIT;
+}
+
+static int drc_record(struct modalfs_store *st, MDB_txn *t,
+		      struct modalfs_drc *d)
+{
+	struct modalfs_drc_reply rep;
+	struct key k;
+	MDB_val v = { .mv_size = sizeof(rep), .mv_data = &rep };
+	MDB_stat ms;
+	int err;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.version = DRC_VERSION;
+	if (d->attr) {
+		rep.flags |= MODALFS_DRC_ATTR;
+		rep.attr = *d->attr;
+	}
+	if (d->size) {
+		rep.flags |= MODALFS_DRC_SIZE;
+		rep.size = *d->size;
+	}
+	err = store_errno(mdb_put(t, st->drc, key1(&k, d->req_id), &v, 0));
+	if (err)
+		return err;
+	err = store_errno(mdb_stat(t, st->drc, &ms));
+	if (!err && ms.ms_entries > DRC_MAX) {
+		MDB_cursor *c;
+		MDB_val kk, vv;
+
+		err = store_errno(mdb_cursor_open(t, st->drc, &c));
+		if (err)
+			return err;
+		for (size_t n = ms.ms_entries; !err && n > DRC_MAX &&
+		     n + 2 > ms.ms_entries; n--) {
+			err = store_errno(mdb_cursor_get(c, &kk, &vv,
+							 MDB_FIRST));
+			if (!err)
+				err = store_errno(mdb_cursor_del(c, 0));
+		}
+		mdb_cursor_close(c);
+	}
+	return err;
+}
 
 static int txn_begin(struct modalfs_store *st, bool write, MDB_txn **t)
 {
 	/* Inside a batch a write op is a nested txn of the batch's txn. */
-	return store_errno(mdb_txn_begin(st->env, write ? batch_parent : NULL,
-					 write ? 0 : MDB_RDONLY, t));
+	int err = store_errno(mdb_txn_begin(st->env,
+					    write ? batch_parent : NULL,
+					    write ? 0 : MDB_RDONLY, t));
+
+	if (!err && write && cur_drc && cur_drc_st == st && !cur_drc_used) {
+		err = drc_lookup(st, *t, cur_drc);
+		if (err) {
+			mdb_txn_abort(*t);
+			cur_drc_used = true;
+		}
+	}
+	return err;
 }
 
 /* Commits on success, aborts otherwise; returns the final errno. */
-static int txn_end(MDB_txn *t, int err)
+static int txn_end(struct modalfs_store *st, MDB_txn *t, int err)
 {
+	if (!err && cur_drc && cur_drc_st == st && !cur_drc_used) {
+		cur_drc_used = true;
+		err = drc_record(st, t, cur_drc);
+	}
 	if (err) {
 		mdb_txn_abort(t);
 		return err;
 	}
 	return store_errno(mdb_txn_commit(t));
+}
+
+void modalfs_store_drc_set(struct modalfs_store *st, struct modalfs_drc *d)
+{
+	cur_drc = d;
+	cur_drc_st = st;
+	cur_drc_used = false;
+	if (d)
+		d->hit = false;
 }
 
 /*
@@ -462,6 +590,8 @@ static int free_inode(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 		err = del_ignore_missing(t, st->orphans, key2(&k, vol, ino));
 	if (!err)
 		err = del_range(t, st->data, key3(&k, vol, ino, 0), 16, NULL);
+	if (!err)
+		err = del_range(t, st->xattrs, key2(&k, vol, ino), 16, NULL);
 	return err;
 }
 
@@ -526,43 +656,124 @@ static int alloc_ino(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	return volrec_put(st, t, name, &vr);
 }
 
+int modalfs_store_name_check(const char *name)
+{
+	size_t n = strnlen(name, MODALFS_NAME_MAX + 1);
+
+	if (n > MODALFS_NAME_MAX)
+		return ENAMETOOLONG;
+	if (n == 0 || memchr(name, '/', n) || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return EINVAL;
+	return 0;
+}
+
+/*
+ * Pages on LMDB's free list (records of dbi 0: counted page lists). LMDB
+ * allows this cursor only in read-only transactions.
+ */
+static int free_pages(MDB_txn *t, uint64_t *pages)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(t, 0, &c);
+
+	*pages = 0;
+	if (rc)
+		return store_errno(rc);
+	while (!(rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))) {
+		size_t n;
+
+		if (v.mv_size < sizeof(size_t))
+			continue;
+		memcpy(&n, v.mv_data, sizeof(n));
+		*pages += n;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : store_errno(rc);
+}
+
+/*
+ * Pages one op may add beyond what it frees: a full MODALFS_IO_MAX write
+ * or xattr (overflow pages) plus the copied tree paths of a few DBIs.
+ */
+#define OP_SLACK_BYTES (2 * MODALFS_IO_MAX + 64 * 4096)
+
+/*
+ * ENOSPC when an op that adds data could eat into the reserve that ops
+ * freeing space need (see the schema comment). Cheap while the map's
+ * high-water mark is far from the limit; near it, the free list is
+ * counted, since LMDB reuses freed pages before growing the file.
+ */
+static int space_check(struct modalfs_store *st, MDB_txn *t)
+{
+	MDB_envinfo info;
+	MDB_txn *rt;
+	uint64_t limit, hw, slack, nfree;
+	int err;
+
+	(void)t;
+	mdb_env_info(st->env, &info);
+	limit = (st->map_size - st->reserve) / st->psize;
+	hw = info.me_last_pgno + 1;
+	slack = OP_SLACK_BYTES / st->psize;
+	if (hw + slack <= limit)
+		return 0;
+	/* MDB_NOTLS lets this thread read beside its write txn. */
+	err = store_errno(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rt));
+	if (err)
+		return err;
+	err = free_pages(rt, &nfree);
+	mdb_txn_abort(rt);
+	if (err)
+		return err;
+	return hw - (nfree < hw ? nfree : hw) + slack > limit ? ENOSPC : 0;
+}
+
 /* ---- open/close ---- */
 
-int modalfs_store_open(struct modalfs_store **out, const char *dir,
-		       uint64_t map_size)
+#define NDBIS 11
+
+static int store_open(struct modalfs_store **out, const char *dir,
+		      uint64_t map_size, bool rdonly, unsigned int *missing)
 {
 	struct modalfs_store *st;
 	char lockpath[PATH_MAX];
 	MDB_txn *t;
+	MDB_stat ms;
 	int err, dead;
 	struct {
 		const char *name;
 		MDB_dbi *dbi;
-	} dbis[9];
+	} dbis[NDBIS];
 
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return ENOMEM;
 	st->lock_fd = -1;
+	st->rdonly = rdonly;
 	st->map_size = map_size ? map_size : MODALFS_STORE_DEFAULT_MAP;
 	st->dir = strdup(dir);
 	if (!st->dir) {
 		err = ENOMEM;
 		goto fail;
 	}
-	err = modalfs_mkdir_p(dir, 0700);
-	if (err)
-		goto fail;
-	/* LMDB tolerates several processes; our volume logic does not. */
-	snprintf(lockpath, sizeof(lockpath), "%s/modalfsd.lock", dir);
-	st->lock_fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (st->lock_fd < 0) {
-		err = errno;
-		goto fail;
-	}
-	if (flock(st->lock_fd, LOCK_EX | LOCK_NB)) {
-		err = errno == EWOULDBLOCK ? EBUSY : errno;
-		goto fail;
+	if (!rdonly) {
+		err = modalfs_mkdir_p(dir, 0700);
+		if (err)
+			goto fail;
+		/* LMDB tolerates several processes; our volume logic does not. */
+		snprintf(lockpath, sizeof(lockpath), "%s/modalfsd.lock", dir);
+		st->lock_fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC,
+				   0600);
+		if (st->lock_fd < 0) {
+			err = errno;
+			goto fail;
+		}
+		if (flock(st->lock_fd, LOCK_EX | LOCK_NB)) {
+			err = errno == EWOULDBLOCK ? EBUSY : errno;
+			goto fail;
+		}
 	}
 	err = store_errno(mdb_env_create(&st->env));
 	if (err)
@@ -570,15 +781,37 @@ int modalfs_store_open(struct modalfs_store **out, const char *dir,
 	err = store_errno(mdb_env_set_maxdbs(st->env, 16));
 	if (!err)
 		err = store_errno(mdb_env_set_maxreaders(st->env, 510));
-	if (!err)
+	/* Read-only: LMDB takes the map size from the file. */
+	if (!err && !rdonly)
 		err = store_errno(mdb_env_set_mapsize(st->env, st->map_size));
 	if (!err)
 		err = store_errno(mdb_env_open(st->env, dir,
+					       rdonly ? MDB_RDONLY | MDB_NOTLS :
 					       MDB_NOMETASYNC | MDB_NOTLS,
 					       0600));
 	if (err)
 		goto fail;
-	mdb_reader_check(st->env, &dead);
+	if (!rdonly)
+		mdb_reader_check(st->env, &dead);
+	mdb_env_stat(st->env, &ms);
+	st->psize = ms.ms_psize;
+	if (rdonly) {
+		MDB_envinfo info;
+
+		mdb_env_info(st->env, &info);
+		st->map_size = info.me_mapsize;
+	}
+	/*
+	 * What deleting the largest file may need: its free-list record
+	 * (8 bytes per freed page) plus copied tree pages.
+	 */
+	st->reserve = st->map_size / 64;
+	if (st->reserve < (256u << 10))
+		st->reserve = 256u << 10;
+	if (st->reserve > (256u << 20))
+		st->reserve = 256u << 20;
+	if (st->reserve > st->map_size / 4)
+		st->reserve = st->map_size / 4;
 
 	dbis[0].name = "meta";     dbis[0].dbi = &st->meta;
 	dbis[1].name = "volumes";  dbis[1].dbi = &st->volumes;
@@ -589,13 +822,31 @@ int modalfs_store_open(struct modalfs_store **out, const char *dir,
 	dbis[6].name = "data";     dbis[6].dbi = &st->data;
 	dbis[7].name = "symlinks"; dbis[7].dbi = &st->symlinks;
 	dbis[8].name = "orphans";  dbis[8].dbi = &st->orphans;
-	err = txn_begin(st, true, &t);
+	dbis[9].name = "xattrs";   dbis[9].dbi = &st->xattrs;
+	dbis[10].name = "drc";     dbis[10].dbi = &st->drc;
+	if (missing)
+		*missing = 0;
+	err = txn_begin(st, !rdonly, &t);
 	if (err)
 		goto fail;
-	for (int i = 0; i < 9 && !err; i++)
-		err = store_errno(mdb_dbi_open(t, dbis[i].name, MDB_CREATE,
+	for (int i = 0; i < NDBIS && !err; i++) {
+		err = store_errno(mdb_dbi_open(t, dbis[i].name,
+					       rdonly ? 0 : MDB_CREATE,
 					       dbis[i].dbi));
-	err = txn_end(t, err);
+		if (rdonly && err == ENOENT && missing) {
+			*missing |= 1u << i;
+			err = 0;
+		}
+	}
+	if (rdonly) {
+		/* Read-only handles stay valid after a read txn ends. */
+		if (err)
+			mdb_txn_abort(t);
+		else
+			err = store_errno(mdb_txn_commit(t));
+	} else {
+		err = txn_end(st, t, err);
+	}
 	if (err)
 		goto fail;
 	*out = st;
@@ -603,6 +854,12 @@ int modalfs_store_open(struct modalfs_store **out, const char *dir,
 fail:
 	modalfs_store_close(st);
 	return err;
+}
+
+int modalfs_store_open(struct modalfs_store **out, const char *dir,
+		       uint64_t map_size)
+{
+	return store_open(out, dir, map_size, false, NULL);
 }
 
 void modalfs_store_close(struct modalfs_store *st)
@@ -617,7 +874,8 @@ void modalfs_store_close(struct modalfs_store *st)
 		pthread_join(st->writer, NULL);
 	}
 	if (st->env) {
-		mdb_env_sync(st->env, 1);
+		if (!st->rdonly)
+			mdb_env_sync(st->env, 1);
 		mdb_env_close(st->env);
 	}
 	if (st->lock_fd >= 0)
@@ -716,6 +974,11 @@ static int vol_make(struct modalfs_store *st, const char *name, uint32_t kind,
 	if (err)
 		return err;
 	rc = mdb_get(t, st->volumes, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		err = space_check(st, t);
+		if (err)
+			goto out;
+	}
 	if (rc == 0) {
 		if (excl || v.mv_size != sizeof(vr)) {
 			err = excl ? EEXIST : EIO;
@@ -766,7 +1029,7 @@ static int vol_make(struct modalfs_store *st, const char *name, uint32_t kind,
 	if (!err)
 		err = fill_volinfo(st, t, name, nlen, &vr, out);
 out:
-	return txn_end(t, err);
+	return txn_end(st, t, err);
 }
 
 int modalfs_store_vol_persisted(struct modalfs_store *st, const char *name,
@@ -903,7 +1166,7 @@ int modalfs_store_umount(struct modalfs_store *st, uint64_t vol)
 		return err;
 	err = store_errno(mdb_cursor_open(t, st->orphans, &c));
 	if (err)
-		return txn_end(t, err);
+		return txn_end(st, t, err);
 	while (!(err = first_with_prefix(c, key2(&k, vol, 0), 8, &kk, &vv))) {
 		uint64_t ino;
 
@@ -917,9 +1180,15 @@ int modalfs_store_umount(struct modalfs_store *st, uint64_t vol)
 			break;
 	}
 	mdb_cursor_close(c);
-	return txn_end(t, err == ENOENT ? 0 : err);
+	return txn_end(st, t, err == ENOENT ? 0 : err);
 }
 
+/*
+ * Store-wide numbers (all volumes share one map): blocks is what ops that
+ * add data may fill (map size minus the reserve, see space_check), used is
+ * pages in use (high-water mark minus LMDB's free list), and what the map
+ * file still has to grow by is capped by the host file system's space.
+ */
 int modalfs_store_statfs(struct modalfs_store *st, uint64_t vol,
 			 struct modalfs_statfs *sf)
 {
@@ -927,36 +1196,38 @@ int modalfs_store_statfs(struct modalfs_store *st, uint64_t vol,
 	struct volrec vr;
 	struct statvfs sv;
 	MDB_envinfo info;
-	MDB_stat ms;
 	MDB_txn *t;
-	uint64_t total, used, avail, fsavail;
+	uint64_t limit, hw, nfree, used, grow, fsavail, avail;
 	int err;
 
 	err = txn_begin(st, false, &t);
 	if (err)
 		return err;
 	err = volrec_by_id(st, t, vol, name, &vr);
+	if (!err)
+		err = free_pages(t, &nfree);
 	mdb_txn_abort(t);
 	if (err)
 		return err;
 	mdb_env_info(st->env, &info);
-	mdb_env_stat(st->env, &ms);
 	if (statvfs(st->dir, &sv))
 		return errno;
-	total = (uint64_t)sv.f_blocks * sv.f_frsize;
-	fsavail = (uint64_t)sv.f_bavail * sv.f_frsize;
-	used = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
-	if (total > st->map_size)
-		total = st->map_size;
-	avail = used < st->map_size ? st->map_size - used : 0;
-	if (avail > fsavail)
-		avail = fsavail;
+	limit = (st->map_size - st->reserve) / st->psize;
+	hw = info.me_last_pgno + 1;
+	if (nfree > hw)
+		nfree = hw;
+	used = hw - nfree;
+	grow = hw < limit ? limit - hw : 0;
+	fsavail = (uint64_t)sv.f_bavail * sv.f_frsize / st->psize;
+	if (grow > fsavail)
+		grow = fsavail;
+	avail = used < limit ? nfree + grow : 0;
+	if (avail > limit - (used < limit ? used : limit))
+		avail = limit - (used < limit ? used : limit);
 	memset(sf, 0, sizeof(*sf));
-	sf->bsize = ms.ms_psize;
-	sf->blocks = total / ms.ms_psize;
-	sf->bfree = sf->bavail = avail / ms.ms_psize;
-	if (sf->bfree > sf->blocks)
-		sf->blocks = sf->bfree;
+	sf->bsize = st->psize;
+	sf->blocks = limit;
+	sf->bfree = sf->bavail = avail;
 	/* No inode table: any free page can hold an inode. */
 	sf->files = sf->blocks;
 	sf->ffree = sf->bfree;
@@ -970,8 +1241,10 @@ int modalfs_store_lookup(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 	struct inorec r;
 	struct dentrec d;
 	MDB_txn *t;
-	int err;
+	int err = modalfs_store_name_check(name);
 
+	if (err)
+		return err;
 	err = txn_begin(st, false, &t);
 	if (err)
 		return err;
@@ -1101,7 +1374,7 @@ int modalfs_store_setattr(struct modalfs_store *st, uint64_t vol,
 	if (!err)
 		to_attr(ino, &r, attr);
 out:
-	return txn_end(t, err);
+	return txn_end(st, t, err);
 }
 
 int modalfs_store_readdir(struct modalfs_store *st, uint64_t vol,
@@ -1183,12 +1456,16 @@ static int make_node(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 	struct key k;
 	uint64_t ino;
 	MDB_txn *t;
-	int err;
+	int err = modalfs_store_name_check(name);
 
+	if (err)
+		return err;
 	err = txn_begin(st, true, &t);
 	if (err)
 		return err;
-	err = dir_get(st, t, vol, dir, &dr);
+	err = space_check(st, t);
+	if (!err)
+		err = dir_get(st, t, vol, dir, &dr);
 	if (err)
 		goto out;
 	if (dr.nlink == 0) {
@@ -1239,7 +1516,7 @@ static int make_node(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 	if (!err)
 		to_attr(ino, &r, attr);
 out:
-	return txn_end(t, err);
+	return txn_end(st, t, err);
 }
 
 int modalfs_store_create(struct modalfs_store *st, uint64_t vol, uint64_t dir,
@@ -1320,12 +1597,16 @@ int modalfs_store_link(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	struct inorec r, dr;
 	struct dentrec d;
 	MDB_txn *t;
-	int err;
+	int err = modalfs_store_name_check(newname);
 
+	if (err)
+		return err;
 	err = txn_begin(st, true, &t);
 	if (err)
 		return err;
-	err = ino_get(st, t, vol, ino, &r);
+	err = space_check(st, t);
+	if (!err)
+		err = ino_get(st, t, vol, ino, &r);
 	if (err)
 		goto out;
 	if (S_ISDIR(r.mode)) {
@@ -1364,7 +1645,7 @@ int modalfs_store_link(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	if (!err)
 		to_attr(ino, &r, attr);
 out:
-	return txn_end(t, err);
+	return txn_end(st, t, err);
 }
 
 static int remove_entry(struct modalfs_store *st, uint64_t vol, uint64_t dir,
@@ -1373,8 +1654,10 @@ static int remove_entry(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 	struct inorec dr, r;
 	struct dentrec d;
 	MDB_txn *t;
-	int err;
+	int err = modalfs_store_name_check(name);
 
+	if (err)
+		return err;
 	err = txn_begin(st, true, &t);
 	if (err)
 		return err;
@@ -1406,7 +1689,7 @@ static int remove_entry(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 	touch_mc(&dr);
 	err = ino_put(st, t, vol, dir, &dr);
 out:
-	return txn_end(t, err);
+	return txn_end(st, t, err);
 }
 
 int modalfs_store_unlink(struct modalfs_store *st, uint64_t vol, uint64_t dir,
@@ -1577,11 +1860,16 @@ int modalfs_store_rename(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 	    ((flags & MODALFS_RENAME_EXCHANGE) &&
 	     (flags & MODALFS_RENAME_NOREPLACE)))
 		return EINVAL;
+	err = modalfs_store_name_check(name);
+	if (!err)
+		err = modalfs_store_name_check(newname);
+	if (err)
+		return err;
 	err = txn_begin(st, true, &t);
 	if (err)
 		return err;
 	err = do_rename(st, t, vol, dir, name, newdir, newname, flags);
-	return txn_end(t, err);
+	return txn_end(st, t, err);
 }
 
 int modalfs_store_read(struct modalfs_store *st, uint64_t vol, uint64_t ino,
@@ -1654,7 +1942,9 @@ int modalfs_store_write(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	err = txn_begin(st, true, &t);
 	if (err)
 		return err;
-	err = reg_get(st, t, vol, ino, &r);
+	err = len ? space_check(st, t) : 0;
+	if (!err)
+		err = reg_get(st, t, vol, ino, &r);
 	while (!err && done < len) {
 		uint64_t pos = off + done;
 		uint64_t b = pos / BS;
@@ -1713,7 +2003,7 @@ int modalfs_store_write(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	}
 	if (!err && attr)
 		to_attr(ino, &r, attr);
-	return txn_end(t, err);
+	return txn_end(st, t, err);
 }
 
 int modalfs_store_fsync(struct modalfs_store *st, uint64_t vol, uint64_t ino,
@@ -1743,7 +2033,891 @@ int modalfs_store_evict(struct modalfs_store *st, uint64_t vol, uint64_t ino)
 	}
 	if (!err && r.nlink == 0)
 		err = free_inode(st, t, vol, ino);
-	return txn_end(t, err);
+	return txn_end(st, t, err);
+}
+
+/* ---- extended attributes ---- */
+
+int modalfs_xattr_name_check(const char *name)
+{
+	static const char *const prefixes[] = {
+		"user.", "trusted.", "security.",
+	};
+	size_t n = strnlen(name, MODALFS_NAME_MAX + 1);
+
+	if (n == 0)
+		return EINVAL;
+	if (n > MODALFS_NAME_MAX)
+		return ERANGE;	/* as setxattr(2) for a name too long */
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t pl = strlen(prefixes[i]);
+
+		if (!strncmp(name, prefixes[i], pl))
+			return n > pl ? 0 : EINVAL;	/* "user." alone */
+	}
+	return EOPNOTSUPP;
+}
+
+/*
+ * Sizes of ino's xattrs other than skip: the NUL-separated list and all
+ * names and values together (header: MODALFS_XATTR_LIST/INODE_MAX).
+ */
+static int xattr_usage(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		       uint64_t ino, const char *skip, uint64_t *list,
+		       uint64_t *total)
+{
+	MDB_cursor *c;
+	struct key k;
+	MDB_val kk, vv;
+	size_t sl = skip ? strlen(skip) : 0;
+	int err = store_errno(mdb_cursor_open(t, st->xattrs, &c));
+
+	*list = *total = 0;
+	if (err)
+		return err;
+	err = first_with_prefix(c, key2(&k, vol, ino), 16, &kk, &vv);
+	while (!err) {
+		size_t nl = kk.mv_size - 16;
+
+		if (!(skip && nl == sl &&
+		      !memcmp((char *)kk.mv_data + 16, skip, sl))) {
+			*list += nl + 1;
+			*total += nl + vv.mv_size;
+		}
+		err = store_errno(mdb_cursor_get(c, &kk, &vv, MDB_NEXT));
+		if (!err && (kk.mv_size < 16 || memcmp(kk.mv_data, k.b, 16)))
+			err = ENOENT;
+	}
+	mdb_cursor_close(c);
+	return err == ENOENT ? 0 : err;
+}
+
+int modalfs_store_getxattr(struct modalfs_store *st, uint64_t vol,
+			   uint64_t ino, const char *name, void *buf,
+			   size_t *len)
+{
+	struct inorec r;
+	struct key k;
+	MDB_val v;
+	MDB_txn *t;
+	int err = modalfs_xattr_name_check(name);
+
+	*len = 0;
+	if (err)
+		return err;
+	err = txn_begin(st, false, &t);
+	if (err)
+		return err;
+	err = ino_get(st, t, vol, ino, &r);
+	if (!err)
+		err = store_errno(mdb_get(t, st->xattrs,
+					  keyname(&k, vol, ino, name), &v));
+	if (err == ENOENT)
+		err = ENODATA;
+	if (!err && v.mv_size > MODALFS_XATTR_SIZE_MAX)
+		err = EIO;
+	if (!err) {
+		memcpy(buf, v.mv_data, v.mv_size);
+		*len = v.mv_size;
+	}
+	mdb_txn_abort(t);
+	return err;
+}
+
+int modalfs_store_setxattr(struct modalfs_store *st, uint64_t vol,
+			   uint64_t ino, const char *name, const void *val,
+			   size_t len, uint32_t flags,
+			   struct modalfs_iattr *attr)
+{
+	struct inorec r;
+	struct key k;
+	MDB_val v, nv = { .mv_size = len, .mv_data = (void *)val };
+	uint64_t list, total;
+	MDB_txn *t;
+	int err, rc;
+
+	if (flags & ~MODALFS_XATTR_FLAGS ||
+	    flags == (MODALFS_XATTR_CREATE | MODALFS_XATTR_REPLACE))
+		return EINVAL;
+	err = modalfs_xattr_name_check(name);
+	if (err)
+		return err;
+	if (len > MODALFS_XATTR_SIZE_MAX)
+		return E2BIG;
+	err = txn_begin(st, true, &t);
+	if (err)
+		return err;
+	err = space_check(st, t);
+	if (!err)
+		err = ino_get(st, t, vol, ino, &r);
+	if (err)
+		goto out;
+	rc = mdb_get(t, st->xattrs, keyname(&k, vol, ino, name), &v);
+	if (rc && rc != MDB_NOTFOUND) {
+		err = store_errno(rc);
+		goto out;
+	}
+	if (!rc && (flags & MODALFS_XATTR_CREATE)) {
+		err = EEXIST;
+		goto out;
+	}
+	if (rc && (flags & MODALFS_XATTR_REPLACE)) {
+		err = ENODATA;
+		goto out;
+	}
+	err = xattr_usage(st, t, vol, ino, name, &list, &total);
+	if (err)
+		goto out;
+	if (list + strlen(name) + 1 > MODALFS_XATTR_LIST_MAX ||
+	    total + strlen(name) + len > MODALFS_XATTR_INODE_MAX) {
+		err = ENOSPC;
+		goto out;
+	}
+	err = store_errno(mdb_put(t, st->xattrs, &k.v, &nv, 0));
+	if (err)
+		goto out;
+	touch_c(&r);
+	err = ino_put(st, t, vol, ino, &r);
+	if (!err)
+		to_attr(ino, &r, attr);
+out:
+	return txn_end(st, t, err);
+}
+
+int modalfs_store_listxattr(struct modalfs_store *st, uint64_t vol,
+			    uint64_t ino, char *buf, size_t *len)
+{
+	struct inorec r;
+	MDB_cursor *c = NULL;
+	struct key k;
+	MDB_val kk, vv;
+	MDB_txn *t;
+	size_t n = 0;
+	int err;
+
+	*len = 0;
+	err = txn_begin(st, false, &t);
+	if (err)
+		return err;
+	err = ino_get(st, t, vol, ino, &r);
+	if (!err)
+		err = store_errno(mdb_cursor_open(t, st->xattrs, &c));
+	if (err)
+		goto out;
+	err = first_with_prefix(c, key2(&k, vol, ino), 16, &kk, &vv);
+	while (!err) {
+		size_t nl = kk.mv_size - 16;
+
+		if (nl == 0 || n + nl + 1 > MODALFS_XATTR_LIST_MAX) {
+			err = EIO;	/* setxattr keeps it within bounds */
+			break;
+		}
+		memcpy(buf + n, (char *)kk.mv_data + 16, nl);
+		buf[n + nl] = '\0';
+		n += nl + 1;
+		err = store_errno(mdb_cursor_get(c, &kk, &vv, MDB_NEXT));
+		if (!err && (kk.mv_size < 16 || memcmp(kk.mv_data, k.b, 16)))
+			err = ENOENT;
+	}
+	if (err == ENOENT) {
+		err = 0;
+		*len = n;
+	}
+out:
+	if (c)
+		mdb_cursor_close(c);
+	mdb_txn_abort(t);
+	return err;
+}
+
+int modalfs_store_removexattr(struct modalfs_store *st, uint64_t vol,
+			      uint64_t ino, const char *name,
+			      struct modalfs_iattr *attr)
+{
+	struct inorec r;
+	struct key k;
+	MDB_txn *t;
+	int err = modalfs_xattr_name_check(name);
+
+	if (err)
+		return err;
+	err = txn_begin(st, true, &t);
+	if (err)
+		return err;
+	err = ino_get(st, t, vol, ino, &r);
+	if (!err) {
+		err = store_errno(mdb_del(t, st->xattrs,
+					  keyname(&k, vol, ino, name), NULL));
+		if (err == ENOENT)
+			err = ENODATA;
+	}
+	if (!err) {
+		touch_c(&r);
+		err = ino_put(st, t, vol, ino, &r);
+	}
+	if (!err)
+		to_attr(ino, &r, attr);
+	return txn_end(st, t, err);
+}
+
+/* ---- consistency check (modalfsd --check) ---- */
+
+struct ck_ino {
+	uint64_t ino;
+	struct inorec r;
+	uint64_t entry_dir;	/* a directory holding an entry for it */
+	uint64_t data_blocks;	/* 512-byte units found in data */
+	uint32_t links;		/* dirents naming it */
+	uint32_t subdirs;	/* directory entries in it naming dirs */
+	bool orphan, symlink;
+	uint8_t reach;		/* 0 unknown, 1 yes, 2 no */
+};
+
+struct ck {
+	struct modalfs_store *st;
+	MDB_txn *t;
+	FILE *out;
+	long problems;
+	const char *vname;
+	uint64_t vol;
+	struct ck_ino *inos;
+	size_t n;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void ck_report(struct ck *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->problems++;
+	if (c->vname)
+		fprintf(c->out, "volume %s (id %llu): ", c->vname,
+			(unsigned long long)c->vol);
+	va_start(ap, fmt);
+	vfprintf(c->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->out);
+}
+
+static struct ck_ino *ck_find(struct ck *c, uint64_t ino)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->inos[mid].ino == ino)
+			return &c->inos[mid];
+		if (c->inos[mid].ino < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Calls fn for every record of dbi whose key starts with be64 vol. */
+static int ck_walk(struct ck *c, MDB_dbi dbi,
+		   void (*fn)(struct ck *c, MDB_val *k, MDB_val *v))
+{
+	MDB_cursor *cur;
+	struct key k;
+	MDB_val kk, vv;
+	int err = store_errno(mdb_cursor_open(c->t, dbi, &cur));
+
+	if (err)
+		return err;
+	err = first_with_prefix(cur, key1(&k, c->vol), 8, &kk, &vv);
+	while (!err) {
+		fn(c, &kk, &vv);
+		err = store_errno(mdb_cursor_get(cur, &kk, &vv, MDB_NEXT));
+		if (!err && (kk.mv_size < 8 || memcmp(kk.mv_data, k.b, 8)))
+			err = ENOENT;
+	}
+	mdb_cursor_close(cur);
+	return err == ENOENT ? 0 : err;
+}
+
+static uint64_t kget(const MDB_val *k, size_t off)
+{
+	return k->mv_size >= off + 8 ?
+		get_be64((const unsigned char *)k->mv_data + off) : 0;
+}
+
+static void ck_load_ino(struct ck *c, MDB_val *k, MDB_val *v)
+{
+	struct ck_ino *ci;
+
+	if (k->mv_size != 16 || v->mv_size != sizeof(struct inorec)) {
+		ck_report(c, "inode %llu: malformed inode record (%zu bytes)",
+			  (unsigned long long)kget(k, 8), v->mv_size);
+		return;
+	}
+	if (c->n % 1024 == 0) {
+		void *p = realloc(c->inos, (c->n + 1024) * sizeof(*c->inos));
+
+		if (!p) {
+			ck_report(c, "out of memory");
+			return;
+		}
+		c->inos = p;
+	}
+	ci = &c->inos[c->n++];
+	memset(ci, 0, sizeof(*ci));
+	ci->ino = kget(k, 8);
+	memcpy(&ci->r, v->mv_data, sizeof(ci->r));
+}
+
+static void ck_dirent(struct ck *c, MDB_val *k, MDB_val *v)
+{
+	char name[MODALFS_NAME_MAX + 2];
+	uint64_t dir = kget(k, 8);
+	size_t nl = k->mv_size > 16 ? k->mv_size - 16 : 0;
+	struct ck_ino *d, *ci;
+	struct dentrec de;
+	struct key kk;
+	MDB_val cv;
+
+	if (nl > MODALFS_NAME_MAX)
+		nl = MODALFS_NAME_MAX + 1;
+	memcpy(name, (char *)k->mv_data + 16, nl);
+	name[nl] = '\0';
+	if (k->mv_size < 17 || strlen(name) != nl ||
+	    modalfs_store_name_check(name)) {
+		ck_report(c, "directory %llu: invalid entry name \"%s\"",
+			  (unsigned long long)dir, name);
+		return;
+	}
+	if (v->mv_size != sizeof(de)) {
+		ck_report(c, "directory %llu: entry \"%s\": malformed record",
+			  (unsigned long long)dir, name);
+		return;
+	}
+	memcpy(&de, v->mv_data, sizeof(de));
+	d = ck_find(c, dir);
+	if (!d || !S_ISDIR(d->r.mode)) {
+		ck_report(c, "directory %llu: entry \"%s\" in a %s",
+			  (unsigned long long)dir, name,
+			  d ? "non-directory" : "missing directory");
+		return;
+	}
+	if (d->r.nlink == 0)
+		ck_report(c, "directory %llu: removed (nlink 0) but has entry \"%s\"",
+			  (unsigned long long)dir, name);
+	if (de.cookie < MODALFS_DIR_COOKIE_FIRST ||
+	    de.cookie >= d->r.next_cookie)
+		ck_report(c, "directory %llu: entry \"%s\": cookie %llu outside [%llu, %llu)",
+			  (unsigned long long)dir, name,
+			  (unsigned long long)de.cookie,
+			  (unsigned long long)MODALFS_DIR_COOKIE_FIRST,
+			  (unsigned long long)d->r.next_cookie);
+	if (mdb_get(c->t, c->st->dcookies, key3(&kk, c->vol, dir, de.cookie),
+		    &cv) ||
+	    cv.mv_size != nl || memcmp(cv.mv_data, name, nl))
+		ck_report(c, "directory %llu: entry \"%s\": cookie %llu does not name it",
+			  (unsigned long long)dir, name,
+			  (unsigned long long)de.cookie);
+	ci = ck_find(c, de.ino);
+	if (!ci) {
+		ck_report(c, "directory %llu: entry \"%s\" names missing inode %llu",
+			  (unsigned long long)dir, name,
+			  (unsigned long long)de.ino);
+		return;
+	}
+	if (de.type != (ci->r.mode & S_IFMT) >> 12)
+		ck_report(c, "directory %llu: entry \"%s\": type %u but inode %llu has mode 0%o",
+			  (unsigned long long)dir, name, de.type,
+			  (unsigned long long)de.ino, ci->r.mode);
+	ci->links++;
+	ci->entry_dir = dir;
+	if (S_ISDIR(ci->r.mode))
+		d->subdirs++;
+}
+
+static void ck_dcookie(struct ck *c, MDB_val *k, MDB_val *v)
+{
+	char name[MODALFS_NAME_MAX + 1];
+	struct dentrec de;
+	struct key kk;
+	uint64_t dir = kget(k, 8), cookie = kget(k, 16);
+
+	if (k->mv_size != 24 || v->mv_size == 0 ||
+	    v->mv_size > MODALFS_NAME_MAX) {
+		ck_report(c, "directory %llu: malformed cookie record",
+			  (unsigned long long)dir);
+		return;
+	}
+	memcpy(name, v->mv_data, v->mv_size);
+	name[v->mv_size] = '\0';
+	if (strlen(name) != v->mv_size ||
+	    rec_get_raw(c->t, c->st->dirents, keyname(&kk, c->vol, dir, name),
+			&de, sizeof(de)) || de.cookie != cookie)
+		ck_report(c, "directory %llu: cookie %llu names \"%s\", which has no entry with that cookie",
+			  (unsigned long long)dir,
+			  (unsigned long long)cookie, name);
+}
+
+static void ck_data(struct ck *c, MDB_val *k, MDB_val *v)
+{
+	uint64_t ino = kget(k, 8), b = kget(k, 16);
+	struct ck_ino *ci = ck_find(c, ino);
+
+	if (k->mv_size != 24 || !ci || !S_ISREG(ci->r.mode)) {
+		ck_report(c, "inode %llu: data block %llu for a %s",
+			  (unsigned long long)ino, (unsigned long long)b,
+			  ci ? "non-regular file" : "missing inode");
+		return;
+	}
+	if (v->mv_size == 0 || v->mv_size > BS || b > UINT64_MAX / BS ||
+	    b * BS + v->mv_size > ci->r.size)
+		ck_report(c, "inode %llu: data block %llu (%zu bytes) beyond size %llu",
+			  (unsigned long long)ino, (unsigned long long)b,
+			  v->mv_size, (unsigned long long)ci->r.size);
+	ci->data_blocks += blocks512(v->mv_size);
+}
+
+static void ck_symlink(struct ck *c, MDB_val *k, MDB_val *v)
+{
+	uint64_t ino = kget(k, 8);
+	struct ck_ino *ci = ck_find(c, ino);
+
+	if (k->mv_size != 16 || !ci || !S_ISLNK(ci->r.mode)) {
+		ck_report(c, "inode %llu: symlink target for a %s",
+			  (unsigned long long)ino,
+			  ci ? "non-symlink" : "missing inode");
+		return;
+	}
+	ci->symlink = true;
+	if (v->mv_size == 0 || v->mv_size > MODALFS_SYMLINK_MAX ||
+	    v->mv_size != ci->r.size)
+		ck_report(c, "inode %llu: symlink target of %zu bytes, size %llu",
+			  (unsigned long long)ino, v->mv_size,
+			  (unsigned long long)ci->r.size);
+}
+
+static void ck_orphan(struct ck *c, MDB_val *k, MDB_val *v)
+{
+	uint64_t ino = kget(k, 8);
+	struct ck_ino *ci = ck_find(c, ino);
+
+	(void)v;
+	if (k->mv_size != 16 || !ci) {
+		ck_report(c, "inode %llu: orphan record for a missing inode",
+			  (unsigned long long)ino);
+		return;
+	}
+	ci->orphan = true;
+}
+
+struct ck_xa {
+	uint64_t ino, list, total;
+};
+
+static void ck_xattr(struct ck *c, MDB_val *k, MDB_val *v)
+{
+	char name[MODALFS_NAME_MAX + 2];
+	uint64_t ino = kget(k, 8);
+	size_t nl = k->mv_size > 16 ? k->mv_size - 16 : 0;
+	struct ck_ino *ci = ck_find(c, ino);
+
+	if (nl > MODALFS_NAME_MAX)
+		nl = MODALFS_NAME_MAX + 1;
+	memcpy(name, (char *)k->mv_data + 16, nl);
+	name[nl] = '\0';
+	if (!ci) {
+		ck_report(c, "inode %llu: xattr \"%s\" for a missing inode",
+			  (unsigned long long)ino, name);
+		return;
+	}
+	if (strlen(name) != nl || modalfs_xattr_name_check(name))
+		ck_report(c, "inode %llu: invalid xattr name \"%s\"",
+			  (unsigned long long)ino, name);
+	if (v->mv_size > MODALFS_XATTR_SIZE_MAX)
+		ck_report(c, "inode %llu: xattr \"%s\" value of %zu bytes",
+			  (unsigned long long)ino, name, v->mv_size);
+	/* Per-inode sums reuse data_blocks' neighbour fields via a pass. */
+}
+
+/* 1 if dir reaches the root through parent pointers, else 0. */
+static int ck_reach(struct ck *c, struct ck_ino *d)
+{
+	struct ck_ino *p = d;
+
+	for (int depth = 0; depth < MAX_DEPTH; depth++) {
+		if (p->reach)
+			break;
+		if (p->ino == MODALFS_ROOT_INO) {
+			p->reach = 1;
+			break;
+		}
+		if (p->links != 1 || p->entry_dir != p->r.parent) {
+			p->reach = 2;
+			break;
+		}
+		p->reach = 2;	/* provisional: a cycle stays unreachable */
+		p = ck_find(c, p->r.parent);
+		if (!p || !S_ISDIR(p->r.mode))
+			break;
+		if (p->reach == 2 && p != d)
+			break;
+		if (p == d)
+			break;
+		p->reach = 0;
+	}
+	/* Second pass fixes the provisional marks along the chain. */
+	{
+		uint8_t res = (p && p->reach == 1) ? 1 : 2;
+
+		for (struct ck_ino *q = d; q && q != p; ) {
+			q->reach = res;
+			q = ck_find(c, q->r.parent);
+			if (q && q->reach == res && q != p)
+				break;
+		}
+		if (p && p->reach == 0)
+			p->reach = res;
+	}
+	return d->reach == 1;
+}
+
+static void ck_volume(struct ck *c, const char *name, const struct volrec *vr)
+{
+	struct ck_ino *root;
+	size_t i;
+	int err;
+
+	c->vname = name;
+	c->vol = vr->vol_id;
+	c->n = 0;
+	err = ck_walk(c, c->st->inodes, ck_load_ino);
+	if (!err)
+		err = ck_walk(c, c->st->dirents, ck_dirent);
+	if (!err)
+		err = ck_walk(c, c->st->dcookies, ck_dcookie);
+	if (!err)
+		err = ck_walk(c, c->st->data, ck_data);
+	if (!err)
+		err = ck_walk(c, c->st->symlinks, ck_symlink);
+	if (!err)
+		err = ck_walk(c, c->st->orphans, ck_orphan);
+	if (!err && c->st->xattrs != (MDB_dbi)-1)
+		err = ck_walk(c, c->st->xattrs, ck_xattr);
+	if (err) {
+		ck_report(c, "cannot read the store: %s", strerror(err));
+		return;
+	}
+	root = ck_find(c, MODALFS_ROOT_INO);
+	if (!root || !S_ISDIR(root->r.mode)) {
+		ck_report(c, "root inode %s", root ? "is not a directory" :
+			  "is missing");
+	} else {
+		if (root->r.parent != MODALFS_ROOT_INO)
+			ck_report(c, "inode 1 (root): parent is %llu, not itself",
+				  (unsigned long long)root->r.parent);
+		if (root->links)
+			ck_report(c, "inode 1 (root): named by %u directory entries",
+				  root->links);
+	}
+	for (i = 0; i < c->n; i++) {
+		struct ck_ino *ci = &c->inos[i];
+		unsigned long long ino = ci->ino;
+
+		if (ino >= vr->next_ino || ino == 0)
+			ck_report(c, "inode %llu: not below the volume's next inode number %llu",
+				  ino, (unsigned long long)vr->next_ino);
+		if (ci->r.nlink == 0 && !ci->orphan)
+			ck_report(c, "inode %llu: nlink 0 but not on the orphan list",
+				  ino);
+		if (ci->r.nlink != 0 && ci->orphan)
+			ck_report(c, "inode %llu: on the orphan list with nlink %u",
+				  ino, ci->r.nlink);
+		if (S_ISDIR(ci->r.mode)) {
+			if (ci->r.nlink && ci->r.nlink != 2 + ci->subdirs)
+				ck_report(c, "inode %llu: directory nlink %u, expected %u (2 + %u subdirectories)",
+					  ino, ci->r.nlink, 2 + ci->subdirs,
+					  ci->subdirs);
+			if (ci->ino == MODALFS_ROOT_INO)
+				continue;
+			if (ci->r.nlink && ci->links != 1)
+				ck_report(c, "inode %llu: directory named by %u entries, expected 1",
+					  ino, ci->links);
+			else if (!ci->r.nlink && ci->links)
+				ck_report(c, "inode %llu: removed directory still named by %u entries",
+					  ino, ci->links);
+			if (ci->links == 1 && ci->r.parent != ci->entry_dir)
+				ck_report(c, "inode %llu: parent pointer %llu, but its entry is in directory %llu",
+					  ino, (unsigned long long)ci->r.parent,
+					  (unsigned long long)ci->entry_dir);
+			if (ci->r.nlink && ci->links == 1 && !ck_reach(c, ci))
+				ck_report(c, "inode %llu: directory not reachable from the root",
+					  ino);
+		} else {
+			if (ci->r.nlink != ci->links)
+				ck_report(c, "inode %llu: nlink %u but named by %u entries",
+					  ino, ci->r.nlink, ci->links);
+			if (S_ISREG(ci->r.mode) &&
+			    ci->data_blocks != ci->r.blocks)
+				ck_report(c, "inode %llu: blocks %llu but its data holds %llu",
+					  ino, (unsigned long long)ci->r.blocks,
+					  (unsigned long long)ci->data_blocks);
+			if (S_ISLNK(ci->r.mode) && !ci->symlink)
+				ck_report(c, "inode %llu: symlink without a target",
+					  ino);
+		}
+		if (ci->r.version != REC_VERSION)
+			ck_report(c, "inode %llu: record version %u",
+				  ino, ci->r.version);
+	}
+	/* Per-inode xattr budgets. */
+	if (c->st->xattrs != (MDB_dbi)-1) {
+		for (i = 0; i < c->n; i++) {
+			uint64_t list, total;
+
+			if (xattr_usage(c->st, c->t, c->vol, c->inos[i].ino,
+					NULL, &list, &total))
+				continue;
+			if (list > MODALFS_XATTR_LIST_MAX ||
+			    total > MODALFS_XATTR_INODE_MAX)
+				ck_report(c, "inode %llu: xattrs over budget (list %llu, total %llu bytes)",
+					  (unsigned long long)c->inos[i].ino,
+					  (unsigned long long)list,
+					  (unsigned long long)total);
+		}
+	}
+	c->vname = NULL;
+}
+
+/* Records of volumes that do not exist (e.g. left by a broken delete). */
+static void ck_strays(struct ck *c, MDB_dbi dbi, const char *what)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t last = 0;
+	struct key kk;
+	int rc;
+
+	if (dbi == (MDB_dbi)-1 || mdb_cursor_open(c->t, dbi, &cur))
+		return;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint64_t vol = kget(&k, 0);
+		MDB_val nv;
+
+		if (vol == last)
+			continue;
+		last = vol;
+		if (mdb_get(c->t, c->st->volids, key1(&kk, vol), &nv))
+			ck_report(c, "%s records for volume id %llu, which does not exist",
+				  what, (unsigned long long)vol);
+	}
+	mdb_cursor_close(cur);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* LMDB's own page accounting: every page is in a tree, free, or meta. */
+static void ck_pages(struct ck *c, bool quiet_env)
+{
+	MDB_dbi dbis[] = { 0, 1, c->st->meta, c->st->volumes, c->st->volids,
+			   c->st->inodes, c->st->dirents, c->st->dcookies,
+			   c->st->data, c->st->symlinks, c->st->orphans,
+			   c->st->xattrs, c->st->drc };
+	MDB_envinfo info;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t tree = 0, nfree = 0, total;
+	size_t *pg = NULL, npg = 0;
+	int rc;
+
+	mdb_env_info(c->st->env, &info);
+	total = info.me_last_pgno + 1;
+	if (total > info.me_mapsize / c->st->psize)
+		ck_report(c, "store: last page %llu beyond the map of %llu pages",
+			  (unsigned long long)info.me_last_pgno,
+			  (unsigned long long)(info.me_mapsize /
+					       c->st->psize));
+	for (size_t i = 0; i < sizeof(dbis) / sizeof(dbis[0]); i++) {
+		MDB_stat ms;
+
+		if (dbis[i] == (MDB_dbi)-1 || mdb_stat(c->t, dbis[i], &ms))
+			continue;
+		tree += ms.ms_branch_pages + ms.ms_leaf_pages +
+			ms.ms_overflow_pages;
+	}
+	if (mdb_cursor_open(c->t, 0, &cur))
+		return;
+	while (!(rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))) {
+		size_t n;
+
+		if (v.mv_size < sizeof(n))
+			continue;
+		memcpy(&n, v.mv_data, sizeof(n));
+		if ((n + 1) * sizeof(size_t) > v.mv_size) {
+			ck_report(c, "store: malformed free list record");
+			break;
+		}
+		pg = realloc(pg, (npg + n + 1) * sizeof(*pg));
+		if (!pg) {
+			ck_report(c, "out of memory");
+			mdb_cursor_close(cur);
+			return;
+		}
+		memcpy(pg + npg, (size_t *)v.mv_data + 1, n * sizeof(*pg));
+		npg += n;
+	}
+	mdb_cursor_close(cur);
+	nfree = npg;
+	qsort(pg, npg, sizeof(*pg), cmp_size);
+	for (size_t i = 0; i < npg; i++) {
+		if (pg[i] < 2 || pg[i] >= total) {
+			ck_report(c, "store: free page %zu outside [2, %llu)",
+				  pg[i], (unsigned long long)total);
+			break;
+		}
+		if (i && pg[i] == pg[i - 1]) {
+			ck_report(c, "store: page %zu is on the free list twice",
+				  pg[i]);
+			break;
+		}
+	}
+	free(pg);
+	/*
+	 * With no writer the snapshot is the newest state and the sum is
+	 * exact; while modalfsd runs, newer commits may have grown the file.
+	 */
+	if (2 + tree + nfree > total ||
+	    (quiet_env && 2 + tree + nfree != total))
+		ck_report(c, "store: %llu pages in trees + %llu free + 2 meta != %llu pages in the file",
+			  (unsigned long long)tree, (unsigned long long)nfree,
+			  (unsigned long long)total);
+}
+
+static long check_store(struct modalfs_store *st, FILE *out, bool quiet_env)
+{
+	struct ck c = { .st = st, .out = out };
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int err, rc;
+
+	err = store_errno(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &c.t));
+	if (err)
+		return -err;
+	err = store_errno(mdb_cursor_open(c.t, st->volumes, &cur));
+	if (err) {
+		mdb_txn_abort(c.t);
+		return -err;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char name[MODALFS_VOL_NAME_MAX + 1];
+		struct volrec vr;
+		struct key kk;
+		MDB_val nv;
+
+		if (k.mv_size == 0 || k.mv_size > MODALFS_VOL_NAME_MAX ||
+		    v.mv_size != sizeof(vr)) {
+			ck_report(&c, "volume record \"%.*s\" is malformed",
+				  (int)(k.mv_size > 64 ? 64 : k.mv_size),
+				  (char *)k.mv_data);
+			continue;
+		}
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		memcpy(&vr, v.mv_data, sizeof(vr));
+		if (mdb_get(c.t, st->volids, key1(&kk, vr.vol_id), &nv) ||
+		    nv.mv_size != k.mv_size ||
+		    memcmp(nv.mv_data, k.mv_data, k.mv_size))
+			ck_report(&c, "volume %s: id %llu does not map back to it",
+				  name, (unsigned long long)vr.vol_id);
+		ck_volume(&c, name, &vr);
+	}
+	mdb_cursor_close(cur);
+	/* Every id maps to a volume that has it. */
+	if (!mdb_cursor_open(c.t, st->volids, &cur)) {
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			struct volrec vr;
+
+			if (k.mv_size != 8 ||
+			    rec_get_raw(c.t, st->volumes, &v, &vr,
+					sizeof(vr)) ||
+			    vr.vol_id != kget(&k, 0))
+				ck_report(&c, "volume id %llu names \"%.*s\", which is not that volume",
+					  (unsigned long long)kget(&k, 0),
+					  (int)(v.mv_size > 64 ? 64 : v.mv_size),
+					  (char *)v.mv_data);
+		}
+		mdb_cursor_close(cur);
+	}
+	ck_strays(&c, st->inodes, "inode");
+	ck_strays(&c, st->dirents, "directory entry");
+	ck_strays(&c, st->dcookies, "directory cookie");
+	ck_strays(&c, st->data, "data");
+	ck_strays(&c, st->symlinks, "symlink");
+	ck_strays(&c, st->orphans, "orphan");
+	ck_strays(&c, st->xattrs, "xattr");
+	ck_pages(&c, quiet_env);
+	mdb_txn_abort(c.t);
+	free(c.inos);
+	return c.problems;
+}
+
+long modalfs_store_check_open(struct modalfs_store *st, FILE *out)
+{
+	/* Group commit may hold uncommitted pages; other writers do not. */
+	return check_store(st, out, !st->group);
+}
+
+long modalfs_store_check(const char *dir, FILE *out)
+{
+	static const char *const names[NDBIS] = {
+		"meta", "volumes", "volids", "inodes", "dirents", "dcookies",
+		"data", "symlinks", "orphans", "xattrs", "drc",
+	};
+	struct modalfs_store *st;
+	unsigned int missing;
+	char lockpath[PATH_MAX];
+	bool quiet;
+	int fd, err;
+	long n;
+
+	/* Holding the daemon's lock keeps it from starting meanwhile. */
+	snprintf(lockpath, sizeof(lockpath), "%s/modalfsd.lock", dir);
+	fd = open(lockpath, O_RDONLY | O_CLOEXEC);
+	quiet = fd < 0 || !flock(fd, LOCK_SH | LOCK_NB);
+	err = store_open(&st, dir, 0, true, &missing);
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		return -err;
+	}
+	for (int i = 0; i < NDBIS; i++) {
+		if (!(missing & (1u << i)))
+			continue;
+		/* xattrs and drc came later; the rest must exist. */
+		if (i < 9)
+			fprintf(out, "store: database \"%s\" is missing\n",
+				names[i]);
+		else
+			continue;
+		n = 1;
+		goto out;
+	}
+	if (missing & (1u << 9))
+		st->xattrs = (MDB_dbi)-1;
+	if (missing & (1u << 10))
+		st->drc = (MDB_dbi)-1;
+	n = check_store(st, out, quiet);
+out:
+	modalfs_store_close(st);
+	if (fd >= 0)
+		close(fd);
+	return n;
 }
 
 /* ---- group commit ----
@@ -1854,3 +3028,5 @@ int modalfs_store_batch(struct modalfs_store *st, int (*fn)(void *arg),
 }
 
 /* ---- volume lifecycle (ctl) ---- */
+/* Kept in its own file, see there; it is part of this translation unit. */
+#include "store_vol.inc"

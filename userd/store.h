@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "../netlink/modalfs.h"
@@ -168,7 +169,147 @@ int modalfs_store_fsync(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 			uint32_t flags);
 int modalfs_store_evict(struct modalfs_store *st, uint64_t vol, uint64_t ino);
 
+/*
+ * Extended attributes (header: MODALFS_XATTR_*). getxattr: buf holds
+ * MODALFS_XATTR_SIZE_MAX bytes. listxattr: buf holds MODALFS_XATTR_LIST_MAX
+ * bytes and gets the NUL-terminated names. setxattr/removexattr: attr (may
+ * be NULL) gets the inode with its new ctime.
+ */
+int modalfs_store_getxattr(struct modalfs_store *st, uint64_t vol,
+			   uint64_t ino, const char *name, void *buf,
+			   size_t *len);
+int modalfs_store_setxattr(struct modalfs_store *st, uint64_t vol,
+			   uint64_t ino, const char *name, const void *val,
+			   size_t len, uint32_t flags,
+			   struct modalfs_iattr *attr);
+int modalfs_store_listxattr(struct modalfs_store *st, uint64_t vol,
+			    uint64_t ino, char *buf, size_t *len);
+int modalfs_store_removexattr(struct modalfs_store *st, uint64_t vol,
+			      uint64_t ino, const char *name,
+			      struct modalfs_iattr *attr);
+/* 0 for a valid xattr name, else EOPNOTSUPP, EINVAL or ERANGE. */
+int modalfs_xattr_name_check(const char *name);
+/* 0 for a valid path component, else ENAMETOOLONG or EINVAL. */
+int modalfs_store_name_check(const char *name);
+
+/*
+ * Duplicate-request cache (header section 2). Before running a
+ * non-idempotent request, the caller points this thread at a struct
+ * modalfs_drc with the request id and where the op's reply values will be
+ * (attr, size; NULL when the reply has none). The op's one write
+ * transaction then first looks the id up: when found it commits nothing,
+ * the op returns MODALFS_DRC_HIT and d->rep holds the remembered reply.
+ * Otherwise, if the op succeeds, the reply values are recorded in that
+ * same transaction. Failed ops commit nothing and record nothing, so
+ * running them again cannot apply anything twice. Clear with NULL after
+ * the op. The cache keeps the 65536 highest (newest) ids.
+ */
+#define MODALFS_DRC_HIT		0x10000	/* never an errno */
+#define MODALFS_DRC_ATTR	(1u << 0)
+#define MODALFS_DRC_SIZE	(1u << 1)
+
+struct modalfs_drc_reply {
+	uint32_t version;
+	uint32_t flags;		/* MODALFS_DRC_* */
+	uint32_t size;
+	uint32_t pad;
+	struct modalfs_iattr attr;
+};
+
+struct modalfs_drc {
+	uint64_t req_id;
+	const struct modalfs_iattr *attr;
+	const uint32_t *size;
+	bool hit;
+	struct modalfs_drc_reply rep;
+};
+
+void modalfs_store_drc_set(struct modalfs_store *st, struct modalfs_drc *d);
+
+/*
+ * Verifies every invariant of every volume of the store in dir, opened
+ * read-only (a consistent snapshot even while modalfsd runs). Prints one
+ * line per problem to out. Returns the number of problems, or -errno when
+ * the store cannot be read at all.
+ */
+long modalfs_store_check(const char *dir, FILE *out);
+/* The same on an open store (tests). */
+long modalfs_store_check_open(struct modalfs_store *st, FILE *out);
+
 /* ---- volume lifecycle (ctl) ---- */
 /* (owned by the volumes helper; keep the #endif below last) */
+
+/* Apps (protocol header section 5). */
+#define MODALFS_BOOT_ID_MAX	36	/* /proc/sys/kernel/random/boot_id */
+
+struct modalfs_appinfo {
+	char app_id[MODALFS_APP_ID_MAX + 1];
+	char name[MODALFS_VOL_NAME_MAX + 1];	/* "" for an anonymous app */
+	int32_t owner_pid;			/* anonymous apps: the owner */
+	uint64_t owner_start;			/* its /proc/PID/stat field 22 */
+	char boot_id[MODALFS_BOOT_ID_MAX + 1];	/* the boot it ran in */
+	int64_t created;
+};
+
+typedef int (*modalfs_app_cb)(const struct modalfs_appinfo *ai, void *arg);
+
+/*
+ * name != NULL: find or create the named app. name == NULL: a new
+ * anonymous app owned by process pid (start, boot_id identify it).
+ */
+int modalfs_store_app_create(struct modalfs_store *st, const char *name,
+			     int32_t pid, uint64_t start, const char *boot_id,
+			     struct modalfs_appinfo *out);
+/* By app id, else by app name. ENOENT if neither. */
+int modalfs_store_app_find(struct modalfs_store *st, const char *id_or_name,
+			   struct modalfs_appinfo *out);
+int modalfs_store_app_list(struct modalfs_store *st, modalfs_app_cb cb,
+			   void *arg);
+/* Removes the app record only; its volumes are the caller's business. */
+int modalfs_store_app_remove(struct modalfs_store *st, const char *app_id);
+
+/* Volume by name, or every volume, without bytes/files (cheap). */
+int modalfs_store_vol_lookup(struct modalfs_store *st, const char *name,
+			     struct modalfs_volinfo *out);
+int modalfs_store_vol_each(struct modalfs_store *st, modalfs_vol_cb cb,
+			   void *arg);
+/* A new empty ephemeral volume owned by app app_id; the store names it. */
+int modalfs_store_vol_ephemeral(struct modalfs_store *st, const char *app_id,
+				struct modalfs_volinfo *out);
+/*
+ * Deletes volume vol and all its records, at most batch (0: default)
+ * records per transaction; the name is free and the id stale after the
+ * first one. ENOENT if there is no such volume.
+ */
+int modalfs_store_vol_delete(struct modalfs_store *st, uint64_t vol,
+			     uint32_t batch);
+/* Finishes deletions a crash interrupted. */
+int modalfs_store_vol_purge_pending(struct modalfs_store *st);
+
+struct modalfs_store_space {
+	uint32_t page_size;
+	uint64_t map_pages;	/* the map's capacity */
+	uint64_t used_pages;	/* high-water mark of the data file */
+	uint64_t free_pages;	/* below it, free for reuse (LMDB free list) */
+};
+int modalfs_store_space(struct modalfs_store *st,
+			struct modalfs_store_space *sp);
+
+/* Where a control-channel PATH leads (see modalfs_store_path). */
+struct modalfs_store_path {
+	uint64_t vol;
+	uint64_t dir;		/* directory holding the last component */
+	char name[MODALFS_NAME_MAX + 1];	/* last component; "" for "/" */
+	bool exists;
+	struct modalfs_iattr attr;	/* when exists */
+};
+/*
+ * Resolves PATH (absolute; "." and empty components ignored, ".." is
+ * EINVAL) in volume volname. Returns 0 with exists false when only the
+ * last component is missing; ENOENT (vol 0: no such volume) or ENOTDIR
+ * when an earlier one is missing or not a directory.
+ */
+int modalfs_store_path(struct modalfs_store *st, const char *volname,
+		       const char *path, struct modalfs_store_path *out);
 
 #endif
