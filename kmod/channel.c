@@ -12,6 +12,14 @@
  *    next registration bumps chan->gen and every request whose gen differs
  *    is sent again, same id, same bytes (NFS "hard" semantics).
  *
+ * On top of that, per volume (struct modalfs_conn): a soft mount's requests
+ * fail with EIO once they have waited timeo seconds (expire_work scans for
+ * them while any exist), an aborted volume's (umount -f, sysfs abort)
+ * fail with EIO at once, and a deleted volume's with ESTALE. At most
+ * max_inflight requests sit in the table; synchronous callers beyond that
+ * wait killably for room, asynchronous ones (writeback, EVICT, UMOUNT)
+ * never wait, so teardown cannot block on the cap.
+ *
  * The transport is the chan->send hook so that the KUnit suites drive the
  * table without netlink or a daemon. No lock is held while sending or
  * waiting; chan->lock only guards the table and the state fields.
@@ -20,6 +28,7 @@
 #include <linux/hashtable.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <net/genetlink.h>
 
 #include "modalfs_i.h"
@@ -37,10 +46,62 @@ void modalfs_req_cache_exit(void)
 	kmem_cache_destroy(modalfs_req_cachep);
 }
 
+/* How often soft requests are checked for their deadline. */
+#define MODALFS_EXPIRE_TICK	(HZ / 4)
+
 static void modalfs_resend_work(struct work_struct *work)
 {
 	modalfs_chan_resend(container_of(work, struct modalfs_chan,
 					 resend_work));
+}
+
+static void modalfs_expire_work(struct work_struct *work)
+{
+	struct modalfs_chan *chan = container_of(to_delayed_work(work),
+						 struct modalfs_chan,
+						 expire_work);
+	bool more;
+
+	modalfs_chan_expire(chan, jiffies);
+	spin_lock(&chan->lock);
+	more = chan->nsoft && !chan->dead;
+	spin_unlock(&chan->lock);
+	if (more)
+		queue_delayed_work(system_wq, &chan->expire_work,
+				   MODALFS_EXPIRE_TICK);
+}
+
+struct modalfs_conn *modalfs_conn_new(u64 vol_id, bool soft,
+				      unsigned int timeo)
+{
+	struct modalfs_conn *conn = kzalloc(sizeof(*conn), GFP_KERNEL);
+
+	if (!conn)
+		return NULL;
+	refcount_set(&conn->ref, 1);
+	conn->vol_id = vol_id;
+	conn->soft = soft;
+	conn->timeo = clamp_t(unsigned int, timeo, 1, MODALFS_TIMEO_MAX);
+	return conn;
+}
+
+void modalfs_conn_get(struct modalfs_conn *conn)
+{
+	refcount_inc(&conn->ref);
+}
+
+void modalfs_conn_put(struct modalfs_conn *conn)
+{
+	if (conn && refcount_dec_and_test(&conn->ref))
+		kfree(conn);
+}
+
+/* Before submission: the request counts against (and obeys) conn. */
+void modalfs_req_set_conn(struct modalfs_req *req, struct modalfs_conn *conn)
+{
+	modalfs_conn_get(conn);
+	modalfs_conn_put(req->conn);
+	req->conn = conn;
 }
 
 void modalfs_chan_init(struct modalfs_chan *chan,
@@ -50,7 +111,11 @@ void modalfs_chan_init(struct modalfs_chan *chan,
 	spin_lock_init(&chan->lock);
 	hash_init(chan->table);
 	INIT_LIST_HEAD(&chan->reqs);
-	atomic64_set(&chan->next_id, 0);
+	/*
+	 * Ids unique across module loads: a daemon's duplicate-request cache
+	 * must never mistake a new request for one a previous load sent.
+	 */
+	atomic64_set(&chan->next_id, ktime_get_real_ns());
 	chan->portid = 0;
 	chan->gen = 0;
 	chan->connected = false;
@@ -58,6 +123,11 @@ void modalfs_chan_init(struct modalfs_chan *chan,
 	chan->family_id = 0;
 	chan->send = send;
 	INIT_WORK(&chan->resend_work, modalfs_resend_work);
+	chan->inflight = 0;
+	chan->max_inflight = MODALFS_MAX_INFLIGHT;
+	chan->nsoft = 0;
+	init_waitqueue_head(&chan->slotq);
+	INIT_DELAYED_WORK(&chan->expire_work, modalfs_expire_work);
 }
 
 /*
@@ -78,7 +148,9 @@ struct modalfs_req *modalfs_req_new(struct modalfs_chan *chan, u32 op,
 	req->chan = chan;
 	req->op = op;
 	req->state = MODALFS_REQ_NEW;
-	req->id = atomic64_inc_return(&chan->next_id);
+	do {
+		req->id = atomic64_inc_return(&chan->next_id);
+	} while (!req->id);
 	req->msg = nlmsg_new(GENL_HDRLEN + 64 + payload, gfp);
 	if (!req->msg ||
 	    modalfs_msg_init(req->msg, chan->family_id, MODALFS_CMD_REQUEST,
@@ -100,6 +172,7 @@ void modalfs_req_put(struct modalfs_req *req)
 		return;
 	kfree_skb(req->msg);
 	consume_skb(req->reply);
+	modalfs_conn_put(req->conn);
 	kmem_cache_free(modalfs_req_cachep, req);
 }
 
@@ -126,8 +199,17 @@ struct modalfs_req *modalfs_chan_find(struct modalfs_chan *chan, u64 id)
 
 static void __modalfs_unlink(struct modalfs_req *req)
 {
+	struct modalfs_chan *chan = req->chan;
+
 	hash_del(&req->hnode);
 	list_del_init(&req->lnode);
+	chan->inflight--;
+	if (req->conn)
+		req->conn->waiting--;
+	if (req->deadline)
+		chan->nsoft--;
+	if (chan->inflight < chan->max_inflight && wq_has_sleeper(&chan->slotq))
+		wake_up(&chan->slotq);
 }
 
 /* REPLYING -> DONE; drops the table's reference. */
@@ -185,27 +267,58 @@ static int modalfs_req_transmit(struct modalfs_req *req, u32 gen)
 	return err;
 }
 
+/* Why a request for conn cannot be queued now (under chan->lock), or 0. */
+static int modalfs_conn_refuses(struct modalfs_chan *chan,
+				struct modalfs_conn *conn)
+{
+	if (chan->dead)
+		return -ENODEV;
+	if (conn && conn->gone)
+		return -ESTALE;
+	if (conn && conn->aborted)
+		return -EIO;
+	return 0;
+}
+
 /*
  * Puts the finished request into the table and sends it if a daemon is
- * registered. The caller keeps its reference.
+ * registered. The caller keeps its reference. With may_wait, -EAGAIN
+ * when the table is full (the caller waits for room and retries).
  */
-int modalfs_req_submit(struct modalfs_req *req)
+static int __modalfs_req_submit(struct modalfs_req *req, bool may_wait)
 {
 	struct modalfs_chan *chan = req->chan;
-	bool send = false;
+	struct modalfs_conn *conn = req->conn;
+	bool send = false, arm = false;
 	u32 gen = 0;
+	int err;
 
 	nlmsg_end(req->msg, nlmsg_hdr(req->msg));
 	spin_lock(&chan->lock);
-	if (chan->dead) {
+	err = modalfs_conn_refuses(chan, conn);
+	if (err) {
 		spin_unlock(&chan->lock);
-		req->error = -ENODEV;
+		req->error = err;
 		smp_store_release(&req->state, MODALFS_REQ_DONE);
-		return -ENODEV;
+		return err;
+	}
+	if (may_wait && chan->inflight >= chan->max_inflight) {
+		spin_unlock(&chan->lock);
+		return -EAGAIN;
 	}
 	refcount_inc(&req->ref);
 	hash_add(chan->table, &req->hnode, req->id);
 	list_add_tail(&req->lnode, &chan->reqs);
+	chan->inflight++;
+	if (conn) {
+		conn->waiting++;
+		if (conn->soft) {
+			/* Never 0: 0 means "no deadline". */
+			req->deadline = (jiffies + conn->timeo * HZ) | 1;
+			chan->nsoft++;
+			arm = true;
+		}
+	}
 	if (chan->connected) {
 		req->state = MODALFS_REQ_SENT;
 		req->gen = chan->gen;
@@ -215,9 +328,29 @@ int modalfs_req_submit(struct modalfs_req *req)
 		req->state = MODALFS_REQ_QUEUED;
 	}
 	spin_unlock(&chan->lock);
+	if (arm)
+		queue_delayed_work(system_wq, &chan->expire_work,
+				   MODALFS_EXPIRE_TICK);
 	if (send)
 		modalfs_req_transmit(req, gen);
 	return 0;
+}
+
+int modalfs_req_submit(struct modalfs_req *req)
+{
+	return __modalfs_req_submit(req, false);
+}
+
+static bool modalfs_chan_has_room(struct modalfs_chan *chan,
+				  struct modalfs_conn *conn)
+{
+	bool room;
+
+	spin_lock(&chan->lock);
+	room = chan->inflight < chan->max_inflight ||
+	       modalfs_conn_refuses(chan, conn);
+	spin_unlock(&chan->lock);
+	return room;
 }
 
 /* Removes req from the table if it is still there; true if it was. */
@@ -270,10 +403,35 @@ int modalfs_req_wait(struct modalfs_req *req)
 	return req->error;
 }
 
+/*
+ * Submits and waits. A full table makes the caller wait killably for
+ * room; on a soft mount that wait counts against timeo too.
+ */
 int modalfs_req_call(struct modalfs_req *req)
 {
-	int err = modalfs_req_submit(req);
+	struct modalfs_chan *chan = req->chan;
+	struct modalfs_conn *conn = req->conn;
+	unsigned long start = jiffies;
+	long left;
+	int err;
 
+	for (;;) {
+		err = __modalfs_req_submit(req, true);
+		if (err != -EAGAIN)
+			break;
+		if (conn && conn->soft) {
+			left = (long)conn->timeo * HZ - (long)(jiffies - start);
+			if (left <= 0)
+				return -EIO;
+			left = wait_event_killable_timeout(chan->slotq,
+					modalfs_chan_has_room(chan, conn), left);
+		} else {
+			left = wait_event_killable(chan->slotq,
+					modalfs_chan_has_room(chan, conn));
+		}
+		if (left < 0)
+			return -EINTR;
+	}
 	if (err)
 		return err;
 	return modalfs_req_wait(req);
@@ -407,6 +565,94 @@ bool modalfs_chan_connected(struct modalfs_chan *chan)
 	return READ_ONCE(chan->connected);
 }
 
+/* Is portid the registered daemon (REPLY and NOTIFY are its alone)? */
+bool modalfs_chan_is_daemon(struct modalfs_chan *chan, u32 portid)
+{
+	bool ok;
+
+	spin_lock(&chan->lock);
+	ok = chan->connected && chan->portid == portid;
+	spin_unlock(&chan->lock);
+	return ok;
+}
+
+/*
+ * Takes every request in the table for which match() holds out of it and
+ * completes it with error. Returns how many.
+ */
+static unsigned int modalfs_chan_fail_matching(struct modalfs_chan *chan,
+		bool (*match)(struct modalfs_req *req, unsigned long arg),
+		unsigned long arg, int error)
+{
+	struct modalfs_req *req, *tmp;
+	unsigned int n = 0;
+	LIST_HEAD(doomed);
+
+	spin_lock(&chan->lock);
+	list_for_each_entry_safe(req, tmp, &chan->reqs, lnode) {
+		if (!match(req, arg))
+			continue;
+		__modalfs_unlink(req);
+		req->state = MODALFS_REQ_REPLYING;
+		list_add_tail(&req->lnode, &doomed);
+	}
+	spin_unlock(&chan->lock);
+
+	list_for_each_entry_safe(req, tmp, &doomed, lnode) {
+		list_del_init(&req->lnode);
+		if (error == -EIO && req->deadline)
+			pr_warn_ratelimited("modalfs: request %llu (op %u) on volume %llu unanswered after %u s; failing it with EIO (soft mount)\n",
+					    req->id, req->op,
+					    req->conn ? req->conn->vol_id : 0,
+					    req->conn ? req->conn->timeo : 0);
+		req->error = error;
+		modalfs_req_finish(req);
+		n++;
+	}
+	return n;
+}
+
+static bool modalfs_req_expired(struct modalfs_req *req, unsigned long now)
+{
+	return req->deadline && time_after_eq(now, req->deadline);
+}
+
+/* Fails the soft requests whose deadline is at or before now with EIO. */
+unsigned int modalfs_chan_expire(struct modalfs_chan *chan, unsigned long now)
+{
+	return modalfs_chan_fail_matching(chan, modalfs_req_expired, now, -EIO);
+}
+
+static bool modalfs_req_of_conn(struct modalfs_req *req, unsigned long conn)
+{
+	return req->conn == (struct modalfs_conn *)conn;
+}
+
+/*
+ * conn will never get an answer: -EIO (aborted: umount -f, the sysfs
+ * abort file, teardown without a daemon) or -ESTALE (the volume was
+ * deleted). Its requests in the table fail with error, and so does every
+ * later one; callers waiting for room in the table give up too. Like an
+ * aborted FUSE connection it stays that way until unmounted. Returns the
+ * number of requests failed.
+ */
+unsigned int modalfs_conn_fail(struct modalfs_chan *chan,
+			       struct modalfs_conn *conn, int error)
+{
+	unsigned int n;
+
+	spin_lock(&chan->lock);
+	if (error == -ESTALE)
+		conn->gone = true;
+	else
+		conn->aborted = true;
+	spin_unlock(&chan->lock);
+	n = modalfs_chan_fail_matching(chan, modalfs_req_of_conn,
+				       (unsigned long)conn, error);
+	wake_up_all(&chan->slotq);
+	return n;
+}
+
 /* Sends every request the current daemon has not seen, oldest first. */
 void modalfs_chan_resend(struct modalfs_chan *chan)
 {
@@ -458,6 +704,8 @@ void modalfs_chan_shutdown(struct modalfs_chan *chan)
 	chan->connected = false;
 	spin_unlock(&chan->lock);
 	cancel_work_sync(&chan->resend_work);
+	cancel_delayed_work_sync(&chan->expire_work);
+	wake_up_all(&chan->slotq);
 
 	for (;;) {
 		spin_lock(&chan->lock);

@@ -48,6 +48,7 @@ struct inode *modalfs_alloc_inode(struct super_block *sb)
 	if (!mi)
 		return NULL;
 	mi->link = NULL;
+	mi->flags = 0;
 	return &mi->vfs_inode;
 }
 
@@ -122,7 +123,17 @@ int modalfs_req_call_attr(struct modalfs_req *req, struct modalfs_attr_val *v)
 int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 		    struct kstat *stat, u32 request_mask, unsigned int flags)
 {
-	generic_fillattr(mnt_userns, d_inode(path->dentry), stat);
+	struct inode *inode = d_inode(path->dentry);
+	int err;
+
+	/* Stale after a NOTIFY (or the volume is gone): ask the daemon. */
+	if (!(flags & AT_STATX_DONT_SYNC) ||
+	    modalfs_sb_gone(inode->i_sb)) {
+		err = modalfs_revalidate_inode(inode);
+		if (err)
+			return err;
+	}
+	generic_fillattr(mnt_userns, inode, stat);
 	return 0;
 }
 

@@ -19,10 +19,13 @@ static int __init modalfs_init(void)
 	err = modalfs_inode_cache_init();
 	if (err)
 		goto out_req;
+	err = modalfs_sysfs_init();
+	if (err)
+		goto out_inode_cache;
 	/* The channel, the genl family and the release notifier. */
 	err = modalfs_netlink_init();
 	if (err)
-		goto out_inode;
+		goto out_sysfs;
 	err = register_filesystem(&modalfs_fs_type);
 	if (err)
 		goto out_netlink;
@@ -31,7 +34,9 @@ static int __init modalfs_init(void)
 
 out_netlink:
 	modalfs_netlink_exit();
-out_inode:
+out_sysfs:
+	modalfs_sysfs_exit();
+out_inode_cache:
 	modalfs_inode_cache_exit();
 out_req:
 	modalfs_req_cache_exit();
@@ -44,6 +49,7 @@ static void __exit modalfs_exit(void)
 	unregister_filesystem(&modalfs_fs_type);
 	/* Fails whatever is still queued (EVICT, UMOUNT) with ENODEV. */
 	modalfs_netlink_exit();
+	modalfs_sysfs_exit();
 	modalfs_inode_cache_exit();
 	modalfs_req_cache_exit();
 }

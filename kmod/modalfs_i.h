@@ -117,6 +117,26 @@ struct modalfs_chan;
 struct modalfs_req;
 typedef void (*modalfs_end_t)(struct modalfs_req *req);
 
+/*
+ * What the channel knows about one mounted volume (one superblock): its
+ * mount options and whether its requests may still reach the daemon.
+ * Refcounted: requests and the sysfs directory outlive the superblock.
+ */
+struct modalfs_conn {
+	refcount_t ref;
+	u64 vol_id;
+	unsigned int timeo;		/* seconds, 1..3600 */
+	bool soft;			/* requests fail with EIO after timeo */
+	bool aborted;			/* under chan->lock: new requests EIO */
+	bool gone;			/* under chan->lock: new requests ESTALE */
+	int waiting;			/* under chan->lock: requests in table */
+};
+
+#define MODALFS_TIMEO_DEFAULT	60
+#define MODALFS_TIMEO_MAX	3600
+/* Requests in the table beyond which synchronous callers wait. */
+#define MODALFS_MAX_INFLIGHT	1024
+
 struct modalfs_req {
 	struct hlist_node hnode;	/* chan->table, by id */
 	struct list_head lnode;		/* chan->reqs, submission order */
@@ -136,6 +156,8 @@ struct modalfs_req {
 	wait_queue_head_t waitq;
 	modalfs_end_t end;		/* async completion, or NULL */
 	void *priv;
+	struct modalfs_conn *conn;	/* the volume's, or NULL (MOUNT...) */
+	unsigned long deadline;		/* jiffies; soft mounts only */
 };
 
 struct modalfs_chan {
@@ -151,6 +173,11 @@ struct modalfs_chan {
 	/* Sends one copy of skb to portid; consumes nothing. */
 	int (*send)(struct modalfs_chan *chan, struct sk_buff *skb, u32 portid);
 	struct work_struct resend_work;
+	unsigned int inflight;		/* requests in the table */
+	unsigned int max_inflight;
+	unsigned int nsoft;		/* of those, with a deadline */
+	wait_queue_head_t slotq;	/* callers waiting for inflight < max */
+	struct delayed_work expire_work;	/* fails soft requests */
 };
 
 void modalfs_chan_init(struct modalfs_chan *chan,
@@ -173,6 +200,15 @@ void modalfs_chan_resend(struct modalfs_chan *chan);
 void modalfs_chan_shutdown(struct modalfs_chan *chan);
 bool modalfs_chan_connected(struct modalfs_chan *chan);
 struct modalfs_req *modalfs_chan_find(struct modalfs_chan *chan, u64 id);
+bool modalfs_chan_is_daemon(struct modalfs_chan *chan, u32 portid);
+unsigned int modalfs_chan_expire(struct modalfs_chan *chan, unsigned long now);
+unsigned int modalfs_conn_fail(struct modalfs_chan *chan,
+			       struct modalfs_conn *conn, int error);
+struct modalfs_conn *modalfs_conn_new(u64 vol_id, bool soft,
+				      unsigned int timeo);
+void modalfs_conn_get(struct modalfs_conn *conn);
+void modalfs_conn_put(struct modalfs_conn *conn);
+void modalfs_req_set_conn(struct modalfs_req *req, struct modalfs_conn *conn);
 
 int modalfs_req_cache_init(void);
 void modalfs_req_cache_exit(void);
@@ -189,11 +225,19 @@ struct modalfs_sb_info {
 	bool dying;			/* kill_sb is running */
 	spinlock_t lock;
 	struct modalfs_statfs_val statfs;	/* last answer, under lock */
+	struct modalfs_conn *conn;	/* options, abort and gone state */
+	struct super_block *sb;
+	struct list_head vol_node;	/* modalfs_volumes, for NOTIFY */
+	struct kobject *kobj;		/* /sys/fs/modalfs/volumes/<VOL_ID> */
 };
+
+/* modalfs_inode_info.flags */
+#define MODALFS_I_STALE		0	/* cached attributes need a GETATTR */
 
 struct modalfs_inode_info {
 	struct inode vfs_inode;
 	char *link;			/* symlink target once known */
+	unsigned long flags;		/* MODALFS_I_* bits */
 };
 
 static inline struct modalfs_sb_info *MODALFS_SB(struct super_block *sb)
@@ -205,6 +249,27 @@ static inline struct modalfs_inode_info *MODALFS_I(struct inode *inode)
 {
 	return container_of(inode, struct modalfs_inode_info, vfs_inode);
 }
+
+/*
+ * The daemon said the volume was deleted (MODALFS_NOTIFY_VOL_GONE): every
+ * operation on the superblock fails with ESTALE, cached answers included.
+ */
+static inline bool modalfs_sb_gone(struct super_block *sb)
+{
+	return READ_ONCE(MODALFS_SB(sb)->conn->gone);
+}
+
+/* notify.c */
+struct genl_info;
+int modalfs_nl_notify(struct sk_buff *skb, struct genl_info *info);
+int modalfs_revalidate_inode(struct inode *inode);
+void modalfs_notify_sb(struct super_block *sb, u32 what, u64 ino,
+		       const char *name, size_t len);
+/* super.c */
+int modalfs_notify_volume(u64 vol_id, u32 what, u64 ino, const char *name,
+			  size_t len);
+int modalfs_sysfs_init(void);
+void modalfs_sysfs_exit(void);
 
 /* Request for an inode's volume with VOL_ID (and INO when ino != 0). */
 struct modalfs_req *modalfs_new_req(struct super_block *sb, u32 op, u64 ino,

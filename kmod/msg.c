@@ -228,7 +228,12 @@ int modalfs_attr_decode(const struct nlattr *nest, struct modalfs_attr_val *v)
 	v->ctime = modalfs_ts(tb, MODALFS_ATTR_CTIME_SEC,
 			      MODALFS_ATTR_CTIME_NSEC);
 	/* The policy checks ranges; these are the semantic checks. */
+	/*
+	 * An nlink near U32_MAX would wrap in inc_nlink() on the next link
+	 * and then trip drop_nlink()'s WARN; no real file has 2^31 links.
+	 */
 	if (!v->ino || !modalfs_mode_valid(v->mode) || v->size > S64_MAX ||
+	    v->nlink > INT_MAX ||
 	    v->atime.tv_nsec >= NSEC_PER_SEC ||
 	    v->mtime.tv_nsec >= NSEC_PER_SEC ||
 	    v->ctime.tv_nsec >= NSEC_PER_SEC)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The generic netlink family "modalfs": REGISTER and REPLY from the
- * daemon, REQUESTs to it, and the release notifier that tells us the
+ * The generic netlink family "modalfs": REGISTER, REPLY and NOTIFY from
+ * the daemon (NOTIFY is handled in notify.c), REQUESTs to it, and the release notifier that tells us the
  * daemon's socket is gone.
  */
 #include <linux/capability.h>
@@ -77,13 +77,9 @@ static int modalfs_nl_reply(struct sk_buff *skb, struct genl_info *info)
 	struct modalfs_chan *chan = &modalfs_chan;
 	struct nlattr *tb[MODALFS_A_MAX + 1];
 	u64 id;
-	bool ok;
 	int err;
 
-	spin_lock(&chan->lock);
-	ok = chan->connected && chan->portid == info->snd_portid;
-	spin_unlock(&chan->lock);
-	if (!ok) {
+	if (!modalfs_chan_is_daemon(chan, info->snd_portid)) {
 		NL_SET_ERR_MSG(info->extack, "modalfs: sender is not the registered daemon");
 		return -EPERM;
 	}
@@ -99,10 +95,21 @@ static int modalfs_nl_reply(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (err) {
 		modalfs_chan_fail(chan, id);
-		return err;
+		/* The protocol promises EINVAL, not the parser's ERANGE. */
+		return -EINVAL;
 	}
 	return modalfs_chan_complete(chan, skb, info->nlhdr, tb);
 }
+
+/* Only what NOTIFY carries; anything else makes it invalid (strict). */
+static const struct nla_policy modalfs_notify_policy[MODALFS_A_MAX + 1] = {
+	[MODALFS_A_NOTIFY]	= NLA_POLICY_RANGE(NLA_U32, 1,
+						   MODALFS_NOTIFY_MAX),
+	[MODALFS_A_VOL_ID]	= NLA_POLICY_MIN(NLA_U64, 1),
+	[MODALFS_A_INO]		= NLA_POLICY_MIN(NLA_U64, 1),
+	[MODALFS_A_NAME]	= { .type = NLA_NUL_STRING,
+				    .len = MODALFS_NAME_MAX },
+};
 
 static const struct genl_small_ops modalfs_genl_small_ops[] = {
 	{
@@ -119,6 +126,12 @@ static const struct genl_ops modalfs_genl_ops[] = {
 		.maxattr = MODALFS_A_MAX,
 		/* The handler parses strictly itself; see above. */
 		.validate = GENL_DONT_VALIDATE_STRICT,
+	},
+	{
+		.cmd = MODALFS_CMD_NOTIFY,
+		.doit = modalfs_nl_notify,
+		.policy = modalfs_notify_policy,
+		.maxattr = MODALFS_A_MAX,
 	},
 };
 
@@ -142,7 +155,7 @@ static struct genl_family modalfs_genl_family = {
 	.resv_start_op = MODALFS_CMD_MAX + 1,
 };
 
-static int modalfs_nl_notify(struct notifier_block *nb, unsigned long event,
+static int modalfs_nl_release(struct notifier_block *nb, unsigned long event,
 			     void *ptr)
 {
 	struct netlink_notify *n = ptr;
@@ -162,7 +175,7 @@ static int modalfs_nl_notify(struct notifier_block *nb, unsigned long event,
 }
 
 static struct notifier_block modalfs_nl_notifier = {
-	.notifier_call = modalfs_nl_notify,
+	.notifier_call = modalfs_nl_release,
 };
 
 int modalfs_netlink_init(void)

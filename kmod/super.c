@@ -8,6 +8,7 @@
 #include <linux/backing-dev.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
+#include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
@@ -19,7 +20,24 @@
 struct modalfs_fs_context {
 	char vol[MODALFS_VOL_NAME_MAX + 1];
 	char *path;
+	bool soft;
+	unsigned int timeo;		/* 0: not given */
 };
+
+/*
+ * Mounted volumes, for NOTIFY. An entry leaves at the start of kill_sb;
+ * the mutex keeps a notification from working on a superblock past that.
+ */
+static LIST_HEAD(modalfs_volumes);
+static DEFINE_MUTEX(modalfs_volumes_lock);
+
+static void modalfs_sbi_free(struct modalfs_sb_info *sbi)
+{
+	if (!sbi)
+		return;
+	modalfs_conn_put(sbi->conn);
+	kfree(sbi);
+}
 
 struct modalfs_req *modalfs_new_req(struct super_block *sb, u32 op, u64 ino,
 				    size_t payload)
@@ -34,6 +52,7 @@ struct modalfs_req *modalfs_new_req(struct super_block *sb, u32 op, u64 ino,
 		modalfs_req_put(req);
 		return ERR_PTR(-ENOMEM);
 	}
+	modalfs_req_set_conn(req, MODALFS_SB(sb)->conn);
 	return req;
 }
 
@@ -152,7 +171,22 @@ static int modalfs_sync_fs(struct super_block *sb, int wait)
 
 static int modalfs_show_options(struct seq_file *m, struct dentry *root)
 {
+	struct modalfs_conn *conn = MODALFS_SB(root->d_sb)->conn;
+
+	seq_printf(m, ",%s,timeo=%u", conn->soft ? "soft" : "hard",
+		   conn->timeo);
 	return 0;
+}
+
+/* umount -f: like FUSE, the volume's requests fail with EIO from now on. */
+static void modalfs_umount_begin(struct super_block *sb)
+{
+	struct modalfs_sb_info *sbi = MODALFS_SB(sb);
+	unsigned int n;
+
+	n = modalfs_conn_fail(&modalfs_chan, sbi->conn, -EIO);
+	pr_info("modalfs: forced unmount of volume %s: connection aborted, %u waiting requests failed with EIO\n",
+		sbi->vol_name, n);
 }
 
 static const struct super_operations modalfs_sops = {
@@ -163,6 +197,7 @@ static const struct super_operations modalfs_sops = {
 	.sync_fs	= modalfs_sync_fs,
 	.statfs		= modalfs_statfs,
 	.show_options	= modalfs_show_options,
+	.umount_begin	= modalfs_umount_begin,
 };
 
 static int modalfs_test_super(struct super_block *sb, struct fs_context *fc)
@@ -230,16 +265,170 @@ static int modalfs_fill_super(struct super_block *sb,
 	return 0;
 }
 
+/* ---- /sys/fs/modalfs/volumes/<VOL_ID>/{name,waiting,abort} ---- */
+
+static struct kobject *modalfs_sysfs_root;
+static struct kobject *modalfs_sysfs_volumes;
+
+struct modalfs_vol_kobj {
+	struct kobject kobj;
+	struct modalfs_conn *conn;
+	char name[MODALFS_VOL_NAME_MAX + 1];
+};
+
+static struct modalfs_vol_kobj *to_vol_kobj(struct kobject *kobj)
+{
+	return container_of(kobj, struct modalfs_vol_kobj, kobj);
+}
+
+static ssize_t name_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_vol_kobj(kobj)->name);
+}
+
+static ssize_t waiting_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	struct modalfs_conn *conn = to_vol_kobj(kobj)->conn;
+	int n;
+
+	spin_lock(&modalfs_chan.lock);
+	n = conn->waiting;
+	spin_unlock(&modalfs_chan.lock);
+	return sysfs_emit(buf, "%d\n", n);
+}
+
+static ssize_t abort_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct modalfs_vol_kobj *vk = to_vol_kobj(kobj);
+	unsigned int v, n;
+
+	if (kstrtouint(buf, 10, &v) || v != 1)
+		return -EINVAL;
+	n = modalfs_conn_fail(&modalfs_chan, vk->conn, -EIO);
+	pr_info("modalfs: volume %s aborted through sysfs; %u waiting requests failed with EIO\n",
+		vk->name, n);
+	return count;
+}
+
+static struct kobj_attribute modalfs_name_attr = __ATTR_RO(name);
+static struct kobj_attribute modalfs_waiting_attr = __ATTR(waiting, 0400,
+							   waiting_show, NULL);
+static struct kobj_attribute modalfs_abort_attr = __ATTR(abort, 0200, NULL,
+							 abort_store);
+
+static struct attribute *modalfs_vol_attrs[] = {
+	&modalfs_name_attr.attr,
+	&modalfs_waiting_attr.attr,
+	&modalfs_abort_attr.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(modalfs_vol);
+
+static void modalfs_vol_release(struct kobject *kobj)
+{
+	struct modalfs_vol_kobj *vk = to_vol_kobj(kobj);
+
+	modalfs_conn_put(vk->conn);
+	kfree(vk);
+}
+
+static struct kobj_type modalfs_vol_ktype = {
+	.release	= modalfs_vol_release,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= modalfs_vol_groups,
+};
+
+/* A new superblock: visible to NOTIFY and in sysfs. */
+static void modalfs_volume_add(struct super_block *sb)
+{
+	struct modalfs_sb_info *sbi = MODALFS_SB(sb);
+	struct modalfs_vol_kobj *vk;
+
+	sbi->sb = sb;
+	mutex_lock(&modalfs_volumes_lock);
+	list_add(&sbi->vol_node, &modalfs_volumes);
+	mutex_unlock(&modalfs_volumes_lock);
+
+	vk = kzalloc(sizeof(*vk), GFP_KERNEL);
+	if (!vk)
+		goto fail;
+	modalfs_conn_get(sbi->conn);
+	vk->conn = sbi->conn;
+	strscpy(vk->name, sbi->vol_name, sizeof(vk->name));
+	if (kobject_init_and_add(&vk->kobj, &modalfs_vol_ktype,
+				 modalfs_sysfs_volumes, "%llu", sbi->vol_id)) {
+		kobject_put(&vk->kobj);
+		goto fail;
+	}
+	sbi->kobj = &vk->kobj;
+	return;
+fail:
+	/* The mount works without its control files. */
+	pr_warn("modalfs: no sysfs directory for volume %s\n", sbi->vol_name);
+}
+
+static void modalfs_volume_del(struct modalfs_sb_info *sbi)
+{
+	mutex_lock(&modalfs_volumes_lock);
+	list_del_init(&sbi->vol_node);
+	mutex_unlock(&modalfs_volumes_lock);
+	if (sbi->kobj) {
+		/* No show/store runs after this returns. */
+		kobject_del(sbi->kobj);
+		kobject_put(sbi->kobj);
+		sbi->kobj = NULL;
+	}
+}
+
+int modalfs_notify_volume(u64 vol_id, u32 what, u64 ino, const char *name,
+			  size_t len)
+{
+	struct modalfs_sb_info *sbi;
+
+	mutex_lock(&modalfs_volumes_lock);
+	list_for_each_entry(sbi, &modalfs_volumes, vol_node) {
+		if (sbi->vol_id == vol_id) {
+			modalfs_notify_sb(sbi->sb, what, ino, name, len);
+			break;
+		}
+	}
+	mutex_unlock(&modalfs_volumes_lock);
+	return 0;
+}
+
+int modalfs_sysfs_init(void)
+{
+	modalfs_sysfs_root = kobject_create_and_add("modalfs", fs_kobj);
+	if (!modalfs_sysfs_root)
+		return -ENOMEM;
+	modalfs_sysfs_volumes = kobject_create_and_add("volumes",
+						       modalfs_sysfs_root);
+	if (!modalfs_sysfs_volumes) {
+		kobject_put(modalfs_sysfs_root);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void modalfs_sysfs_exit(void)
+{
+	kobject_put(modalfs_sysfs_volumes);
+	kobject_put(modalfs_sysfs_root);
+}
+
 static int modalfs_get_tree(struct fs_context *fc)
 {
 	struct modalfs_fs_context *ctx = fc->fs_private;
 	struct modalfs_attr_val v;
 	struct modalfs_sb_info *sbi;
+	struct modalfs_conn *have;
 	struct modalfs_req *req;
 	struct super_block *sb;
 	struct dentry *root;
 	struct inode *inode;
-	u64 vol_id = 0;
 	int err;
 
 	if (!ctx->path)
@@ -250,10 +439,25 @@ static int modalfs_get_tree(struct fs_context *fc)
 		return -ECONNREFUSED;
 	}
 
+	/* Freed by modalfs_free_fc unless a new superblock takes it. */
+	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
+	if (!sbi)
+		return -ENOMEM;
+	fc->s_fs_info = sbi;
+	spin_lock_init(&sbi->lock);
+	INIT_LIST_HEAD(&sbi->vol_node);
+	strscpy(sbi->vol_name, ctx->vol, sizeof(sbi->vol_name));
+	sbi->conn = modalfs_conn_new(0, ctx->soft, ctx->timeo ? ctx->timeo :
+				     MODALFS_TIMEO_DEFAULT);
+	if (!sbi->conn)
+		return -ENOMEM;
+
 	req = modalfs_req_new(&modalfs_chan, MODALFS_OP_MOUNT,
 			      strlen(ctx->path) + 128, GFP_KERNEL);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
+	/* A soft mount gives up on an unresponsive daemon here too. */
+	modalfs_req_set_conn(req, sbi->conn);
 	if (nla_put_string(req->msg, MODALFS_A_VOL_NAME, ctx->vol) ||
 	    nla_put_string(req->msg, MODALFS_A_PATH, ctx->path)) {
 		modalfs_req_put(req);
@@ -262,7 +466,8 @@ static int modalfs_get_tree(struct fs_context *fc)
 	req->exp.type = S_IFDIR;
 	err = modalfs_req_call(req);
 	if (!err) {
-		vol_id = nla_get_u64(req->tb[MODALFS_A_VOL_ID]);
+		sbi->vol_id = nla_get_u64(req->tb[MODALFS_A_VOL_ID]);
+		sbi->conn->vol_id = sbi->vol_id;
 		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v);
 	}
 	modalfs_req_put(req);
@@ -279,14 +484,6 @@ static int modalfs_get_tree(struct fs_context *fc)
 		return err;
 	}
 
-	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
-	if (!sbi)
-		return -ENOMEM;
-	sbi->vol_id = vol_id;
-	spin_lock_init(&sbi->lock);
-	strscpy(sbi->vol_name, ctx->vol, sizeof(sbi->vol_name));
-	fc->s_fs_info = sbi;
-
 	sb = sget_fc(fc, modalfs_test_super, modalfs_set_super);
 	if (IS_ERR(sb))
 		return PTR_ERR(sb);
@@ -297,6 +494,24 @@ static int modalfs_get_tree(struct fs_context *fc)
 			return err;
 		}
 		sb->s_flags |= SB_ACTIVE;
+		modalfs_volume_add(sb);
+	} else {
+		/* One superblock per volume, so one set of options. */
+		have = MODALFS_SB(sb)->conn;
+		if (have->soft != ctx->soft ||
+		    (ctx->timeo && ctx->timeo != have->timeo)) {
+			errorfc(fc, "volume %s is already mounted with options %s,timeo=%u",
+				ctx->vol, have->soft ? "soft" : "hard",
+				have->timeo);
+			deactivate_locked_super(sb);
+			return -EBUSY;
+		}
+		if (READ_ONCE(have->aborted) || READ_ONCE(have->gone)) {
+			errorfc(fc, "volume %s is still mounted with an aborted connection; unmount it first",
+				ctx->vol);
+			deactivate_locked_super(sb);
+			return -EBUSY;
+		}
 	}
 
 	if (v.ino == MODALFS_ROOT_INO) {
@@ -323,7 +538,13 @@ static int modalfs_get_tree(struct fs_context *fc)
 	return 0;
 }
 
+enum { Opt_soft, Opt_hard, Opt_timeo };
+
+/* Documented in mount.modalfs(8). */
 static const struct fs_parameter_spec modalfs_fs_params[] = {
+	fsparam_flag("soft", Opt_soft),
+	fsparam_flag("hard", Opt_hard),
+	fsparam_u32("timeo", Opt_timeo),
 	{}
 };
 
@@ -355,7 +576,23 @@ static int modalfs_parse_param(struct fs_context *fc,
 	err = fs_parse(fc, modalfs_fs_params, param, &result);
 	if (err == -ENOPARAM)
 		return invalfc(fc, "unknown option '%s'", param->key);
-	return err < 0 ? err : 0;
+	if (err < 0)
+		return err;
+	switch (err) {
+	case Opt_soft:
+		ctx->soft = true;
+		break;
+	case Opt_hard:
+		ctx->soft = false;
+		break;
+	case Opt_timeo:
+		if (result.uint_32 < 1 || result.uint_32 > MODALFS_TIMEO_MAX)
+			return invalfc(fc, "timeo=%u out of range 1..%d (seconds)",
+				       result.uint_32, MODALFS_TIMEO_MAX);
+		ctx->timeo = result.uint_32;
+		break;
+	}
+	return 0;
 }
 
 static void modalfs_free_fc(struct fs_context *fc)
@@ -366,7 +603,7 @@ static void modalfs_free_fc(struct fs_context *fc)
 		kfree(ctx->path);
 		kfree(ctx);
 	}
-	kfree(fc->s_fs_info);
+	modalfs_sbi_free(fc->s_fs_info);
 }
 
 static const struct fs_context_operations modalfs_context_ops = {
@@ -392,12 +629,29 @@ static void modalfs_kill_sb(struct super_block *sb)
 	struct modalfs_sb_info *sbi = MODALFS_SB(sb);
 	struct modalfs_req *req;
 
-	if (sbi)
+	if (sbi) {
+		modalfs_volume_del(sbi);
 		WRITE_ONCE(sbi->dying, true);
+		/*
+		 * Nobody will answer writeback, and sync_filesystem() would
+		 * wait for it forever: fail what is left instead.
+		 */
+		if (!modalfs_chan_connected(&modalfs_chan) &&
+		    !READ_ONCE(sbi->conn->aborted) &&
+		    !READ_ONCE(sbi->conn->gone)) {
+			modalfs_conn_fail(&modalfs_chan, sbi->conn, -EIO);
+			pr_warn("modalfs: volume %s unmounted while no modalfsd is registered; changes not yet written are lost\n",
+				sbi->vol_name);
+		}
+	}
 	kill_anon_super(sb);
 	if (!sbi)
 		return;
-	/* Asynchronous: unmount must work with the daemon gone. */
+	/*
+	 * Asynchronous and outside the volume's (maybe aborted) connection:
+	 * unmount must work with the daemon gone, and a daemon that comes
+	 * back must still learn that the volume is no longer mounted.
+	 */
 	req = modalfs_req_new(&modalfs_chan, MODALFS_OP_UMOUNT, 64, GFP_KERNEL);
 	if (!IS_ERR(req)) {
 		if (modalfs_put_u64(req->msg, MODALFS_A_VOL_ID, sbi->vol_id))
@@ -405,7 +659,7 @@ static void modalfs_kill_sb(struct super_block *sb)
 		else
 			modalfs_req_async(req, NULL, NULL);
 	}
-	kfree(sbi);
+	modalfs_sbi_free(sbi);
 }
 
 struct file_system_type modalfs_fs_type = {
