@@ -270,6 +270,12 @@ static int modalfs_writepage_cb(struct page *page,
 		return 0;
 	}
 	len = min_t(loff_t, PAGE_SIZE, isize - pos);
+	/*
+	 * Bytes past EOF in the last page (stores through mmap) are not
+	 * file data: they must read as zeros if the file grows later.
+	 */
+	if (len < PAGE_SIZE)
+		zero_user_segment(page, len, PAGE_SIZE);
 	if (io && (io->pos + io->len != pos || io->nr == MODALFS_IO_PAGES ||
 		   (io->len & ~PAGE_MASK))) {
 		modalfs_wb_flush(wb);

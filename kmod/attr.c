@@ -55,10 +55,17 @@ int modalfs_put_ts(struct sk_buff *skb, int sec, int nsec,
 	return 0;
 }
 
-/* mtime and ctime, which writes through the page cache change. */
+/*
+ * The times write_inode sends: mtime and ctime, which writes through the
+ * page cache change, and atime, which reads change in memory only (see
+ * modalfs_update_time) and which reaches the daemon this way whenever
+ * the inode is written back for another reason.
+ */
 int modalfs_put_times(struct sk_buff *skb, struct inode *inode)
 {
-	if (modalfs_put_ts(skb, MODALFS_ATTR_MTIME_SEC, MODALFS_ATTR_MTIME_NSEC,
+	if (modalfs_put_ts(skb, MODALFS_ATTR_ATIME_SEC, MODALFS_ATTR_ATIME_NSEC,
+			   &inode->i_atime) ||
+	    modalfs_put_ts(skb, MODALFS_ATTR_MTIME_SEC, MODALFS_ATTR_MTIME_NSEC,
 			   &inode->i_mtime) ||
 	    modalfs_put_ts(skb, MODALFS_ATTR_CTIME_SEC, MODALFS_ATTR_CTIME_NSEC,
 			   &inode->i_ctime))

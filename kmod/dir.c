@@ -40,6 +40,20 @@ static void modalfs_dir_touch(struct inode *dir)
 	dir->i_mtime = dir->i_ctime = current_time(dir);
 }
 
+/*
+ * Cached dentries are trusted (this kernel writes the volume; NOTIFY
+ * invalidates what others change) until the volume is deleted: then the
+ * walk falls through to lookup, which says ESTALE.
+ */
+static int modalfs_d_revalidate(struct dentry *dentry, unsigned int flags)
+{
+	return !modalfs_sb_gone(dentry->d_sb);
+}
+
+static const struct dentry_operations modalfs_dentry_ops = {
+	.d_revalidate	= modalfs_d_revalidate,
+};
+
 static struct dentry *modalfs_lookup(struct inode *dir, struct dentry *dentry,
 				     unsigned int flags)
 {
@@ -48,9 +62,13 @@ static struct dentry *modalfs_lookup(struct inode *dir, struct dentry *dentry,
 	struct inode *inode = NULL;
 	int err;
 
+	if (modalfs_sb_gone(dir->i_sb))
+		return ERR_PTR(-ESTALE);
 	err = modalfs_check_name(&dentry->d_name);
 	if (err)
 		return ERR_PTR(err);
+	if (!dentry->d_op)
+		d_set_d_op(dentry, &modalfs_dentry_ops);
 	req = modalfs_dir_req(dir, MODALFS_OP_LOOKUP, &dentry->d_name, 0);
 	if (IS_ERR(req))
 		return ERR_CAST(req);
@@ -415,6 +433,8 @@ static int modalfs_readdir(struct file *file, struct dir_context *ctx)
 	struct inode *dir = file_inode(file);
 	int err = 0;
 
+	if (modalfs_sb_gone(dir->i_sb))
+		return -ESTALE;
 	/* rewinddir() asks for a fresh listing. */
 	if (ctx->pos == 0) {
 		mutex_lock(&df->lock);
@@ -451,6 +471,8 @@ static int modalfs_dir_open(struct inode *inode, struct file *file)
 {
 	struct modalfs_dir_file *df;
 
+	if (modalfs_sb_gone(inode->i_sb))
+		return -ESTALE;
 	df = kzalloc(sizeof(*df), GFP_KERNEL);
 	if (!df)
 		return -ENOMEM;

@@ -5,6 +5,7 @@
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/writeback.h>
 
 #include "modalfs_i.h"
@@ -34,12 +35,92 @@ int modalfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	return err;
 }
 
+/*
+ * A shared writable mapping dirties pages behind write(2)'s back: the
+ * first store to a clean page lands here, which stamps mtime/ctime and
+ * dirties the folio so that writeback (and msync, which is fsync) sends
+ * it. A folio truncated away meanwhile is refused; the retried fault then
+ * sees the new size (SIGBUS past EOF).
+ */
+static vm_fault_t modalfs_page_mkwrite(struct vm_fault *vmf)
+{
+	struct folio *folio = page_folio(vmf->page);
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	vm_fault_t ret = VM_FAULT_LOCKED;
+
+	if (modalfs_sb_gone(inode->i_sb))
+		return VM_FAULT_SIGBUS;
+	sb_start_pagefault(inode->i_sb);
+	file_update_time(vmf->vma->vm_file);
+	folio_lock(folio);
+	if (folio->mapping != inode->i_mapping ||
+	    folio_pos(folio) >= i_size_read(inode)) {
+		folio_unlock(folio);
+		ret = VM_FAULT_NOPAGE;
+		goto out;
+	}
+	folio_mark_dirty(folio);
+	/* Writeback copies the page into the message before it ends. */
+	folio_wait_stable(folio);
+out:
+	sb_end_pagefault(inode->i_sb);
+	return ret;
+}
+
+/* Cached pages of a deleted volume are not served either. */
+static vm_fault_t modalfs_fault(struct vm_fault *vmf)
+{
+	if (modalfs_sb_gone(file_inode(vmf->vma->vm_file)->i_sb))
+		return VM_FAULT_SIGBUS;
+	return filemap_fault(vmf);
+}
+
+static const struct vm_operations_struct modalfs_file_vm_ops = {
+	.fault		= modalfs_fault,
+	.map_pages	= filemap_map_pages,
+	.page_mkwrite	= modalfs_page_mkwrite,
+};
+
+static int modalfs_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (modalfs_sb_gone(file_inode(file)->i_sb))
+		return -ESTALE;
+	file_accessed(file);
+	vma->vm_ops = &modalfs_file_vm_ops;
+	return 0;
+}
+
+/*
+ * Entry points that could answer from the page cache check first whether
+ * the volume was deleted (modalfs_sb_gone): then everything is ESTALE.
+ */
+static int modalfs_file_open(struct inode *inode, struct file *file)
+{
+	if (modalfs_sb_gone(inode->i_sb))
+		return -ESTALE;
+	return generic_file_open(inode, file);
+}
+
+static ssize_t modalfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	if (modalfs_sb_gone(file_inode(iocb->ki_filp)->i_sb))
+		return -ESTALE;
+	return generic_file_read_iter(iocb, to);
+}
+
+static ssize_t modalfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	if (modalfs_sb_gone(file_inode(iocb->ki_filp)->i_sb))
+		return -ESTALE;
+	return generic_file_write_iter(iocb, from);
+}
+
 const struct file_operations modalfs_file_fops = {
 	.llseek		= generic_file_llseek,
-	.read_iter	= generic_file_read_iter,
-	.write_iter	= generic_file_write_iter,
-	.mmap		= generic_file_mmap,
-	.open		= generic_file_open,
+	.read_iter	= modalfs_read_iter,
+	.write_iter	= modalfs_write_iter,
+	.mmap		= modalfs_file_mmap,
+	.open		= modalfs_file_open,
 	.fsync		= modalfs_fsync,
 	.splice_read	= generic_file_splice_read,
 	.splice_write	= iter_file_splice_write,

@@ -231,9 +231,12 @@ out:
 }
 
 /*
- * atime lives in memory only: sending it would make every read dirty the
- * inode, and an unmount with the daemon gone would wait for that. mtime
- * and ctime reach the daemon through write_inode.
+ * An atime-only update stays in memory: sending it would make every read
+ * dirty the inode, and an unmount with the daemon gone would wait for
+ * that. It reaches the daemon with the next write_inode (which sends all
+ * three times, after any write or mmap store) or an explicit utimensat;
+ * relatime decisions are made on the in-memory value, so stat() shows
+ * relatime semantics for as long as the inode is cached.
  */
 int modalfs_update_time(struct inode *inode, struct timespec64 *time,
 			int flags)

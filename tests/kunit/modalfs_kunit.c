@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suites for the pure logic of modalfs: names, message encoding and
- * reply validation, the request table, and attribute conversion.
+ * reply validation, the request table, attribute conversion, xattr
+ * payloads and directory positions.
  *
  * The kmod sources under test are compiled into this translation unit, so
  * the suites can reach their static helpers and the module does not share
@@ -21,12 +22,16 @@
 #include "test_msg.c"
 #include "test_channel.c"
 #include "test_attr.c"
+#include "test_xattr.c"
+#include "test_dir.c"
 
 static struct kunit_suite *modalfs_suites[] = {
 	&modalfs_name_suite,
 	&modalfs_msg_suite,
 	&modalfs_channel_suite,
 	&modalfs_attr_suite,
+	&modalfs_xattr_suite,
+	&modalfs_dir_suite,
 };
 
 static int __init modalfs_kunit_init(void)

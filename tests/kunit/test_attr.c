@@ -65,6 +65,7 @@ static void attr_put_times_roundtrip(struct kunit *test)
 	inode->i_mtime.tv_nsec = 5;
 	inode->i_ctime.tv_sec = -1;
 	inode->i_ctime.tv_nsec = 999999999;
+	inode->i_atime.tv_sec = 77;
 	skb = tmsg_new(test, MODALFS_CMD_REQUEST, 1, MODALFS_OP_SETATTR);
 	nest = nla_nest_start(skb, MODALFS_A_SETATTR);
 	KUNIT_ASSERT_EQ(test, modalfs_put_times(skb, inode), 0);
@@ -77,8 +78,10 @@ static void attr_put_times_roundtrip(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nla_get_u32(at[MODALFS_ATTR_MTIME_NSEC]), 5U);
 	KUNIT_EXPECT_EQ(test, nla_get_s64(at[MODALFS_ATTR_CTIME_SEC]), -1LL);
 	KUNIT_EXPECT_EQ(test, nla_get_u32(at[MODALFS_ATTR_CTIME_NSEC]), 999999999U);
-	/* Only the times writes change; nothing else is sent. */
-	KUNIT_EXPECT_NULL(test, at[MODALFS_ATTR_ATIME_SEC]);
+	/* atime rides along (it is memory-only otherwise). */
+	KUNIT_EXPECT_EQ(test, nla_get_s64(at[MODALFS_ATTR_ATIME_SEC]), 77LL);
+	KUNIT_EXPECT_EQ(test, nla_get_u32(at[MODALFS_ATTR_ATIME_NSEC]), 0U);
+	/* Nothing but the times is sent. */
 	KUNIT_EXPECT_NULL(test, at[MODALFS_ATTR_SIZE]);
 	KUNIT_EXPECT_NULL(test, at[MODALFS_ATTR_MODE]);
 	kfree_skb(skb);
