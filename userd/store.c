@@ -1197,7 +1197,7 @@ int modalfs_store_statfs(struct modalfs_store *st, uint64_t vol,
 	struct statvfs sv;
 	MDB_envinfo info;
 	MDB_txn *t;
-	uint64_t limit, hw, nfree, used, grow, fsavail, avail;
+	uint64_t limit, hw, nfree, used, grow, fsavail, avail, slack;
 	int err;
 
 	err = txn_begin(st, false, &t);
@@ -1224,6 +1224,9 @@ int modalfs_store_statfs(struct modalfs_store *st, uint64_t vol,
 	avail = used < limit ? nfree + grow : 0;
 	if (avail > limit - (used < limit ? used : limit))
 		avail = limit - (used < limit ? used : limit);
+	/* space_check keeps one op's worth back; so does df. */
+	slack = OP_SLACK_BYTES / st->psize;
+	avail = avail > slack ? avail - slack : 0;
 	memset(sf, 0, sizeof(*sf));
 	sf->bsize = st->psize;
 	sf->blocks = limit;

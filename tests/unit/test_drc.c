@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * cmocka tests of protocol v2 through the request decode layer
+ * (userd/ops.c): the duplicate-request cache (a retransmitted request id
+ * gets the same reply and changes state once, also across a daemon
+ * restart), the xattr ops' wire encoding, and ENOSPC on a full map.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <linux/genetlink.h>
+#include <netlink/genl/genl.h>
+
+#include "../../userd/log.h"
+#include "../../userd/ops.h"
+#include "../../userd/store.h"
+#include "fixture.h"
+
+#define FAMILY 0x42
+#define ROOT MODALFS_ROOT_INO
+
+static struct nl_msg *req(uint32_t op, uint64_t id, uint64_t vol,
+			  uint64_t ino)
+{
+	struct nl_msg *m = nlmsg_alloc_size(MODALFS_MSG_MAX * 2);
+
+	assert_non_null(m);
+	assert_non_null(genlmsg_put(m, 0, 1, FAMILY, 0, 0,
+				    MODALFS_CMD_REQUEST,
+				    MODALFS_GENL_VERSION));
+	assert_int_equal(nla_put_u64(m, MODALFS_A_REQ_ID, id), 0);
+	assert_int_equal(nla_put_u32(m, MODALFS_A_OP, op), 0);
+	assert_int_equal(nla_put_u64(m, MODALFS_A_VOL_ID, vol), 0);
+	assert_int_equal(nla_put_u64(m, MODALFS_A_INO, ino), 0);
+	return m;
+}
+
+/* Runs m (which is kept, so it can be sent again); returns the errno. */
+static int resend(struct fx *f, struct nl_msg *m, struct nl_msg **reply_out)
+{
+	uint64_t id;
+	struct nl_msg *reply = modalfs_ops_handle(f->st, nlmsg_hdr(m), FAMILY,
+						  &id);
+	int err;
+
+	assert_non_null(reply);
+	assert_true(nlmsg_hdr(reply)->nlmsg_len <= MODALFS_MSG_MAX);
+	err = modalfs_ops_reply_errno(reply);
+	if (reply_out)
+		*reply_out = reply;
+	else
+		nlmsg_free(reply);
+	return err;
+}
+
+static int run(struct fx *f, struct nl_msg *m, struct nl_msg **reply_out)
+{
+	int err = resend(f, m, reply_out);
+
+	nlmsg_free(m);
+	return err;
+}
+
+static struct nlattr *rattr(struct nl_msg *r, int type)
+{
+	return nlmsg_find_attr(nlmsg_hdr(r), GENL_HDRLEN, type);
+}
+
+static uint64_t reply_ino(struct nl_msg *r)
+{
+	struct nlattr *tb[MODALFS_ATTR_MAX + 1];
+
+	assert_non_null(rattr(r, MODALFS_A_ATTR));
+	assert_int_equal(nla_parse_nested(tb, MODALFS_ATTR_MAX,
+					  rattr(r, MODALFS_A_ATTR), NULL), 0);
+	for (int i = 1; i <= MODALFS_ATTR_MAX; i++)
+		assert_non_null(tb[i]);
+	return nla_get_u64(tb[MODALFS_ATTR_INO]);
+}
+
+/* The two replies carry exactly the same attributes, byte for byte. */
+static void same_reply(struct nl_msg *a, struct nl_msg *b)
+{
+	struct nlmsghdr *x = nlmsg_hdr(a), *y = nlmsg_hdr(b);
+
+	assert_int_equal(x->nlmsg_len, y->nlmsg_len);
+	assert_memory_equal(nlmsg_data(x), nlmsg_data(y),
+			    x->nlmsg_len - NLMSG_HDRLEN);
+}
+
+static struct nl_msg *named(uint32_t op, uint64_t id, struct fx *f,
+			    uint64_t dir, const char *name)
+{
+	struct nl_msg *m = req(op, id, f->vol, dir);
+
+	nla_put_string(m, MODALFS_A_NAME, name);
+	return m;
+}
+
+static struct nl_msg *create_req(struct fx *f, uint64_t id, uint64_t dir,
+				 const char *name, uint32_t mode)
+{
+	struct nl_msg *m = named(S_ISDIR(mode) ? MODALFS_OP_MKDIR :
+				 MODALFS_OP_CREATE, id, f, dir, name);
+
+	nla_put_u32(m, MODALFS_A_MODE, mode);
+	nla_put_u32(m, MODALFS_A_UID, 0);
+	nla_put_u32(m, MODALFS_A_GID, 0);
+	return m;
+}
+
+static uint64_t create(struct fx *f, uint64_t id, const char *name)
+{
+	struct nl_msg *r;
+	uint64_t ino;
+
+	assert_int_equal(run(f, create_req(f, id, ROOT, name, S_IFREG | 0644),
+			     &r), 0);
+	ino = reply_ino(r);
+	nlmsg_free(r);
+	return ino;
+}
+
+static void add_data(struct nl_msg *m, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		size_t n = len - done > MODALFS_DATA_CHUNK ?
+			   MODALFS_DATA_CHUNK : len - done;
+
+		assert_int_equal(nla_put(m, MODALFS_A_DATA, n,
+					 (const char *)buf + done), 0);
+		done += n;
+	}
+}
+
+static struct modalfs_iattr getattr(struct fx *f, uint64_t ino)
+{
+	struct modalfs_iattr a;
+
+	assert_int_equal(modalfs_store_getattr(f->st, f->vol, ino, &a), 0);
+	return a;
+}
+
+static bool exists(struct fx *f, uint64_t dir, const char *name)
+{
+	struct modalfs_iattr a;
+
+	return !modalfs_store_lookup(f->st, f->vol, dir, name, &a);
+}
+
+/* ---- duplicate-request cache ---- */
+
+/*
+ * The brief's scenario: an op commits, the daemon "crashes" before the
+ * reply leaves (the reply is dropped), the kernel resends the same id.
+ */
+static void t_drc_create(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m = create_req(f, 1000, ROOT, "f", S_IFREG | 0644);
+	struct nl_msg *r1, *r2;
+	uint64_t ino, next;
+
+	assert_int_equal(resend(f, m, &r1), 0);
+	ino = reply_ino(r1);
+	/* Without the cache this would be EEXIST. */
+	assert_int_equal(resend(f, m, &r2), 0);
+	same_reply(r1, r2);
+	nlmsg_free(r2);
+	/* Across a daemon restart too. */
+	modalfs_store_close(f->st);
+	assert_int_equal(modalfs_store_open(&f->st, f->dir, 0), 0);
+	if (getenv("MODALFS_TEST_GROUP_COMMIT"))
+		assert_int_equal(modalfs_store_group_commit(f->st), 0);
+	assert_int_equal(resend(f, m, &r2), 0);
+	same_reply(r1, r2);
+	nlmsg_free(r1);
+	nlmsg_free(r2);
+	nlmsg_free(m);
+	/* State changed once: one inode number used, one link. */
+	assert_int_equal(getattr(f, ino).nlink, 1);
+	next = create(f, 1001, "g");
+	assert_int_equal(next, ino + 1);
+	assert_int_equal(modalfs_store_check_open(f->st, stderr), 0);
+}
+
+static void t_drc_each_op(void **state)
+{
+	struct fx *f = *state;
+	uint64_t a = create(f, 1, "a"), d;
+	struct nl_msg *m, *r1, *r2;
+	static unsigned char buf[40000];
+	uint64_t blocks;
+
+	/* MKDIR */
+	m = create_req(f, 2, ROOT, "d", S_IFDIR | 0755);
+	assert_int_equal(resend(f, m, &r1), 0);
+	d = reply_ino(r1);
+	assert_int_equal(resend(f, m, &r2), 0);
+	same_reply(r1, r2);
+	nlmsg_free(r1);
+	nlmsg_free(r2);
+	nlmsg_free(m);
+	assert_int_equal(getattr(f, ROOT).nlink, 3);
+
+	/* SYMLINK */
+	m = named(MODALFS_OP_SYMLINK, 3, f, d, "s");
+	nla_put_string(m, MODALFS_A_TARGET, "../a");
+	nla_put_u32(m, MODALFS_A_UID, 0);
+	nla_put_u32(m, MODALFS_A_GID, 0);
+	assert_int_equal(resend(f, m, &r1), 0);
+	assert_int_equal(resend(f, m, &r2), 0);
+	same_reply(r1, r2);
+	nlmsg_free(r1);
+	nlmsg_free(r2);
+	nlmsg_free(m);
+
+	/* LINK: nlink 2, not 3, and the same ATTR (nlink 2) twice. */
+	m = req(MODALFS_OP_LINK, 4, f->vol, a);
+	nla_put_u64(m, MODALFS_A_NEW_INO, d);
+	nla_put_string(m, MODALFS_A_NEW_NAME, "hard");
+	assert_int_equal(resend(f, m, &r1), 0);
+	assert_int_equal(resend(f, m, &r2), 0);
+	same_reply(r1, r2);
+	nlmsg_free(r1);
+	nlmsg_free(r2);
+	nlmsg_free(m);
+	assert_int_equal(getattr(f, a).nlink, 2);
+
+	/* WRITE: SIZE and ATTR repeated; the data went in once. */
+	memset(buf, 0x61, sizeof(buf));
+	m = req(MODALFS_OP_WRITE, 5, f->vol, a);
+	nla_put_u64(m, MODALFS_A_OFFSET, 0);
+	add_data(m, buf, sizeof(buf));
+	assert_int_equal(resend(f, m, &r1), 0);
+	blocks = getattr(f, a).blocks;
+	assert_int_equal(resend(f, m, &r2), 0);
+	same_reply(r1, r2);
+	assert_int_equal(nla_get_u32(rattr(r2, MODALFS_A_SIZE)), sizeof(buf));
+	nlmsg_free(r1);
+	nlmsg_free(r2);
+	nlmsg_free(m);
+	assert_int_equal(getattr(f, a).blocks, blocks);
+	assert_int_equal(getattr(f, a).size, sizeof(buf));
+
+	/* SETATTR: the remembered ATTR, though ctime would differ now. */
+	m = req(MODALFS_OP_SETATTR, 6, f->vol, a);
+	{
+		struct nlattr *n = nla_nest_start(m, MODALFS_A_SETATTR);
+
+		nla_put_u64(m, MODALFS_ATTR_SIZE, 10);
+		nla_nest_end(m, n);
+	}
+	assert_int_equal(resend(f, m, &r1), 0);
+	usleep(2000);
+	assert_int_equal(resend(f, m, &r2), 0);
+	same_reply(r1, r2);
+	nlmsg_free(r1);
+	nlmsg_free(r2);
+	nlmsg_free(m);
+	assert_int_equal(getattr(f, a).size, 10);
+
+	/* SETXATTR with CREATE: the resend is not EEXIST. */
+	m = named(MODALFS_OP_SETXATTR, 7, f, a, "user.x");
+	nla_put(m, MODALFS_A_DATA, 3, "abc");
+	nla_put_u32(m, MODALFS_A_FLAGS, MODALFS_XATTR_CREATE);
+	assert_int_equal(resend(f, m, &r1), 0);
+	assert_int_equal(resend(f, m, &r2), 0);
+	same_reply(r1, r2);
+	nlmsg_free(r1);
+	nlmsg_free(r2);
+	nlmsg_free(m);
+
+	/* REMOVEXATTR: the resend is not ENODATA. */
+	m = named(MODALFS_OP_REMOVEXATTR, 8, f, a, "user.x");
+	assert_int_equal(resend(f, m, &r1), 0);
+	assert_int_equal(resend(f, m, &r2), 0);
+	same_reply(r1, r2);
+	nlmsg_free(r1);
+	nlmsg_free(r2);
+	nlmsg_free(m);
+
+	/* RENAME a -> b: the resend is not ENOENT and moves nothing. */
+	m = named(MODALFS_OP_RENAME, 9, f, ROOT, "a");
+	nla_put_u64(m, MODALFS_A_NEW_INO, ROOT);
+	nla_put_string(m, MODALFS_A_NEW_NAME, "b");
+	assert_int_equal(resend(f, m, NULL), 0);
+	/* Someone makes a new "a" meanwhile; the resend must not move it. */
+	create(f, 10, "a");
+	assert_int_equal(resend(f, m, NULL), 0);
+	nlmsg_free(m);
+	assert_true(exists(f, ROOT, "a"));
+	assert_true(exists(f, ROOT, "b"));
+
+	/* UNLINK: the resend does not remove the new "b". */
+	m = named(MODALFS_OP_UNLINK, 11, f, ROOT, "b");
+	assert_int_equal(resend(f, m, NULL), 0);
+	create(f, 12, "b");
+	assert_int_equal(resend(f, m, NULL), 0);
+	nlmsg_free(m);
+	assert_true(exists(f, ROOT, "b"));
+
+	/* RMDIR likewise. */
+	assert_int_equal(run(f, named(MODALFS_OP_UNLINK, 13, f, d, "s"),
+			     NULL), 0);
+	assert_int_equal(run(f, named(MODALFS_OP_UNLINK, 14, f, d, "hard"),
+			     NULL), 0);
+	m = named(MODALFS_OP_RMDIR, 15, f, ROOT, "d");
+	assert_int_equal(resend(f, m, NULL), 0);
+	assert_int_equal(run(f, create_req(f, 16, ROOT, "d", S_IFDIR | 0700),
+			     NULL), 0);
+	assert_int_equal(resend(f, m, NULL), 0);
+	nlmsg_free(m);
+	assert_true(exists(f, ROOT, "d"));
+	assert_int_equal(modalfs_store_check_open(f->st, stderr), 0);
+}
+
+/*
+ * A failed op committed nothing and is not remembered: sent again, it runs
+ * again against the current state (so nothing can happen twice).
+ */
+static void t_drc_failure_not_cached(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m = named(MODALFS_OP_UNLINK, 20, f, ROOT, "x");
+
+	assert_int_equal(resend(f, m, NULL), ENOENT);
+	create(f, 21, "x");
+	assert_int_equal(resend(f, m, NULL), 0);
+	assert_false(exists(f, ROOT, "x"));
+	nlmsg_free(m);
+}
+
+/* Idempotent ops are not cached: a resent GETATTR sees the new state. */
+static void t_drc_reads_not_cached(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ino = create(f, 30, "x");
+	struct nl_msg *m = req(MODALFS_OP_GETATTR, 31, f->vol, ino);
+
+	assert_int_equal(resend(f, m, NULL), 0);
+	assert_int_equal(run(f, named(MODALFS_OP_UNLINK, 32, f, ROOT, "x"),
+			     NULL), 0);
+	assert_int_equal(modalfs_store_evict(f->st, f->vol, ino), 0);
+	assert_int_equal(resend(f, m, NULL), ESTALE);
+	nlmsg_free(m);
+}
+
+/*
+ * The cache keeps the newest ids: after more than its bound of later ops,
+ * the first id is forgotten and a resend runs again (EEXIST here).
+ * MODALFS_LONG only: 65536+ commits take a while.
+ */
+static void t_drc_bound(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m;
+	uint64_t ino;
+	int n = 65536 + 10;
+
+	if (!getenv("MODALFS_LONG")) {
+		skip();
+		return;
+	}
+	m = create_req(f, 1, ROOT, "first", S_IFREG | 0644);
+	assert_int_equal(resend(f, m, NULL), 0);
+	ino = create(f, 2, "other");
+	for (int i = 0; i < n; i++) {
+		struct nl_msg *w = req(MODALFS_OP_WRITE, 100 + i, f->vol, ino);
+
+		nla_put_u64(w, MODALFS_A_OFFSET, 0);
+		nla_put(w, MODALFS_A_DATA, 1, "x");
+		assert_int_equal(run(f, w, NULL), 0);
+	}
+	assert_int_equal(resend(f, m, NULL), EEXIST);
+	nlmsg_free(m);
+}
+
+/* ---- xattr ops on the wire ---- */
+
+static int getx(struct fx *f, uint64_t ino, const char *name, void *buf,
+		uint32_t *len)
+{
+	struct nl_msg *r;
+	struct nlattr *a;
+	int rem, err = run(f, named(MODALFS_OP_GETXATTR, 1, f, ino, name),
+			   &r);
+	uint32_t got = 0;
+
+	if (err) {
+		assert_null(rattr(r, MODALFS_A_SIZE));
+		nlmsg_free(r);
+		return err;
+	}
+	assert_non_null(rattr(r, MODALFS_A_SIZE));
+	*len = nla_get_u32(rattr(r, MODALFS_A_SIZE));
+	nlmsg_for_each_attr(a, nlmsg_hdr(r), GENL_HDRLEN, rem) {
+		if (nla_type(a) != MODALFS_A_DATA)
+			continue;
+		/* Chunks are full except the last. */
+		assert_true(got % MODALFS_DATA_CHUNK == 0);
+		memcpy((char *)buf + got, nla_data(a), nla_len(a));
+		got += nla_len(a);
+	}
+	assert_int_equal(got, *len);
+	nlmsg_free(r);
+	return 0;
+}
+
+static int setx(struct fx *f, uint64_t id, uint64_t ino, const char *name,
+		const void *val, size_t len, int flags)
+{
+	struct nl_msg *m = named(MODALFS_OP_SETXATTR, id, f, ino, name), *r;
+	int err;
+
+	add_data(m, val, len);
+	if (flags >= 0)
+		nla_put_u32(m, MODALFS_A_FLAGS, flags);
+	err = run(f, m, &r);
+	if (!err)
+		assert_int_equal(reply_ino(r), ino);
+	nlmsg_free(r);
+	return err;
+}
+
+static void t_xattr_ops(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ino = create(f, 40, "f");
+	static unsigned char big[MODALFS_XATTR_SIZE_MAX + 1], got[70000];
+	struct nl_msg *r;
+	uint32_t len;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (unsigned char)(i * 13 + 1);
+	assert_int_equal(getx(f, ino, "user.a", got, &len), ENODATA);
+	/* Empty value: SIZE 0 and no DATA. */
+	assert_int_equal(setx(f, 41, ino, "user.empty", NULL, 0, -1), 0);
+	assert_int_equal(getx(f, ino, "user.empty", got, &len), 0);
+	assert_int_equal(len, 0);
+	/* The largest value: two full chunks, byte-exact back. */
+	assert_int_equal(setx(f, 42, ino, "user.big", big,
+			      MODALFS_XATTR_SIZE_MAX, 0), 0);
+	assert_int_equal(getx(f, ino, "user.big", got, &len), 0);
+	assert_int_equal(len, MODALFS_XATTR_SIZE_MAX);
+	assert_memory_equal(got, big, len);
+	/* One byte more: E2BIG, and nothing changed. */
+	assert_int_equal(setx(f, 43, ino, "user.big", big,
+			      MODALFS_XATTR_SIZE_MAX + 1, 0), E2BIG);
+	assert_int_equal(getx(f, ino, "user.big", got, &len), 0);
+	assert_int_equal(len, MODALFS_XATTR_SIZE_MAX);
+	/* Names: any prefix but the three is EOPNOTSUPP; '/' is fine. */
+	assert_int_equal(setx(f, 44, ino, "system.posix_acl_access", "x", 1,
+			      -1), EOPNOTSUPP);
+	assert_int_equal(getx(f, ino, "foo", got, &len), EOPNOTSUPP);
+	assert_int_equal(setx(f, 45, ino, "user.a/b", "x", 1, -1), 0);
+	/* Flags. */
+	assert_int_equal(setx(f, 46, ino, "user.a/b", "y", 1,
+			      MODALFS_XATTR_CREATE), EEXIST);
+	assert_int_equal(setx(f, 47, ino, "user.new", "y", 1,
+			      MODALFS_XATTR_REPLACE), ENODATA);
+	assert_int_equal(setx(f, 48, ino, "user.new", "y", 1, 4), EINVAL);
+	/* A short chunk before a full one is malformed. */
+	{
+		struct nl_msg *m = named(MODALFS_OP_SETXATTR, 49, f, ino,
+					 "user.c");
+
+		nla_put(m, MODALFS_A_DATA, 10, big);
+		nla_put(m, MODALFS_A_DATA, 10, big);
+		assert_int_equal(run(f, m, NULL), EINVAL);
+	}
+	/* LISTXATTR: SIZE + the NUL-terminated names. */
+	assert_int_equal(run(f, req(MODALFS_OP_LISTXATTR, 50, f->vol, ino),
+			     &r), 0);
+	len = nla_get_u32(rattr(r, MODALFS_A_SIZE));
+	assert_int_equal(len, sizeof("user.empty") + sizeof("user.big") +
+			 sizeof("user.a/b"));
+	assert_int_equal(nla_len(rattr(r, MODALFS_A_DATA)), len);
+	assert_non_null(memmem(nla_data(rattr(r, MODALFS_A_DATA)), len,
+			       "user.a/b", sizeof("user.a/b")));
+	nlmsg_free(r);
+	/* REMOVEXATTR: ATTR back, then ENODATA. */
+	assert_int_equal(run(f, named(MODALFS_OP_REMOVEXATTR, 51, f, ino,
+				      "user.big"), &r), 0);
+	assert_int_equal(reply_ino(r), ino);
+	nlmsg_free(r);
+	assert_int_equal(run(f, named(MODALFS_OP_REMOVEXATTR, 52, f, ino,
+				      "user.big"), NULL), ENODATA);
+	/* An inode without xattrs lists SIZE 0 and no DATA. */
+	assert_int_equal(run(f, req(MODALFS_OP_LISTXATTR, 53, f->vol, ROOT),
+			     &r), 0);
+	assert_int_equal(nla_get_u32(rattr(r, MODALFS_A_SIZE)), 0);
+	assert_null(rattr(r, MODALFS_A_DATA));
+	nlmsg_free(r);
+	/* Missing NAME is malformed. */
+	assert_int_equal(run(f, req(MODALFS_OP_GETXATTR, 54, f->vol, ino),
+			     NULL), EINVAL);
+	assert_int_equal(run(f, req(MODALFS_OP_LISTXATTR, 55, f->vol, 999),
+			     NULL), ESTALE);
+}
+
+/* File names on the wire: invalid ones are EINVAL. */
+static void t_names_ops(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(run(f, create_req(f, 60, ROOT, "a/b", S_IFREG | 0644),
+			     NULL), EINVAL);
+	assert_int_equal(run(f, create_req(f, 61, ROOT, "..", S_IFREG | 0644),
+			     NULL), EINVAL);
+	assert_int_equal(run(f, named(MODALFS_OP_LOOKUP, 62, f, ROOT, "."),
+			     NULL), EINVAL);
+}
+
+/* ---- ENOSPC ---- */
+
+static void t_enospc_cycle(void **state)
+{
+	struct fx *f = *state;
+	static unsigned char buf[MODALFS_IO_MAX];
+	uint64_t ino = create(f, 70, "big"), off = 0, id = 100;
+	struct nl_msg *m;
+	int err = 0, files;
+	char name[32];
+
+	memset(buf, 1, sizeof(buf));
+	for (;;) {
+		m = req(MODALFS_OP_WRITE, id++, f->vol, ino);
+		nla_put_u64(m, MODALFS_A_OFFSET, off);
+		add_data(m, buf, sizeof(buf));
+		err = run(f, m, NULL);
+		if (err)
+			break;
+		off += sizeof(buf);
+	}
+	assert_int_equal(err, ENOSPC);
+	for (files = 0; ; files++) {
+		snprintf(name, sizeof(name), "f%d", files);
+		err = run(f, create_req(f, id++, ROOT, name, S_IFREG | 0644),
+			  NULL);
+		if (err)
+			break;
+	}
+	assert_int_equal(err, ENOSPC);
+	assert_int_equal(setx(f, id++, ROOT, "user.x", "1", 1, -1), ENOSPC);
+	assert_int_equal(modalfs_store_check_open(f->st, stderr), 0);
+	/* Deleting works on the full map, with its DRC records. */
+	for (int i = 0; i < files; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		assert_int_equal(run(f, named(MODALFS_OP_UNLINK, id++, f, ROOT,
+					      name), NULL), 0);
+	}
+	assert_int_equal(run(f, named(MODALFS_OP_UNLINK, id++, f, ROOT, "big"),
+			     NULL), 0);
+	assert_int_equal(run(f, req(MODALFS_OP_EVICT, id++, f->vol, ino),
+			     NULL), 0);
+	assert_int_equal(run(f, req(MODALFS_OP_UMOUNT, id++, f->vol, ROOT),
+			     NULL), 0);
+	/* Usable again. */
+	ino = create(f, id++, "again");
+	m = req(MODALFS_OP_WRITE, id++, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 0);
+	add_data(m, buf, sizeof(buf));
+	assert_int_equal(run(f, m, NULL), 0);
+	assert_int_equal(setx(f, id++, ROOT, "user.x", "1", 1, -1), 0);
+	assert_int_equal(modalfs_store_check_open(f->st, stderr), 0);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(t_drc_create),
+		T(t_drc_each_op),
+		T(t_drc_failure_not_cached),
+		T(t_drc_reads_not_cached),
+		T(t_drc_bound),
+		T(t_xattr_ops),
+		T(t_names_ops),
+		cmocka_unit_test_setup_teardown(t_enospc_cycle, setup_tiny,
+						teardown),
+	};
+
+	modalfs_log_level = -1;
+	return cmocka_run_group_tests_name("drc", tests, NULL, NULL);
+}
