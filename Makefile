@@ -15,7 +15,7 @@ USER_CFLAGS ?= -O2 -g
 export USER_CFLAGS
 
 .PHONY: all module userd tools kunit clean deps check check-unit check-kunit \
-	check-vm demo install help
+	check-vm demo install help fuzz
 
 all: module userd tools
 
@@ -42,6 +42,10 @@ kunit: module
 
 deps:
 	./tests/deps.sh
+
+# libFuzzer over the daemon's request decoding; FUZZ_SECONDS per target.
+fuzz:
+	$(MAKE) -C tests/fuzz run
 
 check: all kunit
 	./tests/run-checks.sh
