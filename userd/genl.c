@@ -8,10 +8,14 @@
  * only reads the socket.
  *
  * Retransmissions: after a daemon restart the kernel resends requests the
- * previous daemon never answered, with the same id. They are simply run
- * again, which is right for idempotent ops but can give e.g. EEXIST for a
- * CREATE whose first run committed just before the crash. A persistent
- * duplicate-request cache (id -> committed reply) is issue 5.
+ * previous daemon never answered, with the same id. Idempotent ops simply
+ * run again; non-idempotent ones are answered from the persistent
+ * duplicate-request cache when their first run committed (ops.c), so e.g.
+ * a CREATE that committed just before the crash is not answered EEXIST.
+ *
+ * Test hook: with MODALFSD_FAULT_DIE_BEFORE_REPLY=N in the environment the
+ * daemon exits (status 3) right after running the first request of op N,
+ * before its reply is sent: the committed-but-unanswered case.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +62,7 @@ static struct {
 	pthread_mutex_t send_lock;	/* sock for sending, family */
 	struct nl_sock *sock;
 	int family;
+	int die_op;		/* MODALFSD_FAULT_DIE_BEFORE_REPLY */
 } ch = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.more = PTHREAD_COND_INITIALIZER,
@@ -78,6 +83,18 @@ static void send_reply(struct nl_msg *reply, uint64_t id)
 				     (unsigned long long)id, nl_geterror(rc));
 	}
 	pthread_mutex_unlock(&ch.send_lock);
+}
+
+static bool die_before_reply(const struct nlmsghdr *nlh)
+{
+	struct nlattr *a;
+	int op = ch.die_op;
+
+	if (!op)
+		return false;
+	a = nlmsg_find_attr((struct nlmsghdr *)nlh, GENL_HDRLEN,
+			    MODALFS_A_OP);
+	return a && nla_len(a) == 4 && (int)nla_get_u32(a) == op;
 }
 
 static void *worker(void *arg)
@@ -110,6 +127,11 @@ static void *worker(void *arg)
 		family = ch.family;
 		pthread_mutex_unlock(&ch.send_lock);
 		reply = modalfs_ops_handle(ch.st, j->nlh, family, &id);
+		if (reply && die_before_reply(j->nlh)) {
+			modalfs_warn("MODALFSD_FAULT_DIE_BEFORE_REPLY: exiting before replying to request %llu",
+				     (unsigned long long)id);
+			_exit(3);
+		}
 		if (reply) {
 			send_reply(reply, id);
 			nlmsg_free(reply);
@@ -536,10 +558,12 @@ out:
 int modalfs_genl_start(struct modalfs_store *st, int threads,
 		       void (*fatal)(int code))
 {
+	const char *die = getenv("MODALFSD_FAULT_DIE_BEFORE_REPLY");
 	int err;
 
 	ch.st = st;
 	ch.fatal = fatal;
+	ch.die_op = die ? atoi(die) : 0;
 	if (pipe2(ch.stop_pipe, O_CLOEXEC))
 		return errno;
 	ch.workers = calloc(threads, sizeof(*ch.workers));
