@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -329,8 +330,27 @@ static void t_check_clean(void **state)
 						  MODALFS_KIND_EPHEMERAL, &vi),
 			 0);
 	assert_int_equal(problems(f), 0);
-	/* And through modalfsd --check's entry point, read-only. */
+	/*
+	 * Through modalfsd --check's entry point, read-only, from another
+	 * process while this one has the store open (as with a running
+	 * daemon; one process must not open an LMDB env twice).
+	 */
+	{
+		pid_t pid = fork();
+		int status;
+
+		assert_true(pid >= 0);
+		if (pid == 0)
+			_exit(modalfs_store_check(f->dir, stderr) == 0 ? 0 : 1);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	/* And with the store closed (daemon stopped): exact page counts. */
+	modalfs_store_close(f->st);
+	f->st = NULL;
 	assert_int_equal(modalfs_store_check(f->dir, stderr), 0);
+	assert_int_equal(modalfs_store_open(&f->st, f->dir, 0), 0);
 }
 
 /* Raw LMDB access to corrupt the store the way bugs would. */
@@ -538,6 +558,11 @@ static void t_check_usage(void **state)
 
 	snprintf(path, sizeof(path), "%s/nonexistent", f->dir);
 	assert_true(modalfs_store_check(path, stderr) < 0);
+	/* An empty directory is no store either, and is left as it was. */
+	snprintf(path, sizeof(path), "%s/empty", f->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_true(modalfs_store_check(path, stderr) < 0);
+	assert_int_equal(rmdir(path), 0);
 }
 
 /* ---- invariants after a long random sequence of operations ---- */

@@ -21,6 +21,7 @@
 
 #include "../../userd/ctl.h"
 #include "../../userd/ctlmsg.h"
+#include "../../userd/genl.h"
 #include "../../userd/log.h"
 #include "../../userd/ops.h"
 #include "../../userd/store.h"
@@ -714,11 +715,36 @@ static void t_enospc_ops(void **state)
 	assert_int_equal(do_write(f, 53, ino, 0, buf, sizeof(buf)), 0);
 }
 
+/* Not registered with a kernel: notifications fail cleanly. */
+static void t_notify_unregistered(void **state)
+{
+	(void)state;
+	assert_int_equal(modalfs_genl_notify(MODALFS_NOTIFY_INVAL_INODE, 1, 2,
+					     NULL), -ENOTCONN);
+	assert_int_equal(modalfs_genl_notify(MODALFS_NOTIFY_INVAL_ENTRY, 1, 2,
+					     "x"), -ENOTCONN);
+	assert_int_equal(modalfs_genl_notify(MODALFS_NOTIFY_VOL_GONE, 1, 0,
+					     NULL), -ENOTCONN);
+	/* Malformed ones are refused before anything is sent. */
+	assert_int_equal(modalfs_genl_notify(MODALFS_NOTIFY_INVAL_ENTRY, 1, 2,
+					     NULL), -EINVAL);
+	assert_int_equal(modalfs_genl_notify(MODALFS_NOTIFY_INVAL_INODE, 1, 2,
+					     "x"), -EINVAL);
+	assert_int_equal(modalfs_genl_notify(MODALFS_NOTIFY_INVAL_INODE, 0, 2,
+					     NULL), -EINVAL);
+	assert_int_equal(modalfs_genl_notify(MODALFS_NOTIFY_INVAL_INODE, 1, 0,
+					     NULL), -EINVAL);
+	assert_int_equal(modalfs_genl_notify(0, 1, 2, NULL), -EINVAL);
+	assert_int_equal(modalfs_genl_notify(MODALFS_NOTIFY_MAX + 1, 1, 2,
+					     NULL), -EINVAL);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_notify_unregistered),
 		T(t_mount_ok),
 		T(t_lookup_create),
 		T(t_no_req_id_dropped),
