@@ -241,6 +241,8 @@ static int rec_get_raw(MDB_txn *t, MDB_dbi dbi, MDB_val *key, void *out,
 
 /* Set on the writer thread while it runs a batch; see group commit. */
 static __thread MDB_txn *batch_parent;
+/* Ops of the current batch before this one: their pages are uncommitted. */
+static __thread unsigned int batch_index;
 
 /*
  * The duplicate-request cache entry of the op this thread is running
@@ -716,7 +718,8 @@ static int space_check(struct modalfs_store *st, MDB_txn *t)
 	mdb_env_info(st->env, &info);
 	limit = (st->map_size - st->reserve) / st->psize;
 	hw = info.me_last_pgno + 1;
-	slack = OP_SLACK_BYTES / st->psize;
+	/* Earlier ops of a group-commit batch are not in the meta page yet. */
+	slack = (uint64_t)(1 + batch_index) * (OP_SLACK_BYTES / st->psize);
 	if (hw + slack <= limit)
 		return 0;
 	/* MDB_NOTLS lets this thread read beside its write txn. */
@@ -795,11 +798,17 @@ static int store_open(struct modalfs_store **out, const char *dir,
 		mdb_reader_check(st->env, &dead);
 	mdb_env_stat(st->env, &ms);
 	st->psize = ms.ms_psize;
-	if (rdonly) {
+	{
 		MDB_envinfo info;
 
+		/*
+		 * Read-only: the file's map size. Writable: LMDB keeps a map
+		 * at least as large as the data already stored, even when a
+		 * smaller --map-size is asked for.
+		 */
 		mdb_env_info(st->env, &info);
-		st->map_size = info.me_mapsize;
+		if (rdonly || info.me_mapsize > st->map_size)
+			st->map_size = info.me_mapsize;
 	}
 	/*
 	 * What deleting the largest file may need: its free-list record
@@ -2970,6 +2979,7 @@ static void *writer_main(void *p)
 		pthread_mutex_unlock(&st->wlock);
 
 		perr = store_errno(mdb_txn_begin(st->env, NULL, 0, &parent));
+		batch_index = 0;
 		for (r = batch; r; r = r->next) {
 			if (perr) {
 				r->err = perr;
@@ -2978,8 +2988,10 @@ static void *writer_main(void *p)
 			batch_parent = parent;
 			r->fn(r->arg);
 			batch_parent = NULL;
+			batch_index++;
 			r->err = 0;
 		}
+		batch_index = 0;
 		if (!perr) {
 			perr = store_errno(mdb_txn_commit(parent));
 			for (r = batch; r && perr; r = r->next)
