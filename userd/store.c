@@ -79,6 +79,7 @@ struct modalfs_store {
 		symlinks, orphans, xattrs, drc;
 	uint64_t map_size;
 	uint64_t reserve;	/* bytes only space-freeing ops may use */
+	size_t drc_max;		/* DRC_MAX; smaller in tests */
 	unsigned int psize;
 	bool rdonly;		/* opened by modalfs_store_check */
 	int lock_fd;
@@ -300,14 +301,14 @@ static int drc_record(struct modalfs_store *st, MDB_txn *t,
 	if (err)
 		return err;
 	err = store_errno(mdb_stat(t, st->drc, &ms));
-	if (!err && ms.ms_entries > DRC_MAX) {
+	if (!err && ms.ms_entries > st->drc_max) {
 		MDB_cursor *c;
 		MDB_val kk, vv;
 
 		err = store_errno(mdb_cursor_open(t, st->drc, &c));
 		if (err)
 			return err;
-		for (size_t n = ms.ms_entries; !err && n > DRC_MAX &&
+		for (size_t n = ms.ms_entries; !err && n > st->drc_max &&
 		     n + 2 > ms.ms_entries; n--) {
 			err = store_errno(mdb_cursor_get(c, &kk, &vv,
 							 MDB_FIRST));
@@ -348,6 +349,11 @@ static int txn_end(struct modalfs_store *st, MDB_txn *t, int err)
 		return err;
 	}
 	return store_errno(mdb_txn_commit(t));
+}
+
+void modalfs_store_drc_bound(struct modalfs_store *st, size_t max)
+{
+	st->drc_max = max ? max : DRC_MAX;
 }
 
 void modalfs_store_drc_set(struct modalfs_store *st, struct modalfs_drc *d)
@@ -755,6 +761,7 @@ static int store_open(struct modalfs_store **out, const char *dir,
 		return ENOMEM;
 	st->lock_fd = -1;
 	st->rdonly = rdonly;
+	st->drc_max = DRC_MAX;
 	st->map_size = map_size ? map_size : MODALFS_STORE_DEFAULT_MAP;
 	st->dir = strdup(dir);
 	if (!st->dir) {

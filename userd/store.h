@@ -225,6 +225,8 @@ struct modalfs_drc {
 };
 
 void modalfs_store_drc_set(struct modalfs_store *st, struct modalfs_drc *d);
+/* Tests: keep only max ids instead of 65536 (0: back to 65536). */
+void modalfs_store_drc_bound(struct modalfs_store *st, size_t max);
 
 /*
  * Verifies every invariant of every volume of the store in dir, opened
