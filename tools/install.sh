@@ -3,6 +3,7 @@
 #   kmod/modalfs.ko  -> /lib/modules/$KVER/extra/   (if built)
 #   userd/modalfsd   -> /usr/sbin/
 #   tools/modalfsctl -> /usr/bin/
+#   tools/mount.modalfs -> /sbin/  (mount -t modalfs and fstab use it)
 #   Documentation/man/*.8 -> /usr/share/man/man8/
 # KVER defaults to the newest kernel with headers under /lib/modules
 # (same rule as the top-level Makefile), never the running kernel.
@@ -18,7 +19,7 @@ if [ -z "${KVER:-}" ]; then
 	done | sort -V | tail -n 1)
 fi
 
-for f in userd/modalfsd tools/modalfsctl; do
+for f in userd/modalfsd tools/modalfsctl tools/mount.modalfs; do
 	if [ ! -x "$top/$f" ]; then
 		echo "install.sh: $f is not built; run 'make' first" >&2
 		exit 1
@@ -27,6 +28,7 @@ done
 
 install -D -m 0755 "$top/userd/modalfsd" "$DESTDIR/usr/sbin/modalfsd"
 install -D -m 0755 "$top/tools/modalfsctl" "$DESTDIR/usr/bin/modalfsctl"
+install -D -m 0755 "$top/tools/mount.modalfs" "$DESTDIR/sbin/mount.modalfs"
 for m in "$top"/Documentation/man/*.8; do
 	[ -e "$m" ] || continue
 	install -D -m 0644 "$m" "$DESTDIR/usr/share/man/man8/$(basename "$m")"
