@@ -101,15 +101,8 @@ static int modalfs_nl_reply(struct sk_buff *skb, struct genl_info *info)
 	return modalfs_chan_complete(chan, skb, info->nlhdr, tb);
 }
 
-/* Only what NOTIFY carries; anything else makes it invalid (strict). */
-static const struct nla_policy modalfs_notify_policy[MODALFS_A_MAX + 1] = {
-	[MODALFS_A_NOTIFY]	= NLA_POLICY_RANGE(NLA_U32, 1,
-						   MODALFS_NOTIFY_MAX),
-	[MODALFS_A_VOL_ID]	= NLA_POLICY_MIN(NLA_U64, 1),
-	[MODALFS_A_INO]		= NLA_POLICY_MIN(NLA_U64, 1),
-	[MODALFS_A_NAME]	= { .type = NLA_NUL_STRING,
-				    .len = MODALFS_NAME_MAX },
-};
+/* NOTIFY is parsed strictly by its handler (notify.c). */
+static const struct nla_policy modalfs_notify_any_policy[MODALFS_A_MAX + 1];
 
 static const struct genl_small_ops modalfs_genl_small_ops[] = {
 	{
@@ -130,8 +123,9 @@ static const struct genl_ops modalfs_genl_ops[] = {
 	{
 		.cmd = MODALFS_CMD_NOTIFY,
 		.doit = modalfs_nl_notify,
-		.policy = modalfs_notify_policy,
+		.policy = modalfs_notify_any_policy,
 		.maxattr = MODALFS_A_MAX,
+		.validate = GENL_DONT_VALIDATE_STRICT,
 	},
 };
 
@@ -149,8 +143,9 @@ static struct genl_family modalfs_genl_family = {
 	.ops = modalfs_genl_ops,
 	.n_ops = ARRAY_SIZE(modalfs_genl_ops),
 	/*
-	 * Strict validation for every command but REPLY, which opts out
-	 * (allowed only below resv_start_op) and validates in its handler.
+	 * Strict validation for every command but REPLY and NOTIFY, which
+	 * opt out (allowed only below resv_start_op) and validate in their
+	 * handlers.
 	 */
 	.resv_start_op = MODALFS_CMD_MAX + 1,
 };

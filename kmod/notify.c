@@ -107,9 +107,24 @@ void modalfs_notify_sb(struct super_block *sb, u32 what, u64 ino,
 	}
 }
 
+/* Only what NOTIFY carries; anything else makes it invalid. */
+static const struct nla_policy modalfs_notify_policy[MODALFS_A_MAX + 1] = {
+	[MODALFS_A_NOTIFY]	= NLA_POLICY_RANGE(NLA_U32, 1,
+						   MODALFS_NOTIFY_MAX),
+	[MODALFS_A_VOL_ID]	= NLA_POLICY_MIN(NLA_U64, 1),
+	[MODALFS_A_INO]		= NLA_POLICY_MIN(NLA_U64, 1),
+	[MODALFS_A_NAME]	= { .type = NLA_NUL_STRING,
+				    .len = MODALFS_NAME_MAX },
+};
+
+/*
+ * genetlink lets NOTIFY through unvalidated (netlink.c) so that the
+ * strict parse here can answer EINVAL, as the protocol says, where the
+ * generic validation would answer ERANGE for a value out of range.
+ */
 int modalfs_nl_notify(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nlattr **a = info->attrs;
+	struct nlattr *a[MODALFS_A_MAX + 1];
 	const char *name = NULL;
 	size_t len = 0;
 	u64 ino = 0;
@@ -120,6 +135,10 @@ int modalfs_nl_notify(struct sk_buff *skb, struct genl_info *info)
 			       "modalfs: sender is not the registered daemon");
 		return -EPERM;
 	}
+	if (__nla_parse(a, MODALFS_A_MAX, genlmsg_data(info->genlhdr),
+			genlmsg_len(info->genlhdr), modalfs_notify_policy,
+			NL_VALIDATE_STRICT, info->extack))
+		return -EINVAL;
 	if (!a[MODALFS_A_NOTIFY] || !a[MODALFS_A_VOL_ID]) {
 		NL_SET_ERR_MSG(info->extack,
 			       "modalfs: NOTIFY needs NOTIFY and VOL_ID");
@@ -203,8 +222,13 @@ int modalfs_revalidate_inode(struct inode *inode)
 		i_size_write(inode, v.size);
 	}
 	spin_unlock(&inode->i_lock);
-	/* Pages read before the change may have been cached meanwhile. */
+	/*
+	 * Not in the NOTIFY handler: this may write back (launder) and wait,
+	 * which the daemon's own thread must never do. Unlike
+	 * invalidate_mapping_pages() it also drops pages that an LRU batch
+	 * still holds.
+	 */
 	if (S_ISREG(inode->i_mode))
-		invalidate_mapping_pages(mapping, 0, -1);
+		invalidate_inode_pages2(mapping);
 	return 0;
 }

@@ -233,6 +233,11 @@ static int modalfs_fill_super(struct super_block *sb,
 
 	sb->s_op = &modalfs_sops;
 	sb->s_xattr = modalfs_xattr_handlers;
+	/*
+	 * Lets the VFS remember per inode that there is no security.*
+	 * xattr to strip (S_NOSEC), instead of a GETXATTR on every write.
+	 */
+	sb->s_flags |= SB_NOSEC;
 	sb->s_magic = MODALFS_MAGIC;
 	sb->s_blocksize = PAGE_SIZE;
 	sb->s_blocksize_bits = PAGE_SHIFT;

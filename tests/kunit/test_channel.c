@@ -409,7 +409,218 @@ static void chan_reply_to_unsent(struct kunit *test)
 	modalfs_req_put(req);
 }
 
+/* Ids start at the wall clock of the load, so they differ across loads. */
+static void chan_ids_from_wall_clock(struct kunit *test)
+{
+	u64 before = ktime_get_real_ns();
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *a = treq(test, t, MODALFS_OP_GETATTR);
+	u64 after = ktime_get_real_ns();
+
+	KUNIT_EXPECT_GT(test, a->id, before);
+	KUNIT_EXPECT_LE(test, a->id, after + 1);
+	modalfs_req_put(a);
+	/* Even a counter at the very end of the range never yields 0. */
+	atomic64_set(&t->chan.next_id, U64_MAX);
+	a = treq(test, t, MODALFS_OP_GETATTR);
+	KUNIT_EXPECT_EQ(test, a->id, 1ULL);
+	modalfs_req_put(a);
+	modalfs_chan_shutdown(&t->chan);
+}
+
+static struct modalfs_conn *tconn(struct kunit *test, bool soft,
+				  unsigned int timeo)
+{
+	struct modalfs_conn *conn = modalfs_conn_new(42, soft, timeo);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, conn);
+	return conn;
+}
+
+static struct modalfs_req *treq_conn(struct kunit *test, struct tchan *t,
+				     u32 op, struct modalfs_conn *conn)
+{
+	struct modalfs_req *req = treq(test, t, op);
+
+	modalfs_req_set_conn(req, conn);
+	return req;
+}
+
+static void chan_soft_expires(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_conn *soft = tconn(test, true, 5);
+	struct modalfs_conn *hard = tconn(test, false, 5);
+	struct modalfs_req *a = treq_conn(test, t, MODALFS_OP_GETATTR, soft);
+	struct modalfs_req *b = treq_conn(test, t, MODALFS_OP_GETATTR, hard);
+	unsigned long now = jiffies;
+
+	/* No daemon at all: a soft request still gives up in time. */
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(a), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(b), 0);
+	KUNIT_EXPECT_NE(test, a->deadline, 0UL);
+	KUNIT_EXPECT_EQ(test, b->deadline, 0UL);
+	KUNIT_EXPECT_EQ(test, soft->waiting, 1);
+	KUNIT_EXPECT_EQ(test, t->chan.nsoft, 1U);
+	KUNIT_EXPECT_EQ(test, modalfs_chan_expire(&t->chan, now + 4 * HZ), 0U);
+	KUNIT_EXPECT_EQ(test, a->state, MODALFS_REQ_QUEUED);
+	KUNIT_EXPECT_EQ(test, modalfs_chan_expire(&t->chan, now + 6 * HZ), 1U);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(a), -EIO);
+	KUNIT_EXPECT_EQ(test, soft->waiting, 0);
+	KUNIT_EXPECT_EQ(test, t->chan.nsoft, 0U);
+	/* A hard request waits however long it takes. */
+	KUNIT_EXPECT_EQ(test, modalfs_chan_expire(&t->chan, now + 3600 * HZ), 0U);
+	KUNIT_EXPECT_EQ(test, b->state, MODALFS_REQ_QUEUED);
+	/* The daemon's late answer to the expired request is dropped. */
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	modalfs_chan_resend(&t->chan);
+	KUNIT_EXPECT_EQ(test, t->nsent, 1);
+	KUNIT_EXPECT_EQ(test, t->ids[0], b->id);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, a->id, 0)), -ENOENT);
+	modalfs_chan_shutdown(&t->chan);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(b), -ENODEV);
+	modalfs_req_put(a);
+	modalfs_req_put(b);
+	modalfs_conn_put(soft);
+	modalfs_conn_put(hard);
+}
+
+/* The delayed work, not only modalfs_chan_expire, ends a soft wait. */
+static void chan_soft_expiry_work(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_conn *soft = tconn(test, true, 1);
+	struct modalfs_req *req = treq_conn(test, t, MODALFS_OP_READ, soft);
+	unsigned long start = jiffies;
+
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_req_call(req), -EIO);
+	KUNIT_EXPECT_GE(test, jiffies - start, (unsigned long)HZ);
+	KUNIT_EXPECT_LT(test, jiffies - start, 3UL * HZ);
+	KUNIT_EXPECT_NULL(test, modalfs_chan_find(&t->chan, req->id));
+	modalfs_req_put(req);
+	modalfs_chan_shutdown(&t->chan);
+	modalfs_conn_put(soft);
+}
+
+static void chan_abort_conn(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_conn *c1 = tconn(test, false, 60);
+	struct modalfs_conn *c2 = tconn(test, false, 60);
+	struct modalfs_req *queued = treq_conn(test, t, MODALFS_OP_GETATTR, c1);
+	struct modalfs_req *sent, *other, *later;
+	u64 sent_id;
+
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(queued), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	sent = treq_conn(test, t, MODALFS_OP_UNLINK, c1);
+	other = treq_conn(test, t, MODALFS_OP_GETATTR, c2);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(sent), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(other), 0);
+	sent_id = sent->id;
+	KUNIT_EXPECT_EQ(test, c1->waiting, 2);
+	KUNIT_EXPECT_EQ(test, t->chan.inflight, 3U);
+
+	KUNIT_EXPECT_EQ(test, modalfs_conn_fail(&t->chan, c1, -EIO), 2U);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(queued), -EIO);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(sent), -EIO);
+	KUNIT_EXPECT_EQ(test, c1->waiting, 0);
+	KUNIT_EXPECT_EQ(test, t->chan.inflight, 1U);
+	/* Another volume's request is untouched. */
+	KUNIT_EXPECT_EQ(test, other->state, MODALFS_REQ_SENT);
+	/* The connection stays aborted: nothing new is even sent. */
+	later = treq_conn(test, t, MODALFS_OP_GETATTR, c1);
+	KUNIT_EXPECT_EQ(test, modalfs_req_call(later), -EIO);
+	KUNIT_EXPECT_EQ(test, t->nsent, 2);
+	/* A reply to the aborted request is dropped like an unknown id. */
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, sent_id, 0)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, other->id, ENOENT)), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(other), -ENOENT);
+	modalfs_req_put(queued);
+	modalfs_req_put(sent);
+	modalfs_req_put(other);
+	modalfs_req_put(later);
+	modalfs_chan_shutdown(&t->chan);
+	modalfs_conn_put(c1);
+	modalfs_conn_put(c2);
+}
+
+/* A deleted volume: ESTALE for what waits and for what comes, async too. */
+static void chan_gone_estale(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_conn *c = tconn(test, false, 60);
+	struct modalfs_req *a = treq_conn(test, t, MODALFS_OP_READ, c);
+	struct modalfs_req *b;
+
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(a), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_conn_fail(&t->chan, c, -ESTALE), 1U);
+	KUNIT_EXPECT_TRUE(test, c->gone);
+	KUNIT_EXPECT_FALSE(test, c->aborted);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(a), -ESTALE);
+	b = treq_conn(test, t, MODALFS_OP_EVICT, c);
+	modalfs_req_async(b, tend, NULL);
+	KUNIT_EXPECT_EQ(test, t->end_calls, 1);
+	KUNIT_EXPECT_EQ(test, t->end_error, -ESTALE);
+	KUNIT_EXPECT_EQ(test, t->nsent, 1);
+	modalfs_req_put(a);
+	modalfs_chan_shutdown(&t->chan);
+	modalfs_conn_put(c);
+}
+
+static void chan_inflight_cap(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_conn *soft = tconn(test, true, 1);
+	struct modalfs_req *a = treq(test, t, MODALFS_OP_GETATTR);
+	struct modalfs_req *b = treq(test, t, MODALFS_OP_GETATTR);
+	struct modalfs_req *c = treq(test, t, MODALFS_OP_EVICT);
+	struct modalfs_req *d = treq(test, t, MODALFS_OP_GETATTR);
+	struct modalfs_req *e = treq_conn(test, t, MODALFS_OP_GETATTR, soft);
+	unsigned long start;
+
+	t->chan.max_inflight = 2;
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	KUNIT_ASSERT_EQ(test, __modalfs_req_submit(a, true), 0);
+	KUNIT_ASSERT_EQ(test, __modalfs_req_submit(b, true), 0);
+	/* Full: a synchronous caller must wait... */
+	KUNIT_EXPECT_EQ(test, __modalfs_req_submit(d, true), -EAGAIN);
+	KUNIT_EXPECT_NULL(test, modalfs_chan_find(&t->chan, d->id));
+	/* ...asynchronous ones (teardown, writeback) never do. */
+	modalfs_req_get(c);
+	modalfs_req_async(c, NULL, NULL);
+	KUNIT_EXPECT_EQ(test, c->state, MODALFS_REQ_SENT);
+	KUNIT_EXPECT_EQ(test, t->chan.inflight, 3U);
+	/* A soft caller waits for room no longer than timeo. */
+	start = jiffies;
+	KUNIT_EXPECT_EQ(test, modalfs_req_call(e), -EIO);
+	KUNIT_EXPECT_GE(test, jiffies - start, (unsigned long)HZ);
+	KUNIT_EXPECT_EQ(test, t->nsent, 3);
+	/* Answers make room again. */
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, a->id, ENOENT)), 0);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, c->id, 0)), 0);
+	KUNIT_EXPECT_EQ(test, t->chan.inflight, 1U);
+	KUNIT_EXPECT_EQ(test, __modalfs_req_submit(d, true), 0);
+	KUNIT_EXPECT_EQ(test, d->state, MODALFS_REQ_SENT);
+	modalfs_chan_shutdown(&t->chan);
+	KUNIT_EXPECT_EQ(test, t->chan.inflight, 0U);
+	modalfs_req_put(a);
+	modalfs_req_put(b);
+	modalfs_req_put(c);
+	modalfs_req_put(d);
+	modalfs_req_put(e);
+	modalfs_conn_put(soft);
+}
+
 static struct kunit_case modalfs_channel_cases[] = {
+	KUNIT_CASE(chan_ids_from_wall_clock),
+	KUNIT_CASE(chan_soft_expires),
+	KUNIT_CASE(chan_soft_expiry_work),
+	KUNIT_CASE(chan_abort_conn),
+	KUNIT_CASE(chan_gone_estale),
+	KUNIT_CASE(chan_inflight_cap),
 	KUNIT_CASE(chan_ids_unique),
 	KUNIT_CASE(chan_queued_without_daemon),
 	KUNIT_CASE(chan_register_resends_queued),

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Daemon registration and the errors around it: mounting without a daemon,
-# registering without CAP_SYS_ADMIN, a second daemon, an unknown volume,
+# registering or mounting without CAP_SYS_ADMIN, a second daemon, an unknown volume,
 # and a clean module unload afterwards.
 . "$(dirname "$0")/../../lib.sh"
 
@@ -9,6 +9,7 @@ NOBODY=65534
 
 require_root
 require_file "$MFS_TOOLS/mfs-register"
+require_file "$MFS_TOOLS/mfs-errno"
 mkdir -p "$MNT"
 
 cleanup() {
@@ -52,6 +53,11 @@ rm -rf "$NB"
 expect_match "non-root modalfsd says it needs CAP_SYS_ADMIN" \
 	"cannot register with the kernel: Operation not permitted" "$out"
 expect_eq "non-root modalfsd exits 1" 1 "$rc"
+
+step "a non-root process cannot mount"
+out=$(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$MFS_TOOLS/mfs-errno" mount some-vol:/ /tmp 2>&1)
+expect_eq "uid $NOBODY mount -t modalfs -> EPERM" EPERM "$out"
+is_mounted "$MNT" && { fail "nothing mounted after the refused mount"; umount "$MNT"; }
 
 step "start the daemon"
 run_check "modalfsd registers with the kernel" start_daemon "$TEST_DAEMON_DIR" || finish
