@@ -2374,7 +2374,13 @@ int main(int argc, char **argv)
 			tap(0, ename(errno), "%s: create the group directory", groups[g].name);
 			continue;
 		}
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		groups[g].fn();
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("# time %s %.1f s\n", groups[g].name,
+		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 		if (chdir(run_dir))
 			return 2;
 		if (G->fail == before && !opt_keep)

@@ -1,0 +1,76 @@
+#!/bin/bash
+# The fsx-style data checker (tests/fsx/mfs-fsx) on modalfs: three seeds,
+# then once with the volume mounted at two paths, writing through one and
+# reading through the other (close-to-open: fsync, then a fresh open).
+# Ops per seed: FSX_OPS (default 2500; 70000 with MODALFS_LONG=1, so the
+# three seeds run >= 200,000 operations). A failure prints the seed, the
+# operation number and the last operations for a replay.
+. "$(dirname "$0")/../../lib.sh"
+. "$MODALFS_REPO/tests/posix/vmlib.sh"
+
+VOL=vmtest-fsx
+MNT=$TEST_TMP/mnt
+MNT2=$TEST_TMP/mnt2
+if [ -n "$MODALFS_LONG" ]; then
+	OPS=${FSX_OPS:-70000}
+	OPS2=${FSX_OPS2:-20000}
+else
+	OPS=${FSX_OPS:-2500}
+	OPS2=${FSX_OPS2:-1500}
+fi
+SEEDS=${FSX_SEEDS:-"11 22 33"}
+
+require_root
+
+cleanup() {
+	is_mounted "$MNT2" && umount "$MNT2"
+	is_mounted "$MNT" && umount "$MNT"
+	stop_daemon
+}
+TEST_CLEANUP=cleanup
+
+run_check "build mfs-posix, mfs-fsx, mfs-stress" posix_build || finish
+mfs_up "$VOL" "$MNT" || finish
+mkdir -p "$MNT/fsx"
+
+total=0
+for seed in $SEEDS; do
+	step "mfs-fsx seed $seed, $OPS operations"
+	log=$TEST_TMP/fsx-$seed.log
+	"$MFS_FSX" -q -S "$seed" -N "$OPS" "$MNT/fsx/file-$seed" > "$log" 2>&1
+	rc=$?
+	keep_log "$log"
+	if [ $rc -eq 0 ]; then
+		tail -n 1 "$log" | sed 's/^/    | /'
+		pass "mfs-fsx seed $seed: $OPS operations match the model"
+		total=$((total + OPS))
+	else
+		tail -n 80 "$log" | sed 's/^/    | /'
+		fail "mfs-fsx seed $seed: $OPS operations match the model (exit $rc)"
+	fi
+done
+echo "    | $total operations over seeds $SEEDS"
+
+step "mfs-fsx through two mounts of $VOL, $OPS2 operations"
+mkdir -p "$MNT2"
+if check "mount $VOL:/ a second time at $MNT2" mount -t modalfs "$VOL:/" "$MNT2"; then
+	log=$TEST_TMP/fsx-two-mounts.log
+	"$MFS_FSX" -q -S 44 -N "$OPS2" -2 "$MNT2/fsx/two" "$MNT/fsx/two" > "$log" 2>&1
+	rc=$?
+	keep_log "$log"
+	if [ $rc -eq 0 ]; then
+		tail -n 1 "$log" | sed 's/^/    | /'
+		pass "mfs-fsx writing via $MNT, reading via $MNT2: all reads match"
+	else
+		tail -n 80 "$log" | sed 's/^/    | /'
+		fail "mfs-fsx writing via $MNT, reading via $MNT2: all reads match (exit $rc)"
+	fi
+	check "umount $MNT2" umount "$MNT2"
+fi
+rm -rf "$MNT/fsx"
+
+step "unmount, stop the daemon, unload the module"
+check "umount $MNT" umount "$MNT"
+check_stop_and_unload
+check_dmesg_clean
+finish
