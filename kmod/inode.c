@@ -231,21 +231,21 @@ out:
 }
 
 /*
- * An atime-only update stays in memory: sending it would make every read
- * dirty the inode, and an unmount with the daemon gone would wait for
- * that. It reaches the daemon with the next write_inode (which sends all
- * three times, after any write or mmap store) or an explicit utimensat;
- * relatime decisions are made on the in-memory value, so stat() shows
- * relatime semantics for as long as the inode is cached.
+ * An atime-only update is lazytime-style: the inode is only marked
+ * I_DIRTY_TIME, so no read ever waits for the daemon. The atime reaches
+ * it with the next write_inode for another reason (write_inode always
+ * sends all three times), at sync/syncfs/umount, when the inode is
+ * evicted, or after dirtytime_expire_seconds. relatime decisions are
+ * made on the in-memory value, so stat() shows relatime semantics.
  */
 int modalfs_update_time(struct inode *inode, struct timespec64 *time,
 			int flags)
 {
-	if (flags & S_ATIME)
+	if (flags == S_ATIME) {
 		inode->i_atime = *time;
-	flags &= ~S_ATIME;
-	if (!flags)
+		__mark_inode_dirty(inode, I_DIRTY_TIME);
 		return 0;
+	}
 	return generic_update_time(inode, time, flags);
 }
 
