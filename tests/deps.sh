@@ -12,6 +12,7 @@ PACKAGES=(
 	libnl-3-dev libnl-genl-3-dev liblmdb-dev lmdb-utils libcmocka-dev
 	python3 python3-flufl.lock sqlite3 fio
 	nfs-kernel-server fuse3 libfuse3-dev
+	clang libclang-rt-14-dev attr
 )
 
 missing=()

@@ -3,7 +3,8 @@
 #
 #   tests/run-checks.sh [unit|kunit|vm|all]     (default: all)
 #
-#   unit   cmocka tests of the daemon and tools (make -C tests/unit run)
+#   unit   cmocka tests of the daemon and tools (make -C tests/unit run),
+#          then the same under ASan+UBSan (make -C tests/unit run-asan)
 #   kunit  the module's KUnit suites, in a VM   (tests/vm/kunit.sh)
 #   vm     the end-to-end scripts in tests/vm/tests, in VMs: every script
 #          whose name has no "reboot" in one boot on a fresh state disk,
@@ -68,9 +69,14 @@ if [ "$LAYER" = vm ] || [ "$LAYER" = all ]; then
 	$MAKE -s --no-print-directory -C "$HERE/tools" || echo "run-checks: building tests/tools failed"
 fi
 
+# unit_count PASSED|FAILED LOG: the summed cmocka counts in a log.
+unit_count() {
+	sed -nE "s/.*\\[  $1  \\] ([0-9]+) test\\(s\\).*/\\1/p" "$2" | awk '{s += $1} END {print s + 0}'
+}
+
 run_unit() {
-	banner "unit tests (cmocka)"
-	local t0 log=$OUT/unit.log p f rc
+	banner "unit tests (cmocka, then again under ASan+UBSan)"
+	local t0 log=$OUT/unit.log alog=$OUT/unit-asan.log p f rc arc ap af
 	t0=$(date +%s)
 	if [ ! -f "$HERE/unit/Makefile" ]; then
 		echo "run-checks: tests/unit/Makefile missing"
@@ -79,8 +85,8 @@ run_unit() {
 	fi
 	$MAKE --no-print-directory -C "$HERE/unit" run 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
-	p=$(sed -nE 's/.*\[  PASSED  \] ([0-9]+) test\(s\).*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
-	f=$(sed -nE 's/.*\[  FAILED  \] ([0-9]+) test\(s\).*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+	p=$(unit_count PASSED "$log")
+	f=$(unit_count FAILED "$log")
 	local note="$(elapsed "$t0")"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
@@ -89,7 +95,23 @@ run_unit() {
 		f=1
 		note="$note; no cmocka results found"
 	fi
-	layer_result unit "$p" "$f" "$note"
+	# The same suites built with -fsanitize=address,undefined; a sanitizer
+	# report aborts the test binary, which shows as a failed make.
+	echo
+	echo "----- unit tests under ASan+UBSan (make -C tests/unit run-asan)"
+	$MAKE --no-print-directory -C "$HERE/unit" run-asan 2>&1 | tee "$alog"
+	arc=${PIPESTATUS[0]}
+	ap=$(unit_count PASSED "$alog")
+	af=$(unit_count FAILED "$alog")
+	if [ "$arc" -ne 0 ] && [ "$af" -eq 0 ]; then
+		af=1
+		note="$note; run-asan failed with status $arc"
+	elif [ "$ap" -eq 0 ] && [ "$af" -eq 0 ]; then
+		af=1
+		note="$note; no ASan cmocka results found"
+	fi
+	note="$note; $ap passed and $af failed of them under ASan+UBSan"
+	layer_result unit "$((p + ap))" "$((f + af))" "$note"
 }
 
 run_kunit() {

@@ -4,6 +4,7 @@
   workload.py run    --dir D --log L [--sector-log] --seed S [--stop F]
                      [--max-ops N] [--max-secs S] [--marker TEXT] [--verify]
   workload.py verify --dir D --log L [--log L2 ...] [--sector-log]
+  workload.py count  --log L [--sector-log]
 
 `run` creates D (mkdir + fsync of its parent), then does random creates,
 writes, truncates, renames (some replacing a file, some across
@@ -443,6 +444,12 @@ def cmd_verify(a):
     return 1 if bad else 0
 
 
+def cmd_count(a):
+    recs = read_log(a.log, a.sector_log)
+    print(sum(1 for r in recs if "a" in r))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -461,8 +468,11 @@ def main():
     v.add_argument("--dir", required=True, help="the directory holding the round directories")
     v.add_argument("--log", required=True, action="append")
     v.add_argument("--sector-log", action="store_true")
+    c = sub.add_parser("count", help="print how many ops a log acknowledges")
+    c.add_argument("--log", required=True)
+    c.add_argument("--sector-log", action="store_true")
     a = ap.parse_args()
-    return cmd_run(a) if a.cmd == "run" else cmd_verify(a)
+    return {"run": cmd_run, "verify": cmd_verify, "count": cmd_count}[a.cmd](a)
 
 
 if __name__ == "__main__":

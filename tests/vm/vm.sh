@@ -2,7 +2,8 @@
 # Boot the target kernel in QEMU (TCG) and run one command in it as root.
 #
 #   tests/vm/vm.sh [--state IMG] [--timeout SECS] [--log FILE] [--out DIR]
-#                  [--mem SIZE] -- COMMAND [ARGS...]
+#                  [--mem SIZE] [--disk IMG]... [--kernel BZIMAGE [--no-modules]]
+#                  [--pidfile FILE] [--expect-kill] -- COMMAND [ARGS...]
 #
 # The guest sees the host's / read-only over 9p under a tmpfs overlay, so it
 # has the repository, its build outputs and all host binaries, and its
@@ -11,6 +12,15 @@
 # With --state IMG an ext4 image (created when missing) is attached as
 # /dev/vda and mounted at /var/lib/modalfs; it persists across runs.
 # Files the guest writes to $MODALFS_TEST_OUT are copied to --out DIR.
+# --disk IMG (repeatable) attaches raw images as further virtio disks, after
+# the state disk (/dev/vdb, ... with --state; /dev/vda, ... without).
+# --kernel boots another kernel (the debug kernel); --no-modules then
+# builds an initramfs without modules, for a kernel with the VM's drivers
+# built in. --pidfile writes QEMU's pid (for power cuts: kill -9 it), and
+# --expect-kill makes a killed QEMU a success (still failing on a kernel
+# problem in the console) instead of a timeout.
+# MODALFS_LONG, FAULT_* and the variables named in $VM_ENV are passed to
+# the guest's environment.
 #
 # Exit status: COMMAND's, or non-zero if the console shows an oops, WARN,
 # BUG, lockdep report, hung task or soft lockup, if the guest panicked or
@@ -27,6 +37,11 @@ TIMEOUT=900
 LOG=
 OUT=
 MEM=${VM_MEM:-2G}
+DISKS=()
+KERNEL=
+NO_MODULES=
+PIDFILE=
+EXPECT_KILL=
 SMP=${VM_SMP:-2}
 LOGLEVEL=${VM_LOGLEVEL:-5}
 
@@ -42,6 +57,11 @@ while [ $# -gt 0 ]; do
 	--log) LOG=${2:?--log needs a file}; shift 2 ;;
 	--out) OUT=${2:?--out needs a directory}; shift 2 ;;
 	--mem) MEM=${2:?--mem needs a size}; shift 2 ;;
+	--disk) DISKS+=("${2:?--disk needs a file}"); shift 2 ;;
+	--kernel) KERNEL=${2:?--kernel needs a file}; shift 2 ;;
+	--no-modules) NO_MODULES=1; shift ;;
+	--pidfile) PIDFILE=${2:?--pidfile needs a file}; shift 2 ;;
+	--expect-kill) EXPECT_KILL=1; shift ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
 	*) echo "vm.sh: unknown option $1" >&2; usage ;;
@@ -58,7 +78,7 @@ if [ -z "${KVER:-}" ]; then
 		[ -e "/boot/vmlinuz-$v" ] && echo "$v"; done | sort -V | tail -n 1)
 fi
 [ -n "$KVER" ] || die "no kernel with headers found under /lib/modules (run make deps)"
-KERNEL=/boot/vmlinuz-$KVER
+[ -n "$KERNEL" ] || KERNEL=/boot/vmlinuz-$KVER
 MODDIR=/lib/modules/$KVER
 [ -r "$KERNEL" ] || die "cannot read $KERNEL"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run make deps)"
@@ -68,6 +88,11 @@ BUSYBOX=$(command -v busybox || true)
 MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
 	9pnet 9pnet_virtio netfs fscache 9p overlay
 	virtio_blk crc16 mbcache jbd2 crc32c_generic ext4"
+INITRD=$VMDIR/initramfs-$KVER.cpio.gz
+if [ -n "$NO_MODULES" ]; then
+	MODULES=
+	INITRD=$VMDIR/initramfs-builtin.cpio.gz
+fi
 
 mkdir -p "$VMDIR/runs" || die "cannot create $VMDIR"
 
@@ -87,12 +112,11 @@ module_copy() {
 
 # The initramfs is cached and rebuilt when its inputs change. Several
 # helpers may start VMs at once, hence the lock and the atomic rename.
-INITRD=$VMDIR/initramfs-$KVER.cpio.gz
 build_initramfs() {
 	local key tmp
 	# Contents only: the same script reached by another path is no change.
-	key=$( { echo "$KVER $MODULES"; cat "$HERE/initramfs-init" "$BUSYBOX" \
-		"$MODDIR/modules.dep"; } | sha256sum | cut -d' ' -f1)
+	key=$( { echo "$KVER $MODULES"; cat "$HERE/initramfs-init" "$BUSYBOX"
+		[ -z "$MODULES" ] || cat "$MODDIR/modules.dep"; } | sha256sum | cut -d' ' -f1)
 	exec 9>"$VMDIR/.initramfs.lock"
 	flock 9
 	if [ -s "$INITRD" ] && [ "$(cat "$INITRD.key" 2>/dev/null)" = "$key" ]; then
@@ -139,6 +163,9 @@ printf '%s\n' "$REPO" "$BUILD" > "$RUN/keep"
 	printf 'export BUILD=%q KVER=%q\n' "$BUILD" "$KVER"
 	# The guest console is a tty even when our output is not.
 	[ -t 1 ] || echo "export NO_COLOR=1"
+	for v in MODALFS_LONG ${!FAULT_@} ${VM_ENV:-}; do
+		[ -n "${!v+set}" ] && printf 'export %s=%q\n' "$v" "${!v}"
+	done
 	printf 'VM_ARGS=('
 	printf '%q ' "$@"
 	printf ')\n'
@@ -157,10 +184,17 @@ if [ -n "$STATE" ]; then
 	flock -n 8 || die "state image $STATE is in use by another VM"
 	DRIVE=(-drive "file=$STATE,format=raw,if=virtio,cache=writeback")
 fi
+for d in "${DISKS[@]}"; do
+	[ -e "$d" ] || die "disk image $d missing"
+	DRIVE+=(-drive "file=$d,format=raw,if=virtio,cache=writeback")
+done
 
 CMDLINE="console=ttyS0 loglevel=$LOGLEVEL panic=-1 oops=panic panic_on_warn=1"
 CMDLINE+=" softlockup_panic=1 hung_task_panic=1 hung_task_timeout_secs=${VM_HUNG_SECS:-90}"
 CMDLINE+=" mitigations=off nokaslr rdinit=/init"
+# The initramfs mounts /dev/vda as the state disk only when it is one.
+[ -n "$STATE" ] && CMDLINE+=" modalfs.state=vda"
+CMDLINE+=" ${VM_APPEND:-}"
 
 CONSOLE=$RUN/console.log
 # The console goes to a file and is echoed from there, so the log is
@@ -175,10 +209,20 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
 	-virtfs local,path="$RUN",mount_tag=vmrun,security_model=none,multidevs=remap \
 	"${DRIVE[@]}" </dev/null >"$RUN/qemu.out" 2>&1 &
 QPID=$!
-# Wait for the console file, then stream it until QEMU is gone.
+# timeout's child is QEMU: that pid is the one a power cut kills.
+if [ -n "$PIDFILE" ]; then
+	for _ in $(seq 50); do
+		p=$(pgrep -P "$QPID" -x qemu-system-x86 || pgrep -P "$QPID" qemu-system)
+		[ -n "$p" ] && break
+		sleep 0.1
+	done
+	echo "${p:-$QPID}" > "$PIDFILE"
+fi
+# Wait for the console file, then stream it line by line (a watcher may
+# wait for a marker) until QEMU is gone.
 while [ ! -e "$CONSOLE" ] && kill -0 "$QPID" 2>/dev/null; do sleep 0.1; done
 touch "$CONSOLE"
-tail -n +1 -f --pid="$QPID" "$CONSOLE" | tr -d '\r'
+tail -n +1 -f --pid="$QPID" "$CONSOLE" | stdbuf -oL tr -d '\r'
 wait "$QPID"
 qrc=$?
 QPID=
@@ -187,7 +231,11 @@ QPID=
 [ -n "$OUT" ] && { mkdir -p "$OUT" && cp -a "$RUN/out/." "$OUT/"; }
 
 rc=0
-if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+killed=
+if [ -n "$EXPECT_KILL" ] && [ "$qrc" -eq 137 ] && [ ! -s "$RUN/status" ]; then
+	echo "vm.sh: QEMU was killed (power cut)" >&2
+	killed=1
+elif [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 	echo "vm.sh: TIMEOUT after ${TIMEOUT}s" >&2
 	rc=124
 elif [ "$qrc" -ne 0 ]; then
@@ -216,7 +264,7 @@ if [ -s "$RUN/status" ]; then
 		echo "vm.sh: FAILED: the guest did not finish its clean-up (unmount/poweroff)" >&2
 		rc=1
 	fi
-elif [ "$rc" -eq 0 ]; then
+elif [ "$rc" -eq 0 ] && [ -z "$killed" ]; then
 	echo "vm.sh: FAILED: the guest never reported an exit status (panic or crash?)" >&2
 	rc=125
 fi

@@ -1,0 +1,56 @@
+#!/bin/bash
+# Guest half of tests/fault/powercut.sh (one boot = one round):
+#   tests/fault/powercut-guest.sh ROUND LOGDIR [last]
+# Checks the store as the previous power cut left it (modalfsd --check,
+# offline), starts the daemon, mounts the volume and verifies that every
+# operation acknowledged in the logs of rounds 1..ROUND-1 (LOGDIR/logK.img,
+# written by earlier boots to their log disk) is present and byte-exact.
+# Then, unless "last", it runs the workload on the volume, logging to the
+# raw log disk /dev/vdb with O_SYNC, until the host kills QEMU.
+. "$(dirname "$0")/../lib.sh"
+TEST_NAME=powercut
+
+ROUND=$1
+LOGDIR=$2
+LAST=${3:-}
+VOL=vmtest-powercut
+MNT=$TEST_TMP/mnt
+WORKLOAD=$MODALFS_REPO/tests/fault/workload.py
+
+require_root
+mkdir -p "$MNT"
+cleanup() {
+	is_mounted "$MNT" && { umount "$MNT" || umount -l "$MNT"; }
+	stop_daemon
+}
+TEST_CLEANUP=cleanup
+
+prev=$((ROUND - 1))
+if [ $prev -ge 1 ] && "$MODALFSD" --help 2>&1 | grep -q -- '--check'; then
+	check "after power cut $prev: modalfsd --check passes on the store" \
+		"$MODALFSD" --check --state-dir "$TEST_DAEMON_DIR"
+fi
+run_check "boot $ROUND: insmod modalfs.ko" load_module || finish
+run_check "boot $ROUND: modalfsd registers with the kernel" start_daemon "$TEST_DAEMON_DIR" || finish
+if [ $prev -eq 0 ]; then
+	check "boot $ROUND: modalfsctl persisted $VOL" "$MODALFSCTL" persisted "$VOL" || finish
+fi
+check "boot $ROUND: mount -t modalfs $VOL:/ $MNT" mount -t modalfs "$VOL:/" "$MNT" || finish
+if [ $prev -ge 1 ]; then
+	logs=()
+	for ((k = 1; k <= prev; k++)); do logs+=(--log "$LOGDIR/log$k.img"); done
+	check "after power cut $prev: acknowledged ops of rounds 1-$prev present and byte-exact" \
+		"$PYTHON" "$WORKLOAD" verify --sector-log --dir "$MNT" "${logs[@]}"
+fi
+check_dmesg_clean
+if [ -n "$LAST" ]; then
+	check "umount $MNT" umount "$MNT"
+	check_stop_and_unload
+	finish
+fi
+[ -b /dev/vdb ] || bail "boot $ROUND: the log disk /dev/vdb is there"
+# The host cuts the power at a random moment after this marker.
+"$PYTHON" "$WORKLOAD" run --sector-log --log /dev/vdb --dir "$MNT/p$ROUND" \
+	--seed "powercut-${FAULT_SEED:-0}-$ROUND" --max-secs 120 --marker "POWERCUT-WORKLOAD-RUNNING"
+fail "boot $ROUND: the power is cut while the workload runs (workload ended with status $?)"
+finish
