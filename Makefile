@@ -15,7 +15,7 @@ USER_CFLAGS ?= -O2 -g
 export USER_CFLAGS
 
 .PHONY: all module userd tools kunit clean deps check check-unit check-kunit \
-	check-vm demo install help fuzz
+	check-vm demo install help fuzz check-long check-debug
 
 all: module userd tools
 
@@ -23,6 +23,8 @@ help:
 	@echo "make            build kmod/modalfs.ko, userd/modalfsd, tools/modalfsctl"
 	@echo "make deps       install the Debian packages needed to build, test and demo"
 	@echo "make check      unit tests, KUnit and VM tests; ends with 'N passed, N failed'"
+	@echo "make check-long make check with the long variants (MODALFS_LONG=1)"
+	@echo "make check-debug  build (once, cached) a KASAN/lockdep/kmemleak kernel and run the VM tests on it"
 	@echo "make demo       boot a VM, mount job-storage-vol and run the shelve demo"
 	@echo "make install    install module, daemon, CLI and mount helper (DESTDIR=)"
 
@@ -49,6 +51,14 @@ fuzz:
 
 check: all kunit
 	./tests/run-checks.sh
+
+# Long fsx/stress/fault variants; not part of make check.
+check-long: all kunit
+	MODALFS_LONG=1 ./tests/run-checks.sh
+
+# Debug kernel (tests/debug-kernel); slow, so not part of make check.
+check-debug: all
+	./tests/debug-kernel/run.sh
 
 check-unit: userd tools
 	./tests/run-checks.sh unit

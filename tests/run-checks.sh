@@ -8,7 +8,12 @@
 #   kunit  the module's KUnit suites, in a VM   (tests/vm/kunit.sh)
 #   vm     the end-to-end scripts in tests/vm/tests, in VMs: every script
 #          whose name has no "reboot" in one boot on a fresh state disk,
-#          then the *reboot* scripts in a second boot on the same disk.
+#          then the *reboot* scripts in a second boot on the same disk;
+#          then the power-cut rounds (tests/fault/powercut.sh).
+#
+# MODALFS_LONG=1 (make check-long) is passed to the VM scripts, which run
+# their long variants. Every VM boot has a timeout (VM_BOOT_TIMEOUT,
+# POWERCUT_TIMEOUT): a hung VM fails the layer, it never hangs the run.
 #
 # Counting: unit = cmocka's test counts; kunit = kunit.py's test counts;
 # vm = one per check line ("ok"/"not ok") the scripts print. A layer or
@@ -26,7 +31,20 @@ BUILD=${BUILD:-$REPO/build}
 export BUILD
 OUT=$BUILD/check
 VM=$HERE/vm/vm.sh
+# Extra vm.sh options for every boot (tests/debug-kernel/run.sh passes
+# --kernel and --no-modules), word-split.
+read -r -a VM_OPTS <<< "${MODALFS_VM_ARGS:-}"
 MAKE=${MAKE:-make}
+# A VM that hangs fails its layer loudly after this long instead of
+# hanging make check (MODALFS_LONG=1 runs longer variants).
+if [ -n "${MODALFS_LONG:-}" ]; then
+	VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-5400}
+	POWERCUT_TIMEOUT=${POWERCUT_TIMEOUT:-5400}
+else
+	VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-1500}
+	POWERCUT_TIMEOUT=${POWERCUT_TIMEOUT:-900}
+fi
+KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-600}
 
 LAYER=${1:-all}
 case $LAYER in
@@ -119,7 +137,7 @@ run_kunit() {
 	local t0 dir=$OUT/kunit rc p=0 f=0 s line note
 	t0=$(date +%s)
 	rm -rf "$dir"
-	"$VM" --timeout 600 --log "$dir.console" --out "$dir" -- tests/vm/kunit.sh
+	"$VM" "${VM_OPTS[@]}" --timeout "$KUNIT_TIMEOUT" --log "$dir.console" --out "$dir" -- tests/vm/kunit.sh
 	rc=$?
 	note="$(elapsed "$t0")"
 	line=$(grep -E 'Ran [0-9]+ tests' "$dir/kunit.txt" 2>/dev/null | tail -n 1)
@@ -151,7 +169,7 @@ vm_boot() {
 	rm -rf "$dir"
 	echo
 	echo "----- VM boot $n: $*"
-	"$VM" --state "$state" --timeout 900 --log "$dir.console" --out "$dir" \
+	"$VM" "${VM_OPTS[@]}" --state "$state" --timeout "$VM_BOOT_TIMEOUT" --log "$dir.console" --out "$dir" \
 		-- tests/vm/run-tests.sh "$@"
 	rc=$?
 	p=$(grep -c '^ok ' "$dir/results.tap" 2>/dev/null)
@@ -180,6 +198,28 @@ vm_boot() {
 	VM_F=$((VM_F + f + extra))
 }
 
+# The power-cut rounds (tests/fault/powercut.sh): one boot per round on
+# their own state disk, QEMU killed during the workload; each check counts.
+run_powercut() {
+	local dir=$OUT/powercut rc p f t1
+	t1=$(date +%s)
+	echo
+	echo "----- power cuts (tests/fault/powercut.sh)"
+	timeout -k 10 "$POWERCUT_TIMEOUT" "$HERE/fault/powercut.sh" --out "$dir"
+	rc=$?
+	p=$(grep -c '^ok ' "$dir/results.tap" 2>/dev/null)
+	f=$(grep -c '^not ok ' "$dir/results.tap" 2>/dev/null)
+	p=${p:-0} f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		[ "$rc" -eq 124 ] && VM_NOTES+=" power cuts: TIMEOUT after ${POWERCUT_TIMEOUT}s;" \
+			|| VM_NOTES+=" power cuts: powercut.sh status $rc;"
+	fi
+	VM_NOTES+=" power cuts $p/$((p + f)) in $(elapsed "$t1");"
+	VM_P=$((VM_P + p))
+	VM_F=$((VM_F + f))
+}
+
 run_vm() {
 	banner "VM tests"
 	local t0 state=$BUILD/vm/check-state.img first=() second=() t
@@ -201,6 +241,7 @@ run_vm() {
 	rm -f "$state"
 	[ ${#first[@]} -gt 0 ] && vm_boot 1 "$state" "${first[@]}"
 	[ ${#second[@]} -gt 0 ] && vm_boot 2 "$state" "${second[@]}"
+	run_powercut
 	layer_result vm "$VM_P" "$VM_F" "$(elapsed "$t0")${VM_NOTES:+;$VM_NOTES}"
 }
 

@@ -14,6 +14,7 @@
 #
 # Rounds: --rounds, else FAULT_POWERCUT_ROUNDS, else 10 (30 with
 # MODALFS_LONG=1). FAULT_SEED picks the random moments and data.
+# MODALFS_VM_ARGS: extra vm.sh options (the debug kernel's).
 # Prints one TAP line per check ("ok ..."/"not ok ...") and writes them to
 # DIR/results.tap (default $BUILD/fault/powercut); consoles go there too.
 # The last line is "powercut: N passed, N failed"; exit 0 iff none failed.
@@ -24,6 +25,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD:-$REPO/build}
 export BUILD
 VM=$REPO/tests/vm/vm.sh
+read -r -a VM_OPTS <<< "${MODALFS_VM_ARGS:-}"
 PY=/usr/bin/python3
 OUT=$BUILD/fault/powercut
 if [ -n "${MODALFS_LONG:-}" ]; then
@@ -91,7 +93,7 @@ for ((k = 1; k <= ROUNDS + 1; k++)); do
 		disk=(--disk "$OUT/log$k.img")
 	fi
 	tb=$(date +%s)
-	"$VM" --state "$STATE" "${disk[@]}" --pidfile "$pidf" --expect-kill \
+	"$VM" "${VM_OPTS[@]}" --state "$STATE" "${disk[@]}" --pidfile "$pidf" --expect-kill \
 		--timeout "$BOOT_TIMEOUT" --log "$con.full" --out "$gout" \
 		-- bash tests/fault/powercut-guest.sh "$k" "$OUT" $last > "$con" 2>&1 &
 	vpid=$!
