@@ -85,6 +85,10 @@ fi
 # The test tools are needed by the VM scripts; build them quietly.
 if [ "$LAYER" = vm ] || [ "$LAYER" = all ]; then
 	$MAKE -s --no-print-directory -C "$HERE/tools" || echo "run-checks: building tests/tools failed"
+	for d in posix fsx stress; do
+		[ -f "$HERE/$d/Makefile" ] || continue
+		$MAKE -s --no-print-directory -C "$HERE/$d" || echo "run-checks: building tests/$d failed"
+	done
 fi
 
 # unit_count PASSED|FAILED LOG: the summed cmocka counts in a log.
