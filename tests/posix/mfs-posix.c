@@ -2,7 +2,8 @@
 /*
  * mfs-posix: a POSIX conformance suite for modalfs (issue #3).
  *
- *   mfs-posix DIR [--filter NAME] [--readdir-count N] [--require-xattr] [--keep]
+ *   mfs-posix DIR [--filter NAME,...] [--readdir-count N] [--require-xattr]
+ *             [--drop-caches] [--keep] [--list]
  *
  * Runs identically on tmpfs, ext4 and a modalfs mount: whatever a local
  * Linux filesystem does is the expected answer, so a check that fails on
@@ -53,7 +54,7 @@ struct counters {
 static struct counters *G;
 static const char *opt_filter;
 static long opt_readdir_count = 100000;
-static int opt_require_xattr, opt_keep;
+static int opt_require_xattr, opt_keep, opt_drop_caches;
 static int is_root, have_user_xattr;
 static char run_dir[PATH_MAX];
 static int run_dir_fd = -1;
@@ -151,6 +152,8 @@ static void skip(const char *fmt, ...)
 /* ------------------------------------------------------------------ */
 /* helpers */
 
+static void maybe_drop_caches(void);
+
 static int mkfile(const char *path, mode_t mode, const void *data, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
@@ -172,9 +175,11 @@ static int mkstr(const char *path, const char *s)
 /* Reads a whole small file into buf (NUL-terminated); -1 on error. */
 static ssize_t readfile(const char *path, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY);
+	int fd;
 	ssize_t n, got = 0;
 
+	maybe_drop_caches();
+	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -1;
 	while ((size_t)got < size - 1 && (n = read(fd, buf + got, size - 1 - got)) > 0)
@@ -193,10 +198,31 @@ static const char *content(const char *path)
 	return buf;
 }
 
+/*
+ * With --drop-caches every stat and content read first drops the clean
+ * page cache, dentries and inodes, so answers come from the filesystem's
+ * backing store instead of what the kernel kept from the operation.
+ */
+static void maybe_drop_caches(void)
+{
+	int fd;
+
+	if (!opt_drop_caches)
+		return;
+	sync();
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "3", 1) != 1)
+			opt_drop_caches = 0;
+		close(fd);
+	}
+}
+
 static struct stat st(const char *path)
 {
 	struct stat s;
 
+	maybe_drop_caches();
 	if (stat(path, &s))
 		memset(&s, 0, sizeof(s));
 	return s;
@@ -206,6 +232,7 @@ static struct stat lst(const char *path)
 {
 	struct stat s;
 
+	maybe_drop_caches();
 	if (lstat(path, &s))
 		memset(&s, 0, sizeof(s));
 	return s;
@@ -2289,7 +2316,7 @@ static const struct tgroup groups[] = {
 static void usage(void)
 {
 	fprintf(stderr, "usage: mfs-posix DIR [--filter NAME[,NAME...]] [--readdir-count N]\n"
-			"                 [--require-xattr] [--keep] [--list]\n");
+			"                 [--require-xattr] [--drop-caches] [--keep] [--list]\n");
 	exit(2);
 }
 
@@ -2323,6 +2350,8 @@ int main(int argc, char **argv)
 			opt_readdir_count = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--require-xattr"))
 			opt_require_xattr = 1;
+		else if (!strcmp(argv[i], "--drop-caches"))
+			opt_drop_caches = 1;
 		else if (!strcmp(argv[i], "--keep"))
 			opt_keep = 1;
 		else if (!strcmp(argv[i], "--list")) {
@@ -2358,9 +2387,10 @@ int main(int argc, char **argv)
 	if (!have_user_xattr && errno != EOPNOTSUPP)
 		fprintf(stderr, "mfs-posix: xattr probe: %s\n", strerror(errno));
 	unlink(probe);
-	printf("# mfs-posix on %s (f_type 0x%lx), %s, user xattrs %s, readdir count %ld\n", dir,
+	printf("# mfs-posix on %s (f_type 0x%lx), %s, user xattrs %s, readdir count %ld%s\n", dir,
 	       (long)fs_info.f_type, is_root ? "root" : "not root",
-	       have_user_xattr ? "yes" : "no", opt_readdir_count);
+	       have_user_xattr ? "yes" : "no", opt_readdir_count,
+	       opt_drop_caches ? ", dropping caches before each stat/read" : "");
 
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
 		char sub[2 * PATH_MAX];

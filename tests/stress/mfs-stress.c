@@ -271,7 +271,7 @@ static long pick_size(void)
 		return rnd(64);
 	if (r < 60)
 		return rnd(8192);
-	if (r < 90)
+	if (r < 95)
 		return rnd(65536);
 	return rnd(262144);
 }
