@@ -2557,46 +2557,32 @@ static void ck_xattr(struct ck *c, MDB_val *k, MDB_val *v)
 	/* Per-inode sums reuse data_blocks' neighbour fields via a pass. */
 }
 
-/* 1 if dir reaches the root through parent pointers, else 0. */
+/*
+ * 1 if directory d reaches the root through parent pointers, each step
+ * confirmed by the entry naming it; else 0. Results are remembered on the
+ * path; a walk longer than the number of inodes is a cycle.
+ */
 static int ck_reach(struct ck *c, struct ck_ino *d)
 {
 	struct ck_ino *p = d;
+	uint8_t res = 0;
+	size_t steps;
 
-	for (int depth = 0; depth < MAX_DEPTH; depth++) {
+	for (steps = 0; !res; steps++) {
 		if (p->reach)
-			break;
-		if (p->ino == MODALFS_ROOT_INO) {
-			p->reach = 1;
-			break;
-		}
-		if (p->links != 1 || p->entry_dir != p->r.parent) {
-			p->reach = 2;
-			break;
-		}
-		p->reach = 2;	/* provisional: a cycle stays unreachable */
-		p = ck_find(c, p->r.parent);
-		if (!p || !S_ISDIR(p->r.mode))
-			break;
-		if (p->reach == 2 && p != d)
-			break;
-		if (p == d)
-			break;
-		p->reach = 0;
+			res = p->reach;
+		else if (p->ino == MODALFS_ROOT_INO)
+			res = 1;
+		else if (steps > c->n || p->links != 1 ||
+			 p->entry_dir != p->r.parent || !p->r.nlink)
+			res = 2;
+		else if (!(p = ck_find(c, p->r.parent)) || !S_ISDIR(p->r.mode))
+			res = 2;
 	}
-	/* Second pass fixes the provisional marks along the chain. */
-	{
-		uint8_t res = (p && p->reach == 1) ? 1 : 2;
-
-		for (struct ck_ino *q = d; q && q != p; ) {
-			q->reach = res;
-			q = ck_find(c, q->r.parent);
-			if (q && q->reach == res && q != p)
-				break;
-		}
-		if (p && p->reach == 0)
-			p->reach = res;
-	}
-	return d->reach == 1;
+	/* Second walk: remember the result along the same path. */
+	for (p = d; p && !p->reach && steps--; p = ck_find(c, p->r.parent))
+		p->reach = res;
+	return res == 1;
 }
 
 static void ck_volume(struct ck *c, const char *name, const struct volrec *vr)

@@ -497,6 +497,53 @@ static void t_check_unreachable(void **state)
 	assert_true(raw_close_check(f, &r) >= 3);
 }
 
+/* A directory cycle cut off from the root is found, and ends. */
+static void t_check_cycle(void **state)
+{
+	struct fx *f = *state;
+	uint64_t a = mkd(f, ROOT, "a"), b = mkd(f, a, "b");
+	unsigned char kb[24], rec[256];
+	struct { uint64_t cookie, ino; uint32_t type, pad; } de;
+	MDB_val k, v;
+	struct raw r;
+	MDB_dbi dirents = raw_open(f, &r, "dirents"), dcookies, inodes;
+
+	assert_int_equal(mdb_dbi_open(r.t, "dcookies", 0, &dcookies), 0);
+	assert_int_equal(mdb_dbi_open(r.t, "inodes", 0, &inodes), 0);
+	/* Move the entry "a" from the root into b, and a's parent to b. */
+	k = key2(kb, f->vol, ROOT);
+	kb[16] = 'a';
+	k.mv_size = 17;
+	assert_int_equal(mdb_get(r.t, dirents, &k, &v), 0);
+	assert_int_equal(v.mv_size, sizeof(de));
+	memcpy(&de, v.mv_data, sizeof(de));
+	assert_int_equal(mdb_del(r.t, dirents, &k, NULL), 0);
+	k = key2(kb, f->vol, ROOT);
+	be64put(kb + 16, de.cookie);
+	k.mv_size = 24;
+	assert_int_equal(mdb_del(r.t, dcookies, &k, NULL), 0);
+	k = key2(kb, f->vol, b);
+	kb[16] = 'a';
+	k.mv_size = 17;
+	v.mv_data = &de;
+	v.mv_size = sizeof(de);
+	assert_int_equal(mdb_put(r.t, dirents, &k, &v, 0), 0);
+	k = key2(kb, f->vol, b);
+	be64put(kb + 16, de.cookie);
+	k.mv_size = 24;
+	v.mv_data = "a";
+	v.mv_size = 1;
+	assert_int_equal(mdb_put(r.t, dcookies, &k, &v, 0), 0);
+	k = key2(kb, f->vol, a);
+	assert_int_equal(mdb_get(r.t, inodes, &k, &v), 0);
+	memcpy(rec, v.mv_data, v.mv_size);
+	memcpy(rec + v.mv_size - 8, &b, 8);
+	v.mv_data = rec;
+	assert_int_equal(mdb_put(r.t, inodes, &k, &v, 0), 0);
+	/* Root nlink, both directories unreachable (and more). */
+	assert_true(raw_close_check(f, &r) >= 3);
+}
+
 static void t_check_orphan_records(void **state)
 {
 	struct fx *f = *state;
@@ -749,6 +796,7 @@ int main(void)
 		T(t_check_nlink),
 		T(t_check_dir_parent),
 		T(t_check_unreachable),
+		T(t_check_cycle),
 		T(t_check_orphan_records),
 		T(t_check_size_blocks),
 		T(t_check_usage),
