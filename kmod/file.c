@@ -96,8 +96,14 @@ static int modalfs_file_mmap(struct file *file, struct vm_area_struct *vma)
  */
 static int modalfs_file_open(struct inode *inode, struct file *file)
 {
-	if (modalfs_sb_gone(inode->i_sb))
-		return -ESTALE;
+	/*
+	 * ESTALE for a deleted volume; fresh attributes (i_size above all)
+	 * after a NOTIFY said someone else changed the file.
+	 */
+	int err = modalfs_revalidate_inode(inode);
+
+	if (err)
+		return err;
 	return generic_file_open(inode, file);
 }
 

@@ -81,6 +81,15 @@ struct inode *modalfs_iget(struct super_block *sb,
 			iput(inode);
 			return ERR_PTR(-EIO);
 		}
+		/* A NOTIFY said it changed: take the daemon's attributes. */
+		if (test_bit(MODALFS_I_STALE, &MODALFS_I(inode)->flags)) {
+			int err = modalfs_revalidate_inode(inode);
+
+			if (err) {
+				iput(inode);
+				return ERR_PTR(err);
+			}
+		}
 		return inode;
 	}
 
@@ -147,9 +156,21 @@ int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 	struct nlattr *nest;
 	int err;
 
+	if (modalfs_sb_gone(inode->i_sb))
+		return -ESTALE;
 	err = setattr_prepare(mnt_userns, dentry, attr);
 	if (err)
 		return err;
+	/*
+	 * truncate(2) sends ATTR_SIZE without times (ftruncate and O_TRUNC
+	 * add them); like ext4 and shmem, a size change stamps mtime/ctime.
+	 */
+	if ((attr->ia_valid & ATTR_SIZE) && !(attr->ia_valid & ATTR_MTIME) &&
+	    attr->ia_size != i_size_read(inode)) {
+		attr->ia_mtime = attr->ia_ctime = current_time(inode);
+		attr->ia_valid |= ATTR_MTIME | ATTR_CTIME;
+	}
+	valid = attr->ia_valid;
 
 	if (valid & ATTR_SIZE) {
 		/*
