@@ -238,58 +238,70 @@ def choose(rng, m, rd, seq, seed):
     return dict(base, op="unlink", p=p)
 
 
-def cmd_run(a):
-    log = SectorLog(a.log) if a.sector_log else TextLog(a.log)
-    root = os.path.dirname(os.path.abspath(a.dir))
-    rd = os.path.basename(os.path.abspath(a.dir))
-    rng = random.Random(a.seed)
+def run_workload(dirpath, log, seed, should_stop, marker=None):
+    """Ops in dirpath until should_stop(n_acked) is true. Returns (number
+    of acknowledged ops, None) or (n, (op, OSError)) after a failed op."""
+    root = os.path.dirname(os.path.abspath(dirpath))
+    rd = os.path.basename(os.path.abspath(dirpath))
+    rng = random.Random(seed)
     m = Model()
-    seq = 0
     ops = [dict(s=0, op="mkdir", p=rd)]
     ops += [dict(s=i + 1, op="mkdir", p=os.path.join(rd, d)) for i, d in enumerate(SUBDIRS)]
     seq = len(ops)
-    t0 = time.monotonic()
-    if a.marker:
-        print(a.marker, flush=True)
+    if marker:
+        print(marker, flush=True)
     n = 0
     while True:
         if ops:
             op = ops.pop(0)
         else:
-            if a.stop and os.path.exists(a.stop):
+            if should_stop(n):
                 break
-            if a.max_ops and n >= a.max_ops:
-                break
-            if a.max_secs and time.monotonic() - t0 >= a.max_secs:
-                break
-            op = choose(rng, m, rd, seq, a.seed)
+            op = choose(rng, m, rd, seq, seed)
             seq += 1
         log.put(op)
         try:
             do_op(root, op)
         except OSError as e:
             log.put({"err": op["s"], "errno": e.errno, "msg": str(e)})
-            print("workload: %s failed: %s" % (json.dumps(op), e), flush=True)
-            if a.verify:
-                verify_after_run(a)
-            return 3
+            return n, (op, e)
         log.put({"a": op["s"]})
         m.apply(op)
         n += 1
+    return n, None
+
+
+def cmd_run(a):
+    log = SectorLog(a.log) if a.sector_log else TextLog(a.log)
+    t0 = time.monotonic()
+
+    def should_stop(n):
+        return ((a.stop and os.path.exists(a.stop)) or (a.max_ops and n >= a.max_ops)
+                or (a.max_secs and time.monotonic() - t0 >= a.max_secs))
+    n, err = run_workload(a.dir, log, a.seed, should_stop, a.marker)
+    if err:
+        print("workload: %s failed: %s" % (json.dumps(err[0]), err[1]), flush=True)
+        if a.verify:
+            verify_after_run(a)
+        return 3
     print("workload: %d ops acknowledged" % n, flush=True)
     if a.verify:
         return verify_after_run(a)
     return 0
 
 
+def drop_caches():
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3\n")
+
+
 def verify_after_run(a):
     """The round's own check, in this process (a python start costs
     seconds under TCG): drop the caches so the data comes from the
     daemon, then verify the log. Exit 4 on mismatches."""
-    os.sync()
     try:
-        with open("/proc/sys/vm/drop_caches", "w") as f:
-            f.write("3\n")
+        drop_caches()
     except OSError as e:
         print("workload: cannot drop caches: %s" % e, file=sys.stderr)
     a.log = [a.log]
@@ -421,12 +433,13 @@ def desc(b):
     return "absent" if b is None else "%d bytes" % len(b)
 
 
-def cmd_verify(a):
-    root = os.path.abspath(a.dir)
+def verify_logs(root, logs, sector):
+    """(number of logs, acknowledged ops, list of mismatches)."""
+    root = os.path.abspath(root)
     rds, bad = [], []
     nacked = 0
-    for lp in a.log:
-        recs = read_log(lp, a.sector_log)
+    for lp in logs:
+        recs = read_log(lp, sector)
         if not recs:
             continue
         m, pending, errors = replay(recs)
@@ -436,11 +449,16 @@ def cmd_verify(a):
         files, dirs, other = scan(root, [rd])
         for b in compare(m, pending, files, dirs, other):
             bad.append("%s: %s" % (os.path.basename(lp), b))
+    return len(rds), nacked, bad
+
+
+def cmd_verify(a):
+    nlogs, nacked, bad = verify_logs(a.dir, a.log, a.sector_log)
     for b in bad[:30]:
         print("verify: " + b)
     if len(bad) > 30:
         print("verify: ... %d more" % (len(bad) - 30))
-    print("verify: %d logs, %d acknowledged ops, %d mismatches" % (len(rds), nacked, len(bad)))
+    print("verify: %d logs, %d acknowledged ops, %d mismatches" % (nlogs, nacked, len(bad)))
     return 1 if bad else 0
 
 

@@ -9,6 +9,7 @@
 #     read back from the daemon (caches dropped);
 #   - modalfsd --check passes on the store (when the daemon has --check);
 #   - the kernel logged no oops/WARN/BUG/lockdep report.
+# The rounds are driven by tests/fault/killrounds.py, in one process.
 # FAULT_KILL_ROUNDS (default 50, 150 with MODALFS_LONG=1), FAULT_SEED.
 . "$(dirname "$0")/../../lib.sh"
 
@@ -28,7 +29,7 @@ require_root
 mkdir -p "$MNT" "$LOGS"
 
 cleanup() {
-	[ -n "${WPID:-}" ] && kill "$WPID" 2>/dev/null
+	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null
 	is_mounted "$MNT" && { umount "$MNT" || umount -l "$MNT"; }
 	stop_daemon
 }
@@ -37,29 +38,6 @@ TEST_CLEANUP=cleanup
 HAVE_CHECK=
 "$MODALFSD" --help 2>&1 | grep -q -- '--check' && HAVE_CHECK=1
 
-# store_check: modalfsd --check on the store as the kill left it (no
-# daemon running: the check is the strict, offline one).
-store_check() {
-	"$MODALFSD" --check --state-dir "$TEST_DAEMON_DIR" > "$TEST_TMP/check.out" 2>&1
-	local rc=$?
-	[ $rc -eq 0 ] || sed 's/^/    | /' "$TEST_TMP/check.out" | head -n 20
-	return $rc
-}
-
-# rand_sleep LO HI: sleep a random number of milliseconds in [LO, HI].
-rand_sleep() {
-	local ms=$(($1 + RANDOM % ($2 - $1 + 1)))
-	sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
-}
-
-kernel_clean_since_mark() {
-	local bad
-	bad=$(dmesg_since | grep -E "$KERNEL_BAD_RE")
-	[ -z "$bad" ] && return 0
-	printf '%s\n' "$bad" | head -n 10 | sed 's/^/    | /'
-	return 1
-}
-
 step "load the module, start the daemon, mount $VOL (seed $SEED, $ROUNDS rounds)"
 run_check "insmod modalfs.ko" load_module || finish
 run_check "modalfsd registers with the kernel" start_daemon "$TEST_DAEMON_DIR" || finish
@@ -67,69 +45,27 @@ check "modalfsctl persisted $VOL" "$MODALFSCTL" persisted "$VOL" || finish
 check "mount -t modalfs $VOL:/ $MNT" mount -t modalfs "$VOL:/" "$MNT" || finish
 [ -n "$HAVE_CHECK" ] || echo "    | note: modalfsd has no --check yet; the store checks are skipped (not counted)"
 
-t0=$(date +%s)
-r_ok=0
-for ((r = 1; r <= ROUNDS; r++)); do
-	dmesg_mark
-	rm -f "$TEST_TMP/stop"
-	# The workload verifies its own round when stopped (caches dropped):
-	# exit 3 = an op failed, 4 = acknowledged data missing or wrong.
-	"$PYTHON" "$WORKLOAD" run --dir "$MNT/k$r" --log "$LOGS/k$r.log" --seed "$SEED-$r" \
-		--stop "$TEST_TMP/stop" --verify > "$TEST_TMP/w.out" 2>&1 &
-	WPID=$!
-	# The kill lands anywhere from the round directory's creation to the
-	# middle of a stream of ops.
-	rand_sleep 100 1500
-	kill -KILL "$MODALFSD_PID" 2>/dev/null
-	wait "$MODALFSD_PID" 2>/dev/null
-	MODALFSD_PID=
-	round_ok=1
-	if [ -n "$HAVE_CHECK" ]; then
-		run_check "round $r: modalfsd --check passes on the killed daemon's store" store_check || round_ok=
-	fi
-	rand_sleep 0 300
-	if ! start_daemon "$TEST_DAEMON_DIR"; then
-		fail "round $r: modalfsd restarts after kill -9"
-		break
-	fi
-	rand_sleep 0 300
-	touch "$TEST_TMP/stop"
-	for ((i = 0; i < 600; i++)); do
-		kill -0 "$WPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$WPID" 2>/dev/null; then
-		fail "round $r: the workload finishes within 60 s of the restart"
-		kill -KILL "$WPID"
-		wait "$WPID" 2>/dev/null
-		WPID=
-		break
-	fi
-	wait "$WPID"
-	wrc=$?
-	WPID=
-	ops=$(grep -o '[0-9]* ops acknowledged' "$TEST_TMP/w.out")
-	if [ $wrc -eq 0 ] || [ $wrc -eq 4 ]; then
-		pass "round $r: every op completed without an error (${ops%% *} ops)"
-	else
-		sed 's/^/    | /' "$TEST_TMP/w.out" | grep -v '^    | verify: ' | tail -n 5
-		fail "round $r: every op completed without an error (exit $wrc; a resent op not applied exactly once?)"
-		round_ok=
-	fi
-	if grep -q '^verify: .* 0 mismatches' "$TEST_TMP/w.out"; then
-		pass "round $r: acknowledged ops present and byte-exact"
-	else
-		sed 's/^/    | /' "$TEST_TMP/w.out" | grep '^    | verify: ' | tail -n 10
-		fail "round $r: acknowledged ops present and byte-exact"
-		round_ok=
-	fi
-	run_check "round $r: kernel log clean" kernel_clean_since_mark || round_ok=
-	[ -n "$round_ok" ] && r_ok=$((r_ok + 1))
-done
-echo "    | $r_ok of $ROUNDS rounds fully passed in $(( $(date +%s) - t0 )) s"
+# The rounds run in one python process (tests/fault/killrounds.py): each
+# of its "ok"/"not ok" lines is a check here.
+run_check "modalfsd exits 0 on SIGTERM before the rounds" stop_daemon
+"$PYTHON" "$MODALFS_REPO/tests/fault/killrounds.py" --mnt "$MNT" --logs "$LOGS" \
+	--daemon "$MODALFSD" --state-dir "$TEST_DAEMON_DIR" --daemon-logs "$TEST_TMP" \
+	--rounds "$ROUNDS" --seed "$SEED" ${HAVE_CHECK:+--check} > "$TEST_TMP/rounds.out" 2>&1 &
+RPID=$!
+nchecks=0
+while IFS= read -r line; do
+	case $line in
+	"ok "*) pass "${line#ok }"; nchecks=$((nchecks + 1)) ;;
+	"not ok "*) fail "${line#not ok }"; nchecks=$((nchecks + 1)) ;;
+	*) echo "$line" ;;
+	esac
+done < <(tail -n +1 -f --pid=$RPID "$TEST_TMP/rounds.out")
+wait $RPID || fail "killrounds.py ran to the end (exit $?)"
+RPID=
+# Three checks a round at least (four with --check), and the last stop.
+[ "$nchecks" -ge $((ROUNDS * 3 + 1)) ] || fail "all $ROUNDS rounds reported (only $nchecks checks seen)"
 
 step "every round's acknowledged ops, all together, after a last restart"
-run_check "modalfsd exits 0 on SIGTERM" stop_daemon
 run_check "modalfsd registers again" start_daemon "$TEST_DAEMON_DIR" || finish
 drop_caches
 logs=()
