@@ -14,6 +14,8 @@
 # MODALFS_LONG=1 (make check-long) is passed to the VM scripts, which run
 # their long variants. Every VM boot has a timeout (VM_BOOT_TIMEOUT,
 # POWERCUT_TIMEOUT): a hung VM fails the layer, it never hangs the run.
+# VM_SCRIPTS="10-register.sh 90-daemon-kill.sh" runs only those scripts;
+# FAULT_POWERCUT_ROUNDS=0 skips the power cuts.
 #
 # Counting: unit = cmocka's test counts; kunit = kunit.py's test counts;
 # vm = one per check line ("ok"/"not ok") the scripts print. A layer or
@@ -206,6 +208,7 @@ vm_boot() {
 # their own state disk, QEMU killed during the workload; each check counts.
 run_powercut() {
 	local dir=$OUT/powercut rc p f t1
+	[ "${FAULT_POWERCUT_ROUNDS:-1}" -gt 0 ] || return 0
 	t1=$(date +%s)
 	echo
 	echo "----- power cuts (tests/fault/powercut.sh)"
@@ -231,6 +234,9 @@ run_vm() {
 	VM_P=0 VM_F=0 VM_NOTES=
 	for t in "$HERE"/vm/tests/*.sh; do
 		[ -e "$t" ] || continue
+		if [ -n "${VM_SCRIPTS:-}" ]; then
+			case " $VM_SCRIPTS " in *" $(basename "$t") "*) ;; *) continue ;; esac
+		fi
 		case $(basename "$t") in
 		*reboot*) second+=("tests/vm/tests/$(basename "$t")") ;;
 		*) first+=("tests/vm/tests/$(basename "$t")") ;;
