@@ -735,14 +735,14 @@ static int do_delete(struct modalfs_store *st, int fd, uint8_t cmd,
 			goto out;
 		}
 	}
-	if (modalfs_vol_name_valid(what) &&
+	if (cmd == MODALFS_CTL_DELETE && modalfs_vol_name_valid(what) &&
 	    !modalfs_store_vol_lookup(st, what, &vi)) {
 		rc = delete_reply(st, fd, cmd, seq, &vi, force);
 		goto out;
 	}
 	rc = send_error(fd, cmd, seq, ENOENT, "%s '%s' does not exist",
 			cmd == MODALFS_CTL_DELETE ?
-			(id ? "no volume or app with id" : "volume") :
+			(id ? "volume or app id" : "volume") :
 			"app", what);
 out:
 	pthread_mutex_unlock(&life);

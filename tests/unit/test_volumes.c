@@ -511,6 +511,11 @@ static void t_ctl_apps(void **state)
 			      1, 0, r), 0);
 	assert_int_equal(modalfs_store_vol_lookup(f->st, eph, &vi), ENOENT);
 
+	/* APP_STOP names apps only, never a volume. */
+	assert_int_equal(call(f, str_req(MODALFS_CTL_APP_STOP,
+					 MODALFS_A_APP_NAME, "vol", 0),
+			      1, 0, r), ENOENT);
+	assert_int_equal(modalfs_store_vol_lookup(f->st, "vol", &vi), 0);
 	/* Persisted volumes: delete by name, by app id; then gone. */
 	assert_int_equal(modalfs_store_vol_create(f->st, "p1",
 						  MODALFS_KIND_PERSISTED, &vi),
