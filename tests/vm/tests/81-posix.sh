@@ -4,7 +4,7 @@
 # filesystem, then on a modalfs mount with --require-xattr (no xattr check
 # may be skipped there). One check per group per filesystem; every failing
 # check line is shown. readdir runs over MFS_READDIR_COUNT entries
-# (default 2000; 100000 with MODALFS_LONG=1). MODALFS_LONG=1 also runs the
+# (default 1000; 100000 with MODALFS_LONG=1). MODALFS_LONG=1 also runs the
 # suite on modalfs a second time with --drop-caches, so that every stat and
 # read is answered by the daemon's store rather than the kernel's caches.
 . "$(dirname "$0")/../../lib.sh"
@@ -16,7 +16,7 @@ TMPFS=$TEST_TMP/tmpfs
 if [ -n "$MODALFS_LONG" ]; then
 	COUNT=${MFS_READDIR_COUNT:-100000}
 else
-	COUNT=${MFS_READDIR_COUNT:-2000}
+	COUNT=${MFS_READDIR_COUNT:-1000}
 fi
 
 require_root
