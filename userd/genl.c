@@ -351,7 +351,7 @@ static void handle_datagram(unsigned char *buf, int len, int family)
 			/* ENOENT: reply to an abandoned request; normal. */
 			if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) &&
 			    e->error && e->error != -ENOENT)
-				modalfs_warn("kernel rejected a reply: %s",
+				modalfs_warn("kernel rejected a reply or notification: %s",
 					     strerror(-e->error));
 			continue;
 		}
