@@ -1836,7 +1836,7 @@ static void g_readdir(void)
 
 	/* positions under concurrent change: S stable, V vanish, A appear */
 	/* sized by the readdir count: creates are slow on a network fs in TCG */
-	const long S = N < 300 ? 300 : N > 3000 ? 3000 : N, V = S / 3, A = S / 3;
+	const long S = N < 300 ? 300 : N > 3000 ? 3000 : N, V = S / 3, A = S / 6;
 	T_SYS(mkdir("pos", 0755), "mkdir pos");
 	for (long i = 0; i < S; i++) {
 		snprintf(name, sizeof(name), "pos/s%ld", i);
