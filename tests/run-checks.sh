@@ -111,7 +111,7 @@ run_unit() {
 	rc=${PIPESTATUS[0]}
 	p=$(unit_count PASSED "$log")
 	f=$(unit_count FAILED "$log")
-	local note="$(elapsed "$t0")"
+	local note=""
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		note="$note; make -C tests/unit run failed with status $rc"
@@ -134,7 +134,7 @@ run_unit() {
 		af=1
 		note="$note; no ASan cmocka results found"
 	fi
-	note="$note; $ap passed and $af failed of them under ASan+UBSan"
+	note="$(elapsed "$t0")$note; $ap passed and $af failed of them under ASan+UBSan"
 	layer_result unit "$((p + ap))" "$((f + af))" "$note"
 }
 
