@@ -21,6 +21,7 @@ struct modalfs_fs_context {
 	char vol[MODALFS_VOL_NAME_MAX + 1];
 	char *path;
 	bool soft;
+	bool soft_set;			/* soft or hard was given */
 	unsigned int timeo;		/* 0: not given */
 };
 
@@ -586,9 +587,11 @@ static int modalfs_parse_param(struct fs_context *fc,
 	switch (err) {
 	case Opt_soft:
 		ctx->soft = true;
+		ctx->soft_set = true;
 		break;
 	case Opt_hard:
 		ctx->soft = false;
+		ctx->soft_set = true;
 		break;
 	case Opt_timeo:
 		if (result.uint_32 < 1 || result.uint_32 > MODALFS_TIMEO_MAX)
@@ -611,10 +614,26 @@ static void modalfs_free_fc(struct fs_context *fc)
 	modalfs_sbi_free(fc->s_fs_info);
 }
 
+/*
+ * remount: the options live in the volume's connection, which requests
+ * already carry, so they cannot change; repeating them is fine.
+ */
+static int modalfs_reconfigure(struct fs_context *fc)
+{
+	struct modalfs_fs_context *ctx = fc->fs_private;
+	struct modalfs_conn *conn = MODALFS_SB(fc->root->d_sb)->conn;
+
+	if ((ctx->soft_set && ctx->soft != conn->soft) ||
+	    (ctx->timeo && ctx->timeo != conn->timeo))
+		return invalfc(fc, "soft, hard and timeo cannot be changed by remount");
+	return 0;
+}
+
 static const struct fs_context_operations modalfs_context_ops = {
 	.free		= modalfs_free_fc,
 	.parse_param	= modalfs_parse_param,
 	.get_tree	= modalfs_get_tree,
+	.reconfigure	= modalfs_reconfigure,
 };
 
 static int modalfs_init_fs_context(struct fs_context *fc)

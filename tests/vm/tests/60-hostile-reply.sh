@@ -133,6 +133,8 @@ expect_eq "timeo=3601 -> EINVAL" EINVAL "$($ERRNO mount hostile:/ "$MNT" soft,ti
 expect_eq "timeo=x -> EINVAL" EINVAL "$($ERRNO mount hostile:/ "$MNT" timeo=x)"
 expect_eq "mount soft,timeo=2" OK "$($ERRNO mount hostile:/ "$MNT" soft,timeo=2)"
 expect_match "/proc/mounts shows soft,timeo=2" "$MNT modalfs rw.*,soft,timeo=2" "$(cat /proc/mounts)"
+check_fails "remount,hard of the soft mount is refused" mount -o remount,hard "$MNT"
+check "remount with the same options works" mount -o remount,soft,timeo=2 "$MNT"
 mkdir -p "$TEST_TMP/mnt2"
 expect_eq "a second mount with other options -> EBUSY" EBUSY "$($ERRNO mount hostile:/ "$TEST_TMP/mnt2" hard)"
 expect_eq "a second mount with the same options shares it" OK "$($ERRNO mount hostile:/ "$TEST_TMP/mnt2" soft,timeo=2)"
