@@ -124,8 +124,9 @@ else
 fi
 
 tstep "named app: runs share its ephemeral volume until app stop"
-check "run --app nightly writes a file" "$CTL" run --app nightly --nfs /c=new -- sh -c 'echo one > /c/shared'
-expect_eq "a second run of the app sees it" one "$("$CTL" run --app nightly --nfs /c=new -- cat /c/shared)"
+C=$TEST_TMP/c
+check "run --app nightly writes a file" "$CTL" run --app nightly --nfs "$C=new" -- sh -c "echo one > $C/shared"
+expect_eq "a second run of the app sees it" one "$("$CTL" run --app nightly --nfs "$C=new" -- cat "$C/shared")"
 napp=$("$CTL" list --json | "$PYTHON" -c '
 import json, sys
 v = [v for v in json.load(sys.stdin) if v["app_name"] == "nightly"]
@@ -140,24 +141,24 @@ expect_match "... and says it does not exist" "app 'nightly' does not exist" "$o
 
 tstep "run with a persisted volume mounts it, and leaves it"
 check "persisted runvol" "$CTL" persisted runvol
-check "run --nfs /data=runvol writes" "$CTL" run --nfs /data=runvol -- sh -c 'echo kept > /data/k'
+check "run --nfs DIR=runvol writes" "$CTL" run --nfs "$TEST_TMP/data=runvol" -- sh -c "echo kept > $TEST_TMP/data/k"
 expect_eq "the persisted volume keeps the file" kept "$("$CTL" get runvol /k -)"
 check "delete runvol" "$CTL" delete runvol
 
 tstep "run errors"
-out=$("$CTL" run --nfs /x=no-such-vol -- true 2>&1)
+out=$("$CTL" run --nfs "$TEST_TMP/x"=no-such-vol -- true 2>&1)
 expect_eq "run with a missing volume exits 1" 1 "$?"
 expect_match "... naming the volume" "no-such-vol" "$out"
-out=$("$CTL" run --nfs /x=new -- /no/such/cmd 2>&1)
+out=$("$CTL" run --nfs "$TEST_TMP/x"=new -- /no/such/cmd 2>&1)
 expect_eq "run of a missing command exits 127" 127 "$?"
 out=$("$CTL" run --nfs relative=new -- true 2>&1)
 expect_eq "run --nfs with a relative dir exits 2" 2 "$?"
-out=$("$CTL" run --nfs /x=bad/name -- true 2>&1)
+out=$("$CTL" run --nfs "$TEST_TMP/x"=bad/name -- true 2>&1)
 expect_eq "run --nfs with a bad volume name exits 2" 2 "$?"
 expect_match "... stating the rule" "A-Z a-z 0-9" "$out"
-out=$("$CTL" run --nfs /x=new 2>&1)
+out=$("$CTL" run --nfs "$TEST_TMP/x"=new 2>&1)
 expect_eq "run without CMD exits 2" 2 "$?"
-out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" run --nfs /x=new -- true 2>&1)
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" run --nfs "$TEST_TMP/x"=new -- true 2>&1)
 expect_eq "run as non-root exits 1" 1 "$?"
 expect_match "... saying it must be run as root" "must be run as root" "$out"
 expect_eq "no ephemeral volume is left behind" 0 "$("$CTL" list --json | "$PYTHON" -c '
