@@ -2718,6 +2718,45 @@ static void ck_strays(struct ck *c, MDB_dbi dbi, const char *what)
 	mdb_cursor_close(cur);
 }
 
+/* Volume ids below next_vol_id; DRC records well formed and bounded. */
+static void ck_meta_drc(struct ck *c)
+{
+	static const char nvk[] = "next_vol_id";
+	MDB_val mk = { .mv_size = sizeof(nvk) - 1, .mv_data = (void *)nvk };
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t next = 0, n = 0;
+	int rc;
+
+	if (!mdb_get(c->t, c->st->meta, &mk, &v) && v.mv_size == sizeof(next))
+		memcpy(&next, v.mv_data, sizeof(next));
+	if (!mdb_cursor_open(c->t, c->st->volids, &cur)) {
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+			if (kget(&k, 0) >= next)
+				ck_report(c, "volume id %llu is not below next_vol_id %llu",
+					  (unsigned long long)kget(&k, 0),
+					  (unsigned long long)next);
+		mdb_cursor_close(cur);
+	}
+	if (c->st->drc == (MDB_dbi)-1 ||
+	    mdb_cursor_open(c->t, c->st->drc, &cur))
+		return;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		n++;
+		if (k.mv_size != 8 ||
+		    v.mv_size != sizeof(struct modalfs_drc_reply))
+			ck_report(c, "duplicate-request cache: malformed record for request %llu",
+				  (unsigned long long)kget(&k, 0));
+	}
+	mdb_cursor_close(cur);
+	/* Each op prunes up to two, so the bound holds after every commit. */
+	if (n > DRC_MAX)
+		ck_report(c, "duplicate-request cache holds %llu ids, more than %d",
+			  (unsigned long long)n, DRC_MAX);
+}
+
 static int cmp_size(const void *a, const void *b)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -2859,6 +2898,7 @@ static long check_store(struct modalfs_store *st, FILE *out, bool quiet_env)
 		}
 		mdb_cursor_close(cur);
 	}
+	ck_meta_drc(&c);
 	ck_strays(&c, st->inodes, "inode");
 	ck_strays(&c, st->dirents, "directory entry");
 	ck_strays(&c, st->dcookies, "directory cookie");

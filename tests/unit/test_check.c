@@ -571,7 +571,15 @@ static void t_check_orphan_records(void **state)
 	be64put(kb, 777);
 	k.mv_size = 24;
 	assert_int_equal(mdb_put(r.t, data, &k, &v, 0), 0);
-	assert_int_equal(raw_close_check(f, &r), 4);
+	/* And a duplicate-request cache record of the wrong size. */
+	{
+		MDB_dbi drc;
+
+		assert_int_equal(mdb_dbi_open(r.t, "drc", 0, &drc), 0);
+		k.mv_size = 8;
+		assert_int_equal(mdb_put(r.t, drc, &k, &v, 0), 0);
+	}
+	assert_int_equal(raw_close_check(f, &r), 5);
 }
 
 static void t_check_size_blocks(void **state)
