@@ -270,8 +270,9 @@ static int drc_lookup(struct modalfs_store *st, MDB_txn *t,
 	int err = rec_get_raw(t, st->drc, key1(&k, d->req_id), &d->rep,
 			      sizeof(d->rep));
 
+	/* A damaged record must not block the op: run it, overwrite it. */
 	if (err)
-		return err == ENOENT ? 0 : err;
+		return err == ENOENT || err == EIO ? 0 : err;
 	if (d->rep.version != DRC_VERSION)
 		return 0;	/* unknown format: run the op again */
 	d->hit = true;
