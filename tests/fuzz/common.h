@@ -2,7 +2,8 @@
 /*
  * Shared by the libFuzzer targets: a scratch store (on /dev/shm when it
  * exists, so commits cost no disk syncs) with one volume holding a file
- * with data and an xattr, a directory and a symlink, removed at exit.
+ * with data and an xattr, a directory and a symlink. Its files are
+ * unlinked once open; the empty directory is removed at exit.
  */
 #ifndef MODALFS_FUZZ_COMMON_H
 #define MODALFS_FUZZ_COMMON_H
@@ -69,6 +70,22 @@ static void fuzz_store_init(void)
 	    (err = modalfs_store_symlink(fuzz_st, vi.vol_id, a.ino, "l",
 					 "../f", 0, 0, &a)))
 		fuzz_die("populate", err);
+	/*
+	 * LMDB keeps using the open files; unlinked, a crashing run leaves
+	 * no RAM behind in /dev/shm, only an empty directory.
+	 */
+	{
+		static const char *const files[] = {
+			"data.mdb", "lock.mdb", "modalfsd.lock",
+		};
+		char path[128];
+
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", fuzz_dir,
+				 files[i]);
+			unlink(path);
+		}
+	}
 }
 
 #endif
