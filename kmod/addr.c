@@ -2,9 +2,10 @@
 /*
  * Address space operations: the page cache holds file data; READ fills it
  * (readahead in MODALFS_IO_MAX batches, asynchronously), WRITE empties it
- * (writeback of contiguous dirty pages in MODALFS_IO_MAX batches, also
- * asynchronously; the pages stay under writeback until the daemon
- * answers, so fsync waits for the daemon's acknowledgement).
+ * (writeback of contiguous dirty pages in MODALFS_IO_MAX batches, all
+ * in flight at once; the pages stay under writeback until the daemon
+ * answers, and writepages waits for that before it returns, so that the
+ * write_inode that follows reaches the daemon after the data).
  *
  * Folios are single pages: the mapping does not enable large folios.
  */
@@ -233,6 +234,7 @@ nomem:
 
 struct modalfs_wb {
 	struct modalfs_io *io;
+	loff_t start, end;	/* byte range sent, end exclusive */
 };
 
 static void modalfs_wb_flush(struct modalfs_wb *wb)
@@ -299,7 +301,29 @@ static int modalfs_writepage_cb(struct page *page,
 	unlock_page(page);
 	io->pages[io->nr++] = page;
 	io->len += len;
+	if (wb->end <= wb->start) {
+		wb->start = pos;
+		wb->end = pos + len;
+	} else {
+		wb->start = min(wb->start, pos);
+		wb->end = max_t(loff_t, wb->end, pos + len);
+	}
 	return 0;
+}
+
+/*
+ * The daemon stamps mtime on every WRITE with its own clock, and its
+ * workers may run a WRITE after a SETATTR sent later. The kernel owns the
+ * times of a file it writes back, and write_inode (which sends them) runs
+ * right after writepages, so writepages returns only once the daemon has
+ * answered its WRITEs; errors stay in the mapping for fsync to report.
+ */
+static void modalfs_wb_wait(struct address_space *mapping,
+			    struct modalfs_wb *wb)
+{
+	if (wb->end > wb->start)
+		filemap_fdatawait_range_keep_errors(mapping, wb->start,
+						    wb->end - 1);
 }
 
 static int modalfs_writepage(struct page *page, struct writeback_control *wbc)
@@ -320,6 +344,7 @@ static int modalfs_writepages(struct address_space *mapping,
 
 	err = write_cache_pages(mapping, wbc, modalfs_writepage_cb, &wb);
 	modalfs_wb_flush(&wb);
+	modalfs_wb_wait(mapping, &wb);
 	return err;
 }
 

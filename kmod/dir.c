@@ -35,9 +35,28 @@ static struct modalfs_req *modalfs_dir_req(struct inode *dir, u32 op,
 	return req;
 }
 
+/*
+ * A directory the daemon just changed: it stamped mtime/ctime with its own
+ * clock, which is what stat() shows after a remount, so the next stat
+ * fetches them (the stale bit) instead of showing a local guess forever.
+ * The local stamp covers AT_STATX_DONT_SYNC callers meanwhile.
+ */
 static void modalfs_dir_touch(struct inode *dir)
 {
 	dir->i_mtime = dir->i_ctime = current_time(dir);
+	set_bit(MODALFS_I_STALE, &MODALFS_I(dir)->flags);
+}
+
+/*
+ * The daemon does not stamp the ctime of an inode that is linked,
+ * unlinked or renamed in the same way, so the kernel's ctime is sent to
+ * it with the next write_inode.
+ */
+static void modalfs_ctime_now(struct inode *inode)
+{
+	inode->i_ctime = current_time(inode);
+	if (inode->i_nlink)
+		mark_inode_dirty_sync(inode);
 }
 
 /*
@@ -259,7 +278,8 @@ static int modalfs_link(struct dentry *old, struct inode *dir,
 		set_nlink(inode, v.nlink);
 	else
 		inc_nlink(inode);
-	inode->i_ctime = current_time(inode);
+	/* The reply's ctime is the link's own stamp. */
+	inode->i_ctime = v.ctime;
 	modalfs_dir_touch(dir);
 	ihold(inode);
 	d_instantiate(dentry, inode);
@@ -285,7 +305,7 @@ static int modalfs_remove(struct inode *dir, struct dentry *dentry, u32 op)
 	} else {
 		drop_nlink(inode);
 	}
-	inode->i_ctime = current_time(inode);
+	modalfs_ctime_now(inode);
 	modalfs_dir_touch(dir);
 	return 0;
 }
@@ -350,7 +370,7 @@ static int modalfs_rename(struct user_namespace *mnt_userns,
 			}
 		}
 		if (target)
-			target->i_ctime = current_time(target);
+			modalfs_ctime_now(target);
 	} else {
 		if (target) {
 			if (S_ISDIR(target->i_mode)) {
@@ -359,14 +379,14 @@ static int modalfs_rename(struct user_namespace *mnt_userns,
 			} else {
 				drop_nlink(target);
 			}
-			target->i_ctime = current_time(target);
+			modalfs_ctime_now(target);
 		}
 		if (S_ISDIR(old->i_mode) && old_dir != new_dir) {
 			drop_nlink(old_dir);
 			inc_nlink(new_dir);
 		}
 	}
-	old->i_ctime = current_time(old);
+	modalfs_ctime_now(old);
 	modalfs_dir_touch(old_dir);
 	if (new_dir != old_dir)
 		modalfs_dir_touch(new_dir);
