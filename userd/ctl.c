@@ -377,7 +377,7 @@ static int delete_volume(struct modalfs_store *st,
 	return 0;
 }
 
-/* The persisted volume whose app id is app_id. */
+/* The volumes of the given kind whose app id is app_id. */
 static int find_by_app(struct modalfs_store *st, const char *app_id,
 		       uint32_t kind, struct vol_array *out)
 {
