@@ -89,6 +89,8 @@ static void t_ephemeral(void **state)
 	assert_int_equal(lk.vol_id, v1.vol_id);
 	assert_int_equal(modalfs_store_vol_ephemeral(f->st, "ap-none", &v1),
 			 ENOENT);
+	/* App records in the meta DBI are no inconsistency to --check. */
+	assert_int_equal(modalfs_store_check_open(f->st, stderr), 0);
 }
 
 /* A volume with files, data blocks, a symlink, a subdirectory, xattrs. */
