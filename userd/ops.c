@@ -622,6 +622,49 @@ static bool drc_has_attr(uint32_t op)
 	}
 }
 
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * The request's identity beyond its id: op, ids, names, offset and the
+ * payload's length, i.e. what a retransmission repeats exactly.
+ */
+static uint64_t fingerprint(struct req *r)
+{
+	static const int types[] = {
+		MODALFS_A_NAME, MODALFS_A_NEW_INO, MODALFS_A_NEW_NAME,
+		MODALFS_A_TARGET, MODALFS_A_OFFSET, MODALFS_A_MODE,
+		MODALFS_A_FLAGS,
+	};
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const struct genlmsghdr *g = nlmsg_data(r->nlh);
+	uint32_t datalen = 0;
+	struct nlattr *a;
+	int rem;
+
+	h = fnv(h, &r->op, sizeof(r->op));
+	h = fnv(h, &r->vol, sizeof(r->vol));
+	h = fnv(h, &r->ino, sizeof(r->ino));
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		struct nlattr *t = r->tb[types[i]];
+
+		h = fnv(h, &types[i], sizeof(types[i]));
+		if (t)
+			h = fnv(h, nla_data(t), nla_len(t));
+	}
+	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0),
+			  rem)
+		if (nla_type(a) == MODALFS_A_DATA)
+			datalen += nla_len(a);
+	return fnv(h, &datalen, sizeof(datalen));
+}
+
 /* Runs on the thread that owns the op's write txn (group commit!). */
 static int run_op(struct req *r)
 {
@@ -631,6 +674,7 @@ static int run_op(struct req *r)
 		return dispatch(r);
 	memset(&r->drc, 0, sizeof(r->drc));
 	r->drc.req_id = r->id;
+	r->drc.fp = fingerprint(r);
 	r->drc.attr = drc_has_attr(r->op) ? &r->a : NULL;
 	r->drc.size = r->op == MODALFS_OP_WRITE ? &r->size : NULL;
 	modalfs_store_drc_set(r->st, &r->drc);

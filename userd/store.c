@@ -261,7 +261,7 @@ static __thread bool cur_drc_used;
  * loads), so the lowest ids are always the oldest.
  */
 #define DRC_MAX 65536
-#define DRC_VERSION 1
+#define DRC_VERSION 2
 
 static int drc_lookup(struct modalfs_store *st, MDB_txn *t,
 		      struct modalfs_drc *d)
@@ -273,8 +273,8 @@ static int drc_lookup(struct modalfs_store *st, MDB_txn *t,
 	/* A damaged record must not block the op: run it, overwrite it. */
 	if (err)
 		return err == ENOENT || err == EIO ? 0 : err;
-	if (d->rep.version != DRC_VERSION)
-		return 0;	/* unknown format: run the op again */
+	if (d->rep.version != DRC_VERSION || d->rep.fp != d->fp)
+		return 0;	/* not this request: run it, overwrite it */
 	d->hit = true;
 	return MODALFS_DRC_HIT;
 }
@@ -290,6 +290,7 @@ static int drc_record(struct modalfs_store *st, MDB_txn *t,
 
 	memset(&rep, 0, sizeof(rep));
 	rep.version = DRC_VERSION;
+	rep.fp = d->fp;
 	if (d->attr) {
 		rep.flags |= MODALFS_DRC_ATTR;
 		rep.attr = *d->attr;

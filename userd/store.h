@@ -213,11 +213,19 @@ struct modalfs_drc_reply {
 	uint32_t flags;		/* MODALFS_DRC_* */
 	uint32_t size;
 	uint32_t pad;
+	uint64_t fp;
 	struct modalfs_iattr attr;
 };
 
+/*
+ * fp fingerprints the request (op and arguments): a remembered reply is
+ * used only for a request with the same id and fingerprint, so an id that
+ * repeats for a different request (a host clock set back between module
+ * loads) runs the op instead of getting another op's reply.
+ */
 struct modalfs_drc {
 	uint64_t req_id;
+	uint64_t fp;
 	const struct modalfs_iattr *attr;
 	const uint32_t *size;
 	bool hit;

@@ -327,6 +327,44 @@ static void t_drc_each_op(void **state)
 }
 
 /*
+ * An id that comes back with a different request (ids restarting after a
+ * host clock was set back) is not a retransmission: the new op runs.
+ */
+static void t_drc_same_id_other_request(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *r1, *r2;
+
+	assert_int_equal(run(f, create_req(f, 500, ROOT, "a", S_IFREG | 0644),
+			     &r1), 0);
+	assert_int_equal(run(f, create_req(f, 500, ROOT, "b", S_IFREG | 0644),
+			     &r2), 0);
+	assert_int_not_equal(reply_ino(r1), reply_ino(r2));
+	assert_true(exists(f, ROOT, "b"));
+	nlmsg_free(r1);
+	nlmsg_free(r2);
+	/* Same name, other mode: also a different request. */
+	assert_int_equal(run(f, create_req(f, 501, ROOT, "c", S_IFREG | 0644),
+			     NULL), 0);
+	assert_int_equal(run(f, create_req(f, 501, ROOT, "c", S_IFREG | 0600),
+			     NULL), EEXIST);
+	/* A write of another length at the same id runs too. */
+	{
+		uint64_t ino = create(f, 502, "w");
+		struct nl_msg *m = req(MODALFS_OP_WRITE, 503, f->vol, ino);
+
+		nla_put_u64(m, MODALFS_A_OFFSET, 0);
+		nla_put(m, MODALFS_A_DATA, 3, "abc");
+		assert_int_equal(run(f, m, NULL), 0);
+		m = req(MODALFS_OP_WRITE, 503, f->vol, ino);
+		nla_put_u64(m, MODALFS_A_OFFSET, 0);
+		nla_put(m, MODALFS_A_DATA, 5, "abcde");
+		assert_int_equal(run(f, m, NULL), 0);
+		assert_int_equal(getattr(f, ino).size, 5);
+	}
+}
+
+/*
  * A failed op committed nothing and is not remembered: sent again, it runs
  * again against the current state (so nothing can happen twice).
  */
@@ -588,6 +626,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(t_drc_create),
 		T(t_drc_each_op),
+		T(t_drc_same_id_other_request),
 		T(t_drc_failure_not_cached),
 		T(t_drc_reads_not_cached),
 		T(t_drc_bound),
