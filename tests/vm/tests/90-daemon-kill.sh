@@ -23,7 +23,6 @@ else
 	ROUNDS=${FAULT_KILL_ROUNDS:-50}
 fi
 SEED=${FAULT_SEED:-$RANDOM}
-RANDOM=$SEED
 
 require_root
 mkdir -p "$MNT" "$LOGS"
@@ -44,11 +43,15 @@ run_check "modalfsd registers with the kernel" start_daemon "$TEST_DAEMON_DIR" |
 check "modalfsctl persisted $VOL" "$MODALFSCTL" persisted "$VOL" || finish
 check "mount -t modalfs $VOL:/ $MNT" mount -t modalfs "$VOL:/" "$MNT" || finish
 [ -n "$HAVE_CHECK" ] || echo "    | note: modalfsd has no --check yet; the store checks are skipped (not counted)"
+# The rounds' directories go below one of this run's own, so a rerun on a
+# kept state disk starts clean.
+RUNDIR=$MNT/run.$(date +%s).$SEED
+check "mkdir $RUNDIR" mkdir "$RUNDIR" || finish
 
 # The rounds run in one python process (tests/fault/killrounds.py): each
 # of its "ok"/"not ok" lines is a check here.
 run_check "modalfsd exits 0 on SIGTERM before the rounds" stop_daemon
-"$PYTHON" "$MODALFS_REPO/tests/fault/killrounds.py" --mnt "$MNT" --logs "$LOGS" \
+"$PYTHON" "$MODALFS_REPO/tests/fault/killrounds.py" --mnt "$RUNDIR" --logs "$LOGS" \
 	--daemon "$MODALFSD" --state-dir "$TEST_DAEMON_DIR" --daemon-logs "$TEST_TMP" \
 	--rounds "$ROUNDS" --seed "$SEED" ${HAVE_CHECK:+--check} > "$TEST_TMP/rounds.out" 2>&1 &
 RPID=$!
@@ -71,7 +74,7 @@ drop_caches
 logs=()
 for f in "$LOGS"/k*.log; do logs+=(--log "$f"); done
 check "all rounds' acknowledged ops present and byte-exact" \
-	"$PYTHON" "$WORKLOAD" verify --dir "$MNT" "${logs[@]}"
+	"$PYTHON" "$WORKLOAD" verify --dir "$RUNDIR" "${logs[@]}"
 
 step "unmount, stop the daemon, unload the module"
 check "umount $MNT" umount "$MNT"
