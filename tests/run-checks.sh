@@ -1,7 +1,7 @@
 #!/bin/bash
 # Run the modalfs test layers and count their results:
 #
-#   tests/run-checks.sh [unit|kunit|vm|all]     (default: all)
+#   tests/run-checks.sh [unit|kunit|vm|fuzz|all]     (default: all)
 #
 #   unit   cmocka tests of the daemon and tools (make -C tests/unit run),
 #          then the same under ASan+UBSan (make -C tests/unit run-asan)
@@ -16,6 +16,10 @@
 # POWERCUT_TIMEOUT): a hung VM fails the layer, it never hangs the run.
 # VM_SCRIPTS="10-register.sh 90-daemon-kill.sh" runs only those scripts;
 # FAULT_POWERCUT_ROUNDS=0 skips the power cuts.
+#
+#   fuzz   libFuzzer over the daemon's decoding (make -C tests/fuzz run,
+#          FUZZ_SECONDS a target): part of "all" only with MODALFS_LONG=1
+#          (make check-long); one check: no crash found.
 #
 # Counting: unit = cmocka's test counts; kunit = kunit.py's test counts;
 # vm = one per check line ("ok"/"not ok") the scripts print. A layer or
@@ -50,9 +54,9 @@ KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-600}
 
 LAYER=${1:-all}
 case $LAYER in
-unit|kunit|vm|all) ;;
+unit|kunit|vm|fuzz|all) ;;
 -h|--help) sed -n '2,/^set -u/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
-*) echo "usage: $0 [unit|kunit|vm|all]" >&2; exit 2 ;;
+*) echo "usage: $0 [unit|kunit|vm|fuzz|all]" >&2; exit 2 ;;
 esac
 
 TOTAL_PASS=0
@@ -255,12 +259,26 @@ run_vm() {
 	layer_result vm "$VM_P" "$VM_F" "$(elapsed "$t0")${VM_NOTES:+;$VM_NOTES}"
 }
 
+run_fuzz() {
+	banner "fuzzing (libFuzzer, tests/fuzz)"
+	local t0 rc
+	t0=$(date +%s)
+	$MAKE --no-print-directory -C "$HERE/fuzz" run 2>&1 | tee "$OUT/fuzz.log" | grep -v '^#[0-9]'
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -eq 0 ]; then
+		layer_result fuzz 1 0 "$(elapsed "$t0")"
+	else
+		layer_result fuzz 0 1 "$(elapsed "$t0"); make -C tests/fuzz run failed with status $rc, see $OUT/fuzz.log"
+	fi
+}
+
 T0=$(date +%s)
 case $LAYER in
 unit) run_unit ;;
 kunit) run_kunit ;;
 vm) run_vm ;;
-all) run_unit; run_kunit; run_vm ;;
+fuzz) run_fuzz ;;
+all) run_unit; run_kunit; run_vm; [ -n "${MODALFS_LONG:-}" ] && run_fuzz ;;
 esac
 
 banner "summary ($(elapsed "$T0"))"
