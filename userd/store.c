@@ -2713,7 +2713,17 @@ static void ck_strays(struct ck *c, MDB_dbi dbi, const char *what)
 		if (vol == last)
 			continue;
 		last = vol;
-		if (mdb_get(c->t, c->st->volids, key1(&kk, vol), &nv))
+		if (!mdb_get(c->t, c->st->volids, key1(&kk, vol), &nv))
+			continue;
+		/*
+		 * A deletion a crash interrupted (meta "del/" + be64 id, see
+		 * store_vol.inc) is finished at the next daemon start.
+		 */
+		memcpy(kk.b, "del/", 4);
+		be64(kk.b + 4, vol);
+		kk.v.mv_data = kk.b;
+		kk.v.mv_size = 12;
+		if (mdb_get(c->t, c->st->meta, &kk.v, &nv))
 			ck_report(c, "%s records for volume id %llu, which does not exist",
 				  what, (unsigned long long)vol);
 	}

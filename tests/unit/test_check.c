@@ -582,6 +582,26 @@ static void t_check_orphan_records(void **state)
 	assert_int_equal(raw_close_check(f, &r), 5);
 }
 
+/* Records of a volume whose deletion is pending are not a problem. */
+static void t_check_pending_delete(void **state)
+{
+	struct fx *f = *state;
+	unsigned char kb[24], dk[12];
+	MDB_val k = key2(kb, 888, 2), v = { 3, "abc" };
+	MDB_val mk = { sizeof(dk), dk }, empty = { 0, NULL };
+	struct raw r;
+	MDB_dbi data = raw_open(f, &r, "data"), meta;
+
+	be64put(kb + 16, 0);
+	k.mv_size = 24;
+	assert_int_equal(mdb_put(r.t, data, &k, &v, 0), 0);
+	assert_int_equal(mdb_dbi_open(r.t, "meta", 0, &meta), 0);
+	memcpy(dk, "del/", 4);
+	be64put(dk + 4, 888);
+	assert_int_equal(mdb_put(r.t, meta, &mk, &empty, 0), 0);
+	assert_int_equal(raw_close_check(f, &r), 0);
+}
+
 static void t_check_size_blocks(void **state)
 {
 	struct fx *f = *state;
@@ -806,6 +826,7 @@ int main(void)
 		T(t_check_unreachable),
 		T(t_check_cycle),
 		T(t_check_orphan_records),
+		T(t_check_pending_delete),
 		T(t_check_size_blocks),
 		T(t_check_usage),
 		T(t_random_ops_invariants),
