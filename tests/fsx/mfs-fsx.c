@@ -2,7 +2,7 @@
 /*
  * mfs-fsx: a randomized data-integrity checker in the style of fsx.
  *
- *   mfs-fsx [-N ops] [-S seed] [-l maxlen] [-2 SECOND_PATH] [-q] FILE
+ *   mfs-fsx [-N ops] [-S seed] [-l maxlen] [-2 SECOND_PATH] [-X CMD] [-q] FILE
  *
  * Keeps the file's expected contents in memory and runs random writes,
  * reads, truncates (grow and shrink), mmap reads and writes (MAP_SHARED +
@@ -14,6 +14,10 @@
  * -2 PATH names the same file through a second mount. Reads through it
  * follow close-to-open consistency, the contract of a network filesystem:
  * the writer fsyncs, then the reader opens PATH afresh and reads.
+ *
+ * -X CMD is a third reader: after an fsync, CMD (run by sh) must print the
+ * file's whole contents; with "modalfsctl get VOL PATH -" that is the
+ * daemon's store, past every kernel cache.
  *
  * Everything random comes from the seed, so a failure is replayed by
  * running again with the same -S, -N and -l. On a failure the seed, the
@@ -38,16 +42,16 @@
 
 enum op {
 	OP_WRITE, OP_READ, OP_MAPREAD, OP_MAPWRITE, OP_TRUNCATE, OP_FSYNC,
-	OP_FDATASYNC, OP_REOPEN, OP_FALLOC, OP_PUNCH, OP_READ2, OP_NR
+	OP_FDATASYNC, OP_REOPEN, OP_FALLOC, OP_PUNCH, OP_READ2, OP_EXTREAD, OP_NR
 };
 
 static const char *op_name[OP_NR] = {
 	"write", "read", "mapread", "mapwrite", "truncate", "fsync",
-	"fdatasync", "reopen", "fallocate", "punch_hole", "read2",
+	"fdatasync", "reopen", "fallocate", "punch_hole", "read2", "extread",
 };
 
 /* relative frequencies */
-static int op_weight[OP_NR] = { 30, 22, 10, 10, 8, 3, 2, 3, 3, 3, 6 };
+static int op_weight[OP_NR] = { 30, 22, 10, 10, 8, 3, 2, 3, 3, 3, 6, 2 };
 
 struct logent {
 	long n;
@@ -60,7 +64,7 @@ static struct logent oplog[LOGN];
 static long opnum;
 static uint64_t seed;
 static uint64_t rng;
-static const char *path1, *path2;
+static const char *path1, *path2, *extcmd;
 static int fd1 = -1;
 static unsigned char *model, *buf;
 static long maxlen = 2 << 20;
@@ -113,8 +117,9 @@ static void fail(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	dump_log();
-	fprintf(stderr, "replay: mfs-fsx -S %" PRIu64 " -N %ld -l %ld%s%s FILE\n", seed, opnum,
-		maxlen, path2 ? " -2 " : "", path2 ? path2 : "");
+	fprintf(stderr, "replay: mfs-fsx -S %" PRIu64 " -N %ld -l %ld%s%s%s%s%s FILE\n", seed,
+		opnum, maxlen, path2 ? " -2 " : "", path2 ? path2 : "", extcmd ? " -X '" : "",
+		extcmd ? extcmd : "", extcmd ? "'" : "");
 	exit(1);
 }
 
@@ -429,6 +434,38 @@ static void do_read2(struct logent *e)
 	close(fd2);
 }
 
+/*
+ * -X CMD: after fsync, CMD (run by sh) must print the whole file: a reader
+ * that bypasses this kernel's page cache, e.g. "modalfsctl get VOL PATH -",
+ * which asks the daemon's store.
+ */
+static void do_extread(struct logent *e)
+{
+	FILE *p;
+	long got = 0;
+	size_t n;
+
+	if (fsync(fd1))
+		syserr("fsync before extread");
+	e->off = 0;
+	e->len = size;
+	p = popen(extcmd, "r");
+	if (!p)
+		syserr("popen -X command");
+	while ((n = fread(buf + got, 1, maxlen + PAGE - got, p)) > 0) {
+		got += n;
+		if (got >= maxlen + PAGE)
+			break;
+	}
+	int st = pclose(p);
+
+	if (st != 0)
+		fail("-X command \"%s\" exited with status 0x%x", extcmd, st);
+	if (got != size)
+		fail("-X command printed %ld bytes, want the size %ld", got, size);
+	compare(buf, 0, size, "read through the -X command");
+}
+
 static enum op pick_op(void)
 {
 	int total = 0, r;
@@ -460,25 +497,28 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 
 	seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
-	while ((c = getopt(argc, argv, "N:S:l:2:q")) != -1) {
+	while ((c = getopt(argc, argv, "N:S:l:2:X:q")) != -1) {
 		switch (c) {
 		case 'N': nops = atol(optarg); break;
 		case 'S': seed = strtoull(optarg, NULL, 0); break;
 		case 'l': maxlen = atol(optarg); break;
 		case '2': path2 = optarg; break;
+		case 'X': extcmd = optarg; break;
 		case 'q': quiet = 1; break;
 		default:
-			fprintf(stderr, "usage: mfs-fsx [-N ops] [-S seed] [-l maxlen] [-2 SECOND_PATH] [-q] FILE\n");
+			fprintf(stderr, "usage: mfs-fsx [-N ops] [-S seed] [-l maxlen] [-2 SECOND_PATH] [-X CMD] [-q] FILE\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1 || maxlen < PAGE) {
-		fprintf(stderr, "usage: mfs-fsx [-N ops] [-S seed] [-l maxlen] [-2 SECOND_PATH] [-q] FILE\n");
+		fprintf(stderr, "usage: mfs-fsx [-N ops] [-S seed] [-l maxlen] [-2 SECOND_PATH] [-X CMD] [-q] FILE\n");
 		return 2;
 	}
 	path1 = argv[optind];
 	if (!path2)
 		op_weight[OP_READ2] = 0;
+	if (!extcmd)
+		op_weight[OP_EXTREAD] = 0;
 	rng = seed * 0x9E3779B97F4A7C15ULL + 1;
 	model = calloc(maxlen + PAGE, 1);
 	buf = malloc(maxlen + 2 * PAGE);
@@ -522,6 +562,7 @@ int main(int argc, char **argv)
 		case OP_FALLOC: do_falloc(e, 0); break;
 		case OP_PUNCH: do_falloc(e, 1); break;
 		case OP_READ2: do_read2(e); break;
+		case OP_EXTREAD: do_extread(e); break;
 		default: break;
 		}
 		e->size_after = size;

@@ -9,7 +9,9 @@
 # (modalfsctl get, no page cache involved).
 # Two mounts of one volume share one superblock today (sget by volume id),
 # so the two-mount run exercises two vfsmounts over one page cache; the
-# script says so when st_dev is the same.
+# script says so when st_dev is the same. That run also reads through
+# `modalfsctl get` (mfs-fsx -X) after fsyncs: the daemon's store, past
+# every kernel cache, must hold what the model says.
 . "$(dirname "$0")/../../lib.sh"
 . "$MODALFS_REPO/tests/posix/vmlib.sh"
 
@@ -67,15 +69,17 @@ if check "mount $VOL:/ a second time at $MNT2" mount -t modalfs "$VOL:/" "$MNT2"
 		echo "    | NOTE: both mounts share one superblock (same st_dev): one page cache"
 	fi
 	log=$TEST_TMP/fsx-two-mounts.log
-	"$MFS_FSX" -q -S 44 -N "$OPS2" -2 "$MNT2/fsx/two" "$MNT/fsx/two" > "$log" 2>&1
+	# -X: a third reader past every kernel cache, the daemon's store
+	"$MFS_FSX" -q -S 44 -N "$OPS2" -2 "$MNT2/fsx/two" \
+		-X "$MODALFSCTL get $VOL /fsx/two -" "$MNT/fsx/two" > "$log" 2>&1
 	rc=$?
 	keep_log "$log"
 	if [ $rc -eq 0 ]; then
 		tail -n 1 "$log" | sed 's/^/    | /'
-		pass "mfs-fsx writing via $MNT, reading via $MNT2: all reads match"
+		pass "mfs-fsx writing via $MNT, reading via $MNT2 and modalfsctl get: all reads match"
 	else
 		tail -n 80 "$log" | sed 's/^/    | /'
-		fail "mfs-fsx writing via $MNT, reading via $MNT2: all reads match (exit $rc)"
+		fail "mfs-fsx writing via $MNT, reading via $MNT2 and modalfsctl get: all reads match (exit $rc)"
 	fi
 	check "umount $MNT2" umount "$MNT2"
 fi
