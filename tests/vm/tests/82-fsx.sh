@@ -23,7 +23,7 @@ if [ -n "$MODALFS_LONG" ]; then
 	OPS2=${FSX_OPS2:-20000}
 else
 	OPS=${FSX_OPS:-1000}
-	OPS2=${FSX_OPS2:-600}
+	OPS2=${FSX_OPS2:-500}
 fi
 SEEDS=${FSX_SEEDS:-"11 22 33"}
 
