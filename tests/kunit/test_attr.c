@@ -144,7 +144,102 @@ static void attr_blocks_to_inode(struct kunit *test)
 	kfree_skb(skb);
 }
 
+/* Sizes past 4 GiB and up to the protocol's limit survive conversion. */
+static void attr_to_inode_large_and_old(struct kunit *test)
+{
+	struct modalfs_attr_val v = tattr_default;
+	struct inode *inode = tinode_new(test);
+
+	v.size = (5ULL << 30) + 1;
+	v.blocks = 1ULL << 40;
+	/* Before 1970 and in 2106+: s64 seconds, not u32. */
+	v.atime.tv_sec = -86400;
+	v.mtime.tv_sec = 5000000000LL;
+	v.mtime.tv_nsec = 999999999;
+	modalfs_attr_to_inode(inode, &v);
+	KUNIT_EXPECT_EQ(test, i_size_read(inode), (5LL << 30) + 1);
+	KUNIT_EXPECT_EQ(test, inode->i_blocks, (blkcnt_t)(1ULL << 40));
+	KUNIT_EXPECT_EQ(test, inode->i_atime.tv_sec, -86400LL);
+	KUNIT_EXPECT_EQ(test, inode->i_mtime.tv_sec, 5000000000LL);
+	KUNIT_EXPECT_EQ(test, inode->i_mtime.tv_nsec, 999999999L);
+
+	v.size = S64_MAX;
+	modalfs_attr_to_inode(inode, &v);
+	KUNIT_EXPECT_EQ(test, i_size_read(inode), S64_MAX);
+}
+
+/* Decoding refuses what conversion could not represent. */
+static void attr_decode_limits(struct kunit *test)
+{
+	struct nlattr *tb[MODALFS_A_MAX + 1];
+	struct modalfs_attr_val v = tattr_default, out;
+	struct sk_buff *skb;
+
+	/* Size 2^63: over the policy's range. */
+	v.size = 1ULL << 63;
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &v, 0);
+	KUNIT_EXPECT_LT(test, tparse(skb, tb), 0);
+	kfree_skb(skb);
+
+	/* nlink that would wrap in inc_nlink(). */
+	v = tattr_default;
+	v.nlink = 0xffffffffU;
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &v, 0);
+	KUNIT_ASSERT_EQ(test, tparse(skb, tb), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_attr_decode(tb[MODALFS_A_ATTR], &out),
+			-EIO);
+	kfree_skb(skb);
+
+	/* No file type at all. */
+	v = tattr_default;
+	v.mode = 0644;
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &v, 0);
+	KUNIT_ASSERT_EQ(test, tparse(skb, tb), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_attr_decode(tb[MODALFS_A_ATTR], &out),
+			-EIO);
+	kfree_skb(skb);
+
+	/* Negative times are fine (s64). */
+	v = tattr_default;
+	v.ctime.tv_sec = -1;
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &v, 0);
+	KUNIT_ASSERT_EQ(test, tparse(skb, tb), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_attr_decode(tb[MODALFS_A_ATTR], &out), 0);
+	KUNIT_EXPECT_EQ(test, out.ctime.tv_sec, -1LL);
+	kfree_skb(skb);
+}
+
+/* write_inode sends exactly the three times, with nanoseconds. */
+static void attr_put_ts_values(struct kunit *test)
+{
+	struct nlattr *tb[MODALFS_A_MAX + 1], *at[MODALFS_ATTR_MAX + 1];
+	struct timespec64 ts = { .tv_sec = -5, .tv_nsec = 123 };
+	struct sk_buff *skb;
+	struct nlattr *nest;
+
+	skb = tmsg_new(test, MODALFS_CMD_REQUEST, 1, MODALFS_OP_SETATTR);
+	nest = nla_nest_start(skb, MODALFS_A_SETATTR);
+	KUNIT_ASSERT_EQ(test, modalfs_put_ts(skb, MODALFS_ATTR_ATIME_SEC,
+					     MODALFS_ATTR_ATIME_NSEC, &ts), 0);
+	nla_nest_end(skb, nest);
+	KUNIT_ASSERT_EQ(test, tparse(skb, tb), 0);
+	KUNIT_ASSERT_EQ(test, nla_parse_nested(at, MODALFS_ATTR_MAX,
+					       tb[MODALFS_A_SETATTR],
+					       modalfs_attr_policy, NULL), 0);
+	KUNIT_EXPECT_EQ(test, nla_get_s64(at[MODALFS_ATTR_ATIME_SEC]), -5LL);
+	KUNIT_EXPECT_EQ(test, nla_get_u32(at[MODALFS_ATTR_ATIME_NSEC]), 123U);
+	KUNIT_EXPECT_NULL(test, at[MODALFS_ATTR_MTIME_SEC]);
+	kfree_skb(skb);
+}
+
 static struct kunit_case modalfs_attr_cases[] = {
+	KUNIT_CASE(attr_to_inode_large_and_old),
+	KUNIT_CASE(attr_decode_limits),
+	KUNIT_CASE(attr_put_ts_values),
 	KUNIT_CASE(attr_to_inode_new),
 	KUNIT_CASE(attr_to_inode_ids),
 	KUNIT_CASE(attr_put_times_roundtrip),
