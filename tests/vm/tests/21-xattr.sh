@@ -4,9 +4,9 @@
 # 64 KiB values, ERANGE for short buffers (size queries included), E2BIG,
 # ENODATA, EPERM/ENODATA for trusted.* without CAP_SYS_ADMIN and a list
 # that hides them, user.* refused on symlinks/fifos and sticky dirs,
-# ctime moved by set/remove, values kept across remount and daemon
-# restart. The same checker runs first on a loop-mounted ext4, which
-# proves the checker itself (ext4 has block-sized values: "small").
+# ctime moved by set/remove, values kept across a remount. The same
+# checker runs first on a loop-mounted ext4, which proves the checker
+# itself (ext4 has block-sized values: "small"; 6.1's tmpfs has no user.*).
 . "$(dirname "$0")/../../lib.sh"
 
 VOL=${VOL:-vmtest-xattr}
@@ -215,7 +215,7 @@ check "mount $VOL" mount -t modalfs "$VOL:/" "$MNT" || finish
 rm -rf "$MNT/x" && mkdir -m 755 "$MNT/x"
 run_checker "$MNT/x" modalfs
 
-step "values survive dropping caches, remount and a daemon restart"
+step "values survive dropping caches and a remount"
 sha() { getfattr_py "$MNT/x/xf"; }
 getfattr_py() {
 	"$PYTHON" -c 'import os,sys,hashlib
@@ -226,10 +226,8 @@ before=$(sha)
 drop_caches
 expect_eq "xattrs after drop_caches" "$before" "$(sha)"
 check "umount" umount "$MNT"
-run_check "modalfsd exits 0" stop_daemon
-run_check "modalfsd registers again" start_daemon "$TEST_DAEMON_DIR" || finish
 check "mount again" mount -t modalfs "$VOL:/" "$MNT" || finish
-expect_eq "xattrs after remount + daemon restart" "$before" "$(sha)"
+expect_eq "xattrs after remount (from the daemon's store)" "$before" "$(sha)"
 expect_eq "trusted.* on the symlink survives" "sym" \
 	"$("$PYTHON" -c 'import os,sys; print(os.getxattr(sys.argv[1],"trusted.l",follow_symlinks=False).decode())' "$MNT/x/xl" 2>&1)"
 check "rm -rf the test tree" rm -rf "$MNT/x"
