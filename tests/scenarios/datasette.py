@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Product brief scenario 6, datasette: one SQLite writer, many readers.
 
-  datasette.py write DB MODE NTXN LOG DONE   MODE is delete (rollback journal) or wal
+  datasette.py write DB MODE NTXN LOG DONE [--no-checkpoint]   MODE: delete (rollback journal) or wal
   datasette.py read  DB DONE TIMEOUT         query until DONE exists, then once more
-  datasette.py check DB LOG [NTXN]           integrity_check + every logged commit present
+  datasette.py check DB LOG [NTXN] [DB LOG NTXN...]   integrity_check + every logged commit present
 
 The writer commits NTXN transactions. Transaction k inserts 1 + k % 5 rows
 into t, each with the next value of a running counter c, val = f(c) and
@@ -16,6 +16,9 @@ summary.rows, sum(val) == summary.total == sum of f(1..max c), no counter
 missing, and the newest rows' chk right. A failed invariant means a reader
 saw a transaction half applied, i.e. locking or shared memory (WAL -shm)
 does not work across processes and mounts.
+
+--no-checkpoint (write, WAL) exits without closing the database and with
+automatic checkpoints off, so its commits are only in the -wal file.
 
 --unsafe (write) skips the summary update in every 7th transaction; it
 exists only to prove on tmpfs that the readers' checks can fail.
@@ -44,7 +47,7 @@ def connect(db, timeout=60.0):
     return sqlite3.connect(db, timeout=timeout, isolation_level=None)
 
 
-def write(db, mode, ntxn, log, done, unsafe=False):
+def write(db, mode, ntxn, log, done, unsafe=False, crash=False):
     con = connect(db)
     got = con.execute("PRAGMA journal_mode=%s" % mode).fetchone()[0]
     if got != mode:
@@ -56,10 +59,13 @@ def write(db, mode, ntxn, log, done, unsafe=False):
     con.execute("CREATE TABLE IF NOT EXISTS summary (id INTEGER PRIMARY KEY, rows INTEGER,"
                 " total INTEGER, txn INTEGER)")
     con.execute("INSERT OR IGNORE INTO summary VALUES (1, 0, 0, 0)")
-    c = 0
+    if crash:
+        con.execute("PRAGMA wal_autocheckpoint=0")
+    # Resume after what an earlier writer committed.
+    c, k0 = con.execute("SELECT coalesce(max(c), 0), coalesce(max(txn), 0) FROM t").fetchone()
     t0 = time.monotonic()
     with open(log, "a") as lf:
-        for k in range(1, ntxn + 1):
+        for k in range(k0 + 1, k0 + ntxn + 1):
             con.execute("BEGIN IMMEDIATE")
             add = 0
             for _ in range(1 + k % 5):
@@ -77,6 +83,12 @@ def write(db, mode, ntxn, log, done, unsafe=False):
             lf.write("%d %d\n" % (k, c))
             lf.flush()
             os.fsync(lf.fileno())
+    if crash:
+        # Exit without closing: the committed transactions stay in the
+        # -wal file, and the next opener must recover them from it.
+        open(done, "w").close()
+        print("writer: %d transactions left in the WAL" % ntxn, flush=True)
+        os._exit(0)
     con.close()
     print("writer: %d transactions, %d rows, %.1f s" % (ntxn, c, time.monotonic() - t0), flush=True)
     open(done, "w").close()
@@ -187,12 +199,17 @@ def check(db, log, ntxn=None):
 
 def main(argv):
     unsafe = "--unsafe" in argv
-    argv = [a for a in argv if a != "--unsafe"]
+    crash = "--no-checkpoint" in argv
+    argv = [a for a in argv if a not in ("--unsafe", "--no-checkpoint")]
     if len(argv) >= 7 and argv[1] == "write":
-        return write(argv[2], argv[3], int(argv[4]), argv[5], argv[6], unsafe)
+        return write(argv[2], argv[3], int(argv[4]), argv[5], argv[6], unsafe, crash)
     if len(argv) >= 5 and argv[1] == "read":
         return read(argv[2], argv[3], float(argv[4]))
     if len(argv) >= 4 and argv[1] == "check":
+        # check DB LOG [NTXN] [DB LOG NTXN]...: several in one process,
+        # which saves a python start under TCG.
+        if len(argv) > 5:
+            return max(check(argv[i], argv[i + 1], int(argv[i + 2])) for i in range(2, len(argv) - 2, 3))
         return check(argv[2], argv[3], int(argv[4]) if len(argv) > 4 else None)
     print(__doc__, file=sys.stderr)
     return 2

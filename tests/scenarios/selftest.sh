@@ -63,6 +63,20 @@ c = sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM t WHERE c = 17"); c.com
 	expect 1 "datasette $mode: check catches a lost row" "$PY" "$HERE/datasette.py" check "$W/ds-$mode/db.sqlite" "$W/ds-$mode.log" 400
 	echo "401 2000" >> "$W/ds-$mode.log"
 	expect 1 "datasette $mode: check catches a lost commit" "$PY" "$HERE/datasette.py" check "$W/ds-$mode/db.sqlite" "$W/ds-$mode.log"
+	if [ $mode = wal ]; then
+		c=$W/ds-walc
+		mkdir -p "$c"
+		"$PY" "$HERE/datasette.py" write "$c/db.sqlite" wal 30 "$c.log" "$c.done" > /dev/null
+		expect 0 "datasette wal: a writer exits leaving its commits in the -wal" "$PY" "$HERE/datasette.py" \
+			write "$c/db.sqlite" wal 10 "$c.log" "$c.done" --no-checkpoint
+		test -s "$c/db.sqlite-wal" || bad "... and the -wal file has them"
+		expect 0 "datasette wal: check recovers them from the -wal" "$PY" "$HERE/datasette.py" \
+			check "$c/db.sqlite" "$c.log" 40
+		"$PY" "$HERE/datasette.py" write "$c/db.sqlite" wal 5 "$c.log" "$c.done" --no-checkpoint > /dev/null
+		rm "$c/db.sqlite-wal"
+		expect 1 "datasette wal: check catches the loss of the -wal" "$PY" "$HERE/datasette.py" \
+			check "$c/db.sqlite" "$c.log" 45
+	fi
 	expect 1 "datasette $mode: readers catch half-applied transactions" sqlrun "$W/dsu-$mode" $mode 3000 --unsafe
 	grep -q '^BROKEN ' "$W/dsu-$mode".r* || bad "... and say BROKEN"
 done

@@ -7,7 +7,8 @@
 # metadata file (rename is atomic), and after unmount + drop_caches every
 # byte and every transcript must be right. Driver: tests/scenarios/podcast.py
 # (tests/scenarios/selftest.sh proves its checks on tmpfs).
-# Normal: 2 producers x 2 episodes x 64 MiB; MODALFS_LONG=1: 3 x 4 x 48 MiB.
+# Normal: 2 producers x 2 episodes x 32 MiB (~90 s under TCG on a loaded
+# host); MODALFS_LONG=1: 3 x 4 x 48 MiB.
 . "$(dirname "$0")/../../lib.sh"
 
 VOL=vmtest-podcast
@@ -15,7 +16,7 @@ DRIVER=$MODALFS_REPO/tests/scenarios/podcast.py
 if [ -n "${MODALFS_LONG:-}" ]; then
 	PRODUCERS=3 NFILES=4 MB=48 TIMEOUT=1800
 else
-	PRODUCERS=2 NFILES=2 MB=64 TIMEOUT=300
+	PRODUCERS=2 NFILES=2 MB=32 TIMEOUT=300
 fi
 PRODUCERS=${PODCAST_PRODUCERS:-$PRODUCERS}
 NFILES=${PODCAST_FILES:-$NFILES}
@@ -78,21 +79,25 @@ parses=$(sed -n 's/^summary parses=\([0-9]*\).*/\1/p' "$TEST_TMP"/transcriber*.o
 echo "    | $parses metadata files parsed while the producers rewrote them"
 check "the transcribers parsed metadata while it was being replaced (> $TOTAL)" test "$parses" -gt "$TOTAL"
 
-tstep "verify through another mount, then after unmount + drop_caches"
-check "every file's CRC-32, metadata and transcript right (another mount, warm)" \
-	"$PYTHON" "$DRIVER" verify "$TEST_TMP/m$NMOUNT/pod" "$PRODUCERS" "$NFILES" "$SIZE" --crc-only
+# The transcribers already checked every episode's size and CRC-32 (which
+# the producers took of the generator's bytes) warm, through mounts other
+# than the producers'; what is left is the daemon's copy.
+tstep "unmount, drop_caches, mount again, verify byte by byte"
 for ((i = 1; i <= NMOUNT; i++)); do
 	check "umount m$i" umount "$TEST_TMP/m$i"
 done
+t_umount=$SECONDS	# the last umount writes back what the producers left dirty
 drop_caches
 check "mount again" mount -t modalfs "$VOL:/" "$TEST_TMP/m1" || finish
+t_mount=$SECONDS
 if "$PYTHON" "$DRIVER" verify "$TEST_TMP/m1/pod" "$PRODUCERS" "$NFILES" "$SIZE" > "$TEST_TMP/verify.out" 2>&1; then
 	pass "every byte, metadata and transcript right from the daemon (cold)"
 else
 	sed 's/^/    | /' "$TEST_TMP/verify.out" | head -n 20
 	fail "every byte, metadata and transcript right from the daemon (cold)"
 fi
-echo "    | pipeline ${t_pipe}s, $((TOTAL * MB)) MiB of audio; total ${SECONDS}s"
+echo "    | $((TOTAL * MB)) MiB of audio: pipeline done at ${t_pipe}s, unmounted at ${t_umount}s," \
+	"verified at ${SECONDS}s"
 check "umount m1" umount "$TEST_TMP/m1"
 check "modalfsctl delete $VOL" "$MODALFSCTL" delete "$VOL"
 
