@@ -52,6 +52,8 @@ static vm_fault_t modalfs_page_mkwrite(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	sb_start_pagefault(inode->i_sb);
 	file_update_time(vmf->vma->vm_file);
+	/* Excludes a truncate in progress (see modalfs_setattr). */
+	filemap_invalidate_lock_shared(inode->i_mapping);
 	folio_lock(folio);
 	if (folio->mapping != inode->i_mapping ||
 	    folio_pos(folio) >= i_size_read(inode)) {
@@ -63,6 +65,7 @@ static vm_fault_t modalfs_page_mkwrite(struct vm_fault *vmf)
 	/* Writeback copies the page into the message before it ends. */
 	folio_wait_stable(folio);
 out:
+	filemap_invalidate_unlock_shared(inode->i_mapping);
 	sb_end_pagefault(inode->i_sb);
 	return ret;
 }

@@ -146,8 +146,8 @@ int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 	return 0;
 }
 
-int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
-		    struct iattr *attr)
+static int modalfs_do_setattr(struct user_namespace *mnt_userns,
+			      struct dentry *dentry, struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
 	unsigned int valid = attr->ia_valid;
@@ -248,6 +248,26 @@ int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 		modalfs_attr_blocks_to_inode(inode, req->tb[MODALFS_A_ATTR]);
 out:
 	modalfs_req_put(req);
+	return err;
+}
+
+/*
+ * A size change holds the mapping's invalidate lock from the flush to the
+ * page-cache truncation, as ext4 does: page_mkwrite takes it too, so no
+ * store through mmap can dirty a page past the new size in between, whose
+ * WRITE would grow the file again on the daemon after the SETATTR.
+ */
+int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+		    struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	int err;
+
+	if (!(attr->ia_valid & ATTR_SIZE) || !S_ISREG(inode->i_mode))
+		return modalfs_do_setattr(mnt_userns, dentry, attr);
+	filemap_invalidate_lock(inode->i_mapping);
+	err = modalfs_do_setattr(mnt_userns, dentry, attr);
+	filemap_invalidate_unlock(inode->i_mapping);
 	return err;
 }
 
