@@ -344,7 +344,14 @@ static int modalfs_writepages(struct address_space *mapping,
 
 	err = write_cache_pages(mapping, wbc, modalfs_writepage_cb, &wb);
 	modalfs_wb_flush(&wb);
-	modalfs_wb_wait(mapping, &wb);
+	/*
+	 * Only data-integrity writeback waits: the flusher holds s_umount,
+	 * and waiting there for an absent daemon would block umount -l (and
+	 * end in a hung task). Background write_inode defers the times
+	 * while WRITEs are in flight instead (super.c).
+	 */
+	if (wbc->sync_mode == WB_SYNC_ALL)
+		modalfs_wb_wait(mapping, &wb);
 	return err;
 }
 

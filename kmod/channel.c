@@ -46,6 +46,10 @@ void modalfs_req_cache_exit(void)
 	kmem_cache_destroy(modalfs_req_cachep);
 }
 
+static unsigned int modalfs_chan_fail_matching(struct modalfs_chan *chan,
+		bool (*match)(struct modalfs_req *req, unsigned long arg),
+		unsigned long arg, int error);
+
 /* How often soft requests are checked for their deadline. */
 #define MODALFS_EXPIRE_TICK	(HZ / 4)
 
@@ -296,6 +300,8 @@ static int __modalfs_req_submit(struct modalfs_req *req, bool may_wait)
 	nlmsg_end(req->msg, nlmsg_hdr(req->msg));
 	spin_lock(&chan->lock);
 	err = modalfs_conn_refuses(chan, conn);
+	if (!err && req->background && !chan->connected)
+		err = -ENOTCONN;
 	if (err) {
 		spin_unlock(&chan->lock);
 		req->error = err;
@@ -416,7 +422,7 @@ int modalfs_req_call(struct modalfs_req *req)
 	int err;
 
 	for (;;) {
-		err = __modalfs_req_submit(req, true);
+		err = __modalfs_req_submit(req, !req->background);
 		if (err != -EAGAIN)
 			break;
 		if (conn && conn->soft) {
@@ -549,15 +555,31 @@ int modalfs_chan_register(struct modalfs_chan *chan, u32 portid)
 	return ret;
 }
 
-/* The socket of portid went away (atomic context). */
+static bool modalfs_req_is_background(struct modalfs_req *req,
+				      unsigned long unused)
+{
+	return req->background;
+}
+
+/*
+ * The socket of portid went away. Background requests give up now: their
+ * callers (the flusher, holding s_umount) must not wait for the next
+ * daemon, or no unmount could proceed meanwhile.
+ */
 void modalfs_chan_release(struct modalfs_chan *chan, u32 portid)
 {
+	bool was = false;
+
 	spin_lock(&chan->lock);
 	if (chan->connected && chan->portid == portid) {
 		chan->connected = false;
 		chan->portid = 0;
+		was = true;
 	}
 	spin_unlock(&chan->lock);
+	if (was)
+		modalfs_chan_fail_matching(chan, modalfs_req_is_background, 0,
+					   -ENOTCONN);
 }
 
 bool modalfs_chan_connected(struct modalfs_chan *chan)

@@ -158,6 +158,11 @@ struct modalfs_req {
 	void *priv;
 	struct modalfs_conn *conn;	/* the volume's, or NULL (MOUNT...) */
 	unsigned long deadline;		/* jiffies; soft mounts only */
+	/*
+	 * Background writeback: fails with ENOTCONN instead of waiting for
+	 * a daemon that is not (or no longer) registered.
+	 */
+	bool background;
 };
 
 struct modalfs_chan {

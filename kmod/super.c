@@ -113,6 +113,15 @@ static int modalfs_write_inode(struct inode *inode,
 	struct nlattr *nest;
 	int err;
 
+	/*
+	 * Background writeback does not wait for its WRITEs (addr.c); the
+	 * times must reach the daemon after them, so try again later.
+	 */
+	if (wbc->sync_mode != WB_SYNC_ALL &&
+	    mapping_tagged(inode->i_mapping, PAGECACHE_TAG_WRITEBACK)) {
+		__mark_inode_dirty(inode, I_DIRTY_SYNC);
+		return 0;
+	}
 	req = modalfs_new_req(inode->i_sb, MODALFS_OP_SETATTR, inode->i_ino,
 			      128);
 	if (IS_ERR(req))
@@ -131,8 +140,19 @@ static int modalfs_write_inode(struct inode *inode,
 		modalfs_req_async(req, NULL, NULL);
 		return 0;
 	}
+	/*
+	 * The flusher holds s_umount while it is here: it must not wait for
+	 * an absent daemon (umount -l would wait behind it). It tries again
+	 * later instead; fsync and sync (WB_SYNC_ALL) do wait.
+	 */
+	if (wbc->sync_mode != WB_SYNC_ALL)
+		req->background = true;
 	err = modalfs_req_call(req);
 	modalfs_req_put(req);
+	if (err == -ENOTCONN) {
+		__mark_inode_dirty(inode, I_DIRTY_SYNC);
+		return 0;
+	}
 	return err;
 }
 

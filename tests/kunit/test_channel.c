@@ -614,7 +614,36 @@ static void chan_inflight_cap(struct kunit *test)
 	modalfs_conn_put(soft);
 }
 
+/* Background writeback never waits for a daemon that is not there. */
+static void chan_background_gives_up(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *a = treq(test, t, MODALFS_OP_SETATTR);
+	struct modalfs_req *b = treq(test, t, MODALFS_OP_SETATTR);
+	struct modalfs_req *c = treq(test, t, MODALFS_OP_GETATTR);
+
+	a->background = true;
+	b->background = true;
+	KUNIT_EXPECT_EQ(test, modalfs_req_call(a), -ENOTCONN);
+	KUNIT_EXPECT_EQ(test, t->chan.inflight, 0U);
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(b), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(c), 0);
+	KUNIT_EXPECT_EQ(test, b->state, MODALFS_REQ_SENT);
+	/* The daemon dies: b fails at once, c waits for the next daemon. */
+	modalfs_chan_release(&t->chan, 1);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(b), -ENOTCONN);
+	KUNIT_EXPECT_EQ(test, c->state, MODALFS_REQ_SENT);
+	KUNIT_EXPECT_EQ(test, t->chan.inflight, 1U);
+	modalfs_chan_shutdown(&t->chan);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(c), -ENODEV);
+	modalfs_req_put(a);
+	modalfs_req_put(b);
+	modalfs_req_put(c);
+}
+
 static struct kunit_case modalfs_channel_cases[] = {
+	KUNIT_CASE(chan_background_gives_up),
 	KUNIT_CASE(chan_ids_from_wall_clock),
 	KUNIT_CASE(chan_soft_expires),
 	KUNIT_CASE(chan_soft_expiry_work),

@@ -9,7 +9,8 @@
  *   mfs-errno umount TARGET [force|detach]      umount2(2)
  *
  * "read" reads the whole file; with MFS_ERRNO_SHOW=1 the bytes read are
- * written to stderr.
+ * written to stderr. With MFS_ERRNO_TIME=FILE the milliseconds the
+ * operation took (not counting process start-up) are written to FILE.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -20,12 +21,26 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+static struct timespec t0;
 
 static int report(int rc)
 {
+	const char *tf = getenv("MFS_ERRNO_TIME");
+	struct timespec t1;
 	const char *n;
+	int e = errno;
+	FILE *f;
 
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (tf && (f = fopen(tf, "w"))) {
+		fprintf(f, "%lld\n", (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
+			(t1.tv_nsec - t0.tv_nsec) / 1000000);
+		fclose(f);
+	}
+	errno = e;
 	if (rc == 0) {
 		printf("OK\n");
 		return 0;
@@ -80,6 +95,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	int fd;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (argc < 3)
 		goto usage;
 	if (!strcmp(argv[1], "stat"))
