@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Directory operations. Dentries, positive and negative, are trusted
- * without revalidation because this kernel is the only writer of a volume
- * (cross-host invalidation comes later). Directory times are updated
- * locally; the daemon keeps its own.
+ * without revalidation (this kernel writes the volume; NOTIFY invalidates
+ * what modalfsctl changes) until the volume is deleted. A directory an op
+ * changed refetches its times from the daemon at the next stat, so stat()
+ * shows what the daemon keeps. Readdir positions are the daemon's cookies.
  */
 #include <linux/cred.h>
 #include <linux/fs.h>
