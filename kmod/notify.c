@@ -188,6 +188,7 @@ int modalfs_revalidate_inode(struct inode *inode)
 	struct address_space *mapping = inode->i_mapping;
 	struct modalfs_attr_val v;
 	struct modalfs_req *req;
+	bool kept = false;
 	int err;
 
 	if (modalfs_sb_gone(inode->i_sb))
@@ -220,8 +221,16 @@ int modalfs_revalidate_inode(struct inode *inode)
 		inode->i_blocks = v.blocks;
 		inode->i_mtime = v.mtime;
 		i_size_write(inode, v.size);
+	} else {
+		kept = true;
 	}
 	spin_unlock(&inode->i_lock);
+	/*
+	 * Size and mtime stayed the kernel's because of local writes; once
+	 * they reached the daemon its answer covers both, so ask again then.
+	 */
+	if (kept)
+		set_bit(MODALFS_I_STALE, &mi->flags);
 	/*
 	 * Not in the NOTIFY handler: this may write back (launder) and wait,
 	 * which the daemon's own thread must never do. Unlike
