@@ -7,8 +7,8 @@
 # metadata file (rename is atomic), and after unmount + drop_caches every
 # byte and every transcript must be right. Driver: tests/scenarios/podcast.py
 # (tests/scenarios/selftest.sh proves its checks on tmpfs).
-# Normal: 2 producers x 2 episodes x 32 MiB (~90 s under TCG on a loaded
-# host; ~66 s measured); MODALFS_LONG=1: 3 x 4 x 48 MiB (~6.5 min).
+# Normal: 2 producers x 2 episodes x 32 MiB (66 s under TCG at host load 7,
+# 158 s at load 13); MODALFS_LONG=1: 3 x 4 x 48 MiB (~6.5 min).
 . "$(dirname "$0")/../../lib.sh"
 
 VOL=vmtest-podcast

@@ -9,7 +9,7 @@
 # there, also after unmount + daemon restart + remount, including WAL
 # commits a writer left in the -wal file by exiting without a checkpoint.
 # Driver: tests/scenarios/datasette.py (tests/scenarios/selftest.sh proves
-# its checks on tmpfs). NTXN: 100 per mode (~75 s under TCG); MODALFS_LONG=1:
+# its checks on tmpfs). NTXN: 100 per mode (74 s at host load 7, 134 s at 13); MODALFS_LONG=1:
 # 2000 (~15 min: the readers rescan a growing table).
 . "$(dirname "$0")/../../lib.sh"
 
