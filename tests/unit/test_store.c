@@ -902,6 +902,84 @@ static void t_statfs(void **state)
 	assert_int_equal(modalfs_store_statfs(f->st, 4242, &sf), ESTALE);
 }
 
+static int isolation_dirent_cb(const struct modalfs_dirent *de, void *arg)
+{
+	(void)de;
+	++*(int *)arg;
+	return 0;
+}
+
+/*
+ * Inode numbers are unique only within a volume, so the same number names
+ * different files in two volumes. Every operation on volume B with an
+ * inode number of volume A must reach B's file of that number or fail
+ * with ESTALE, never A's file.
+ */
+static void t_volume_isolation(void **state)
+{
+	struct fx *f = *state;
+	struct modalfs_volinfo vb;
+	struct modalfs_iattr a;
+	struct modalfs_setattr sa = { .valid = MODALFS_SET_SIZE, .size = 0 };
+	unsigned char buf[64], out[64];
+	uint64_t b, dir = mkd(f, ROOT, "d"), file = mkfile(f, dir, "secret");
+	size_t got;
+	bool eof;
+	int n = 0;
+
+	memset(buf, 0xa5, sizeof(buf));
+	assert_int_equal(modalfs_store_write(f->st, f->vol, file, 0, buf,
+					     sizeof(buf), NULL), 0);
+	assert_int_equal(modalfs_store_vol_persisted(f->st, "other", &vb), 0);
+	b = vb.vol_id;
+	assert_true(b != f->vol);
+
+	/* B has no such inodes yet. */
+	assert_int_equal(modalfs_store_getattr(f->st, b, file, &a), ESTALE);
+	assert_int_equal(modalfs_store_read(f->st, b, file, 0, sizeof(out),
+					    out, &got), ESTALE);
+	assert_int_equal(modalfs_store_write(f->st, b, file, 0, buf, 1, NULL),
+			 ESTALE);
+	assert_int_equal(modalfs_store_setattr(f->st, b, file, &sa, &a),
+			 ESTALE);
+	assert_int_equal(modalfs_store_link(f->st, b, file, ROOT, "stolen",
+					    &a), ESTALE);
+	assert_int_not_equal(modalfs_store_lookup(f->st, b, dir, "secret",
+						  &a), 0);
+	assert_int_not_equal(modalfs_store_readdir(f->st, b, dir, 0, 16,
+						   isolation_dirent_cb, &n,
+						   &eof), 0);
+	assert_int_equal(n, 0);
+	assert_int_not_equal(modalfs_store_unlink(f->st, b, dir, "secret"), 0);
+	assert_int_not_equal(modalfs_store_rename(f->st, b, dir, "secret",
+						  ROOT, "moved", 0), 0);
+	assert_int_equal(modalfs_store_lookup(f->st, b, ROOT, "stolen", &a),
+			 ENOENT);
+
+	/* B's own files may get the same numbers; they stay B's. */
+	for (int i = 0; i < 4; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "f%d", i);
+		assert_int_equal(modalfs_store_create(f->st, b, ROOT, name,
+						      S_IFREG | 0644, 0, 0, 0,
+						      &a), 0);
+		assert_int_equal(modalfs_store_read(f->st, b, a.ino, 0,
+						    sizeof(out), out, &got), 0);
+		assert_int_equal(got, 0);
+	}
+	assert_int_equal(modalfs_store_getattr(f->st, b, file, &a), 0);
+	assert_int_equal(a.size, 0);
+
+	/* A's file is untouched. */
+	assert_int_equal(lookup(f, dir, "secret", NULL), 0);
+	assert_int_equal(modalfs_store_read(f->st, f->vol, file, 0,
+					    sizeof(out), out, &got), 0);
+	assert_int_equal(got, sizeof(buf));
+	assert_memory_equal(out, buf, sizeof(buf));
+	assert_int_equal(getattr(f, file).nlink, 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -944,6 +1022,7 @@ int main(void)
 		T(t_reopen),
 		cmocka_unit_test_setup_teardown(t_enospc, setup_tiny, teardown),
 		T(t_statfs),
+		T(t_volume_isolation),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
