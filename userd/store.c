@@ -538,6 +538,19 @@ static int first_with_prefix(MDB_cursor *c, const MDB_val *start, size_t plen,
 	return 0;
 }
 
+/* The entry after the cursor's, or ENOENT once keys leave the prefix. */
+static int next_with_prefix(MDB_cursor *c, const void *prefix, size_t plen,
+			    MDB_val *k, MDB_val *v)
+{
+	int rc = mdb_cursor_get(c, k, v, MDB_NEXT);
+
+	if (rc)
+		return store_errno(rc);
+	if (k->mv_size < plen || memcmp(k->mv_data, prefix, plen))
+		return ENOENT;
+	return 0;
+}
+
 static int dir_empty(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 		     uint64_t dir, bool *empty)
 {
@@ -947,9 +960,7 @@ static int vol_usage(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 				*bytes += r.size;
 		}
 		(*files)++;
-		err = store_errno(mdb_cursor_get(c, &kk, &vv, MDB_NEXT));
-		if (!err && (kk.mv_size < 8 || memcmp(kk.mv_data, k.b, 8)))
-			err = ENOENT;
+		err = next_with_prefix(c, k.b, 8, &kk, &vv);
 	}
 	mdb_cursor_close(c);
 	return err == ENOENT ? 0 : err;
@@ -1452,9 +1463,7 @@ int modalfs_store_readdir(struct modalfs_store *st, uint64_t vol,
 		if (err)
 			break;
 		n++;
-		err = store_errno(mdb_cursor_get(c, &kk, &vv, MDB_NEXT));
-		if (!err && (kk.mv_size < 16 || memcmp(kk.mv_data, k.b, 16)))
-			err = ENOENT;
+		err = next_with_prefix(c, k.b, 16, &kk, &vv);
 	}
 	if (err == ENOENT) {
 		*eof = true;
@@ -2105,9 +2114,7 @@ static int xattr_usage(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 			*list += nl + 1;
 			*total += nl + vv.mv_size;
 		}
-		err = store_errno(mdb_cursor_get(c, &kk, &vv, MDB_NEXT));
-		if (!err && (kk.mv_size < 16 || memcmp(kk.mv_data, k.b, 16)))
-			err = ENOENT;
+		err = next_with_prefix(c, k.b, 16, &kk, &vv);
 	}
 	mdb_cursor_close(c);
 	return err == ENOENT ? 0 : err;
@@ -2236,9 +2243,7 @@ int modalfs_store_listxattr(struct modalfs_store *st, uint64_t vol,
 		memcpy(buf + n, (char *)kk.mv_data + 16, nl);
 		buf[n + nl] = '\0';
 		n += nl + 1;
-		err = store_errno(mdb_cursor_get(c, &kk, &vv, MDB_NEXT));
-		if (!err && (kk.mv_size < 16 || memcmp(kk.mv_data, k.b, 16)))
-			err = ENOENT;
+		err = next_with_prefix(c, k.b, 16, &kk, &vv);
 	}
 	if (err == ENOENT) {
 		err = 0;
@@ -2351,9 +2356,7 @@ static int ck_walk(struct ck *c, MDB_dbi dbi,
 	err = first_with_prefix(cur, key1(&k, c->vol), 8, &kk, &vv);
 	while (!err) {
 		fn(c, &kk, &vv);
-		err = store_errno(mdb_cursor_get(cur, &kk, &vv, MDB_NEXT));
-		if (!err && (kk.mv_size < 8 || memcmp(kk.mv_data, k.b, 8)))
-			err = ENOENT;
+		err = next_with_prefix(cur, k.b, 8, &kk, &vv);
 	}
 	mdb_cursor_close(cur);
 	return err == ENOENT ? 0 : err;
