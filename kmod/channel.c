@@ -27,6 +27,7 @@
 #include <linux/delay.h>
 #include <linux/hashtable.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <net/genetlink.h>
@@ -313,6 +314,7 @@ static int __modalfs_req_submit(struct modalfs_req *req, bool may_wait)
 		return -EAGAIN;
 	}
 	refcount_inc(&req->ref);
+	req->queued_at = jiffies;
 	hash_add(chan->table, &req->hnode, req->id);
 	list_add_tail(&req->lnode, &chan->reqs);
 	chan->inflight++;
@@ -714,6 +716,45 @@ void modalfs_chan_resend(struct modalfs_chan *chan)
 		modalfs_req_put(found);
 		cond_resched();
 	}
+}
+
+static const char *const modalfs_req_state_names[] = {
+	[MODALFS_REQ_NEW]	= "new",
+	[MODALFS_REQ_QUEUED]	= "queued",
+	[MODALFS_REQ_SENT]	= "sent",
+	[MODALFS_REQ_REPLYING]	= "replying",
+	[MODALFS_REQ_DONE]	= "done",
+	[MODALFS_REQ_ABANDONED]	= "abandoned",
+};
+
+/*
+ * debugfs "requests": what is waiting for the daemon, oldest first, so a
+ * stuck caller can be told apart from a lost reply (operations.md).
+ */
+void modalfs_chan_show(struct modalfs_chan *chan, struct seq_file *m)
+{
+	struct modalfs_req *req;
+	unsigned long now = jiffies;
+
+	spin_lock(&chan->lock);
+	seq_printf(m, "daemon %s port %u gen %u inflight %u/%u\n",
+		   chan->dead ? "dead" : chan->connected ? "registered" : "absent",
+		   chan->portid, chan->gen, chan->inflight, chan->max_inflight);
+	seq_puts(m, "id op state gen age_ms vol ino flags\n");
+	list_for_each_entry(req, &chan->reqs, lnode) {
+		int st = req->state;
+
+		seq_printf(m, "%llu %u %s %u %u %llu %llu %s%s%s\n",
+			   req->id, req->op,
+			   st >= 0 && st < ARRAY_SIZE(modalfs_req_state_names) ?
+			   modalfs_req_state_names[st] : "?",
+			   req->gen, jiffies_to_msecs(now - req->queued_at),
+			   req->conn ? req->conn->vol_id : 0, req->ino,
+			   req->end ? "async" : "sync",
+			   req->background ? ",background" : "",
+			   req->deadline ? ",soft" : "");
+	}
+	spin_unlock(&chan->lock);
 }
 
 /* Module exit: no daemon will ever answer; fail everything with ENODEV. */

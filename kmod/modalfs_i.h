@@ -158,6 +158,8 @@ struct modalfs_req {
 	void *priv;
 	struct modalfs_conn *conn;	/* the volume's, or NULL (MOUNT...) */
 	unsigned long deadline;		/* jiffies; soft mounts only */
+	unsigned long queued_at;	/* jiffies at submission (debugfs) */
+	u64 ino;			/* for debugfs only; 0 if none */
 	/*
 	 * Background writeback: fails with ENOTCONN instead of waiting for
 	 * a daemon that is not (or no longer) registered.
@@ -185,6 +187,8 @@ struct modalfs_chan {
 	struct delayed_work expire_work;	/* fails soft requests */
 };
 
+struct seq_file;
+void modalfs_chan_show(struct modalfs_chan *chan, struct seq_file *m);
 void modalfs_chan_init(struct modalfs_chan *chan,
 		       int (*send)(struct modalfs_chan *, struct sk_buff *,
 				   u32));

@@ -5,6 +5,8 @@
  * daemon's socket is gone.
  */
 #include <linux/capability.h>
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
 #include <linux/stringify.h>
 #include <linux/module.h>
 #include <linux/netlink.h>
@@ -173,6 +175,15 @@ static struct notifier_block modalfs_nl_notifier = {
 	.notifier_call = modalfs_nl_release,
 };
 
+static int modalfs_requests_show(struct seq_file *m, void *unused)
+{
+	modalfs_chan_show(&modalfs_chan, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(modalfs_requests);
+
+static struct dentry *modalfs_debugfs;
+
 int modalfs_netlink_init(void)
 {
 	int err;
@@ -187,11 +198,16 @@ int modalfs_netlink_init(void)
 		genl_unregister_family(&modalfs_genl_family);
 		return err;
 	}
+	/* Diagnostics only: a kernel without debugfs loses nothing else. */
+	modalfs_debugfs = debugfs_create_dir("modalfs", NULL);
+	debugfs_create_file("requests", 0400, modalfs_debugfs, NULL,
+			    &modalfs_requests_fops);
 	return 0;
 }
 
 void modalfs_netlink_exit(void)
 {
+	debugfs_remove(modalfs_debugfs);
 	netlink_unregister_notifier(&modalfs_nl_notifier);
 	/* Waits for REPLY handlers running in parallel. */
 	genl_unregister_family(&modalfs_genl_family);

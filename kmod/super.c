@@ -54,6 +54,7 @@ struct modalfs_req *modalfs_new_req(struct super_block *sb, u32 op, u64 ino,
 		modalfs_req_put(req);
 		return ERR_PTR(-ENOMEM);
 	}
+	req->ino = ino;
 	modalfs_req_set_conn(req, MODALFS_SB(sb)->conn);
 	return req;
 }
