@@ -258,6 +258,44 @@ is_mounted() {
 
 # Kernel log ----------------------------------------------------------------
 # dmesg_mark; ...; dmesg_since: the kernel log lines logged after the mark.
+# The hostile daemon (tests/tools/hostile-daemon.py), for the scripts that
+# make the kernel face a daemon that lies (60, 62). hostile_init sets MNT,
+# FIFO, LOG, ERRNO and the cleanup; hostile_start loads the module and
+# registers the daemon; wait_for REGEX [TENTHS] waits (5 s by default)
+# until the daemon's log matches.
+hostile_init() {
+	MNT=$TEST_TMP/mnt
+	FIFO=$TEST_TMP/hostile.fifo
+	LOG=$TEST_TMP/hostile.log
+	ERRNO=$MFS_TOOLS/mfs-errno
+	HOSTILE_PID=
+	require_root
+	require_file "$ERRNO"
+	mkdir -p "$MNT"
+	TEST_CLEANUP=hostile_cleanup
+}
+
+hostile_cleanup() {
+	is_mounted "$MNT" && umount "$MNT"
+	[ -n "$HOSTILE_PID" ] && kill "$HOSTILE_PID" 2>/dev/null
+}
+
+wait_for() {
+	local i
+	for ((i = 0; i < ${2:-50}; i++)); do
+		grep -Eq -- "$1" "$LOG" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+hostile_start() {
+	run_check "insmod modalfs.ko" load_module || finish
+	"$PYTHON" "$MFS_TOOLS/hostile-daemon.py" --fifo "$FIFO" > "$LOG" 2>&1 &
+	HOSTILE_PID=$!
+	check "the hostile daemon registered" wait_for registered 100 || finish
+}
+
 dmesg_mark() {
 	_DMESG_MARK=$(dmesg | wc -l)
 }

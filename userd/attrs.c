@@ -2,7 +2,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include <netlink/msg.h>
+
+#include "../netlink/modalfs.h"
 #include "attrs.h"
+#include "store.h"
 
 static int check_one(const struct nlattr *a, const struct modalfs_pol *p)
 {
@@ -72,4 +76,29 @@ int modalfs_attrs_parse_nested(struct nlattr **tb, int maxtype,
 {
 	return modalfs_attrs_parse(tb, maxtype, pol, nla_data(nest),
 				   nla_len(nest));
+}
+
+int modalfs_attrs_put_iattr(struct nl_msg *m, int type,
+			    const struct modalfs_iattr *a)
+{
+	struct nlattr *nest = nla_nest_start(m, type);
+
+	if (!nest ||
+	    nla_put_u64(m, MODALFS_ATTR_INO, a->ino) ||
+	    nla_put_u32(m, MODALFS_ATTR_MODE, a->mode) ||
+	    nla_put_u32(m, MODALFS_ATTR_NLINK, a->nlink) ||
+	    nla_put_u32(m, MODALFS_ATTR_UID, a->uid) ||
+	    nla_put_u32(m, MODALFS_ATTR_GID, a->gid) ||
+	    nla_put_u32(m, MODALFS_ATTR_RDEV, a->rdev) ||
+	    nla_put_u64(m, MODALFS_ATTR_SIZE, a->size) ||
+	    nla_put_u64(m, MODALFS_ATTR_BLOCKS, a->blocks) ||
+	    nla_put_s64(m, MODALFS_ATTR_ATIME_SEC, a->atime_sec) ||
+	    nla_put_u32(m, MODALFS_ATTR_ATIME_NSEC, a->atime_nsec) ||
+	    nla_put_s64(m, MODALFS_ATTR_MTIME_SEC, a->mtime_sec) ||
+	    nla_put_u32(m, MODALFS_ATTR_MTIME_NSEC, a->mtime_nsec) ||
+	    nla_put_s64(m, MODALFS_ATTR_CTIME_SEC, a->ctime_sec) ||
+	    nla_put_u32(m, MODALFS_ATTR_CTIME_NSEC, a->ctime_nsec))
+		return -EMSGSIZE;
+	nla_nest_end(m, nest);
+	return 0;
 }

@@ -38,4 +38,14 @@ int modalfs_attrs_parse_nested(struct nlattr **tb, int maxtype,
 			       const struct modalfs_pol *pol,
 			       struct nlattr *nest);
 
+struct modalfs_iattr;
+struct nl_msg;
+/*
+ * Encodes every member of a as the nested attribute `type` (MODALFS_A_ATTR
+ * in REPLYs and control replies, MODALFS_ENTRY_ATTR in ENTRY). 0 or
+ * -EMSGSIZE.
+ */
+int modalfs_attrs_put_iattr(struct nl_msg *m, int type,
+			    const struct modalfs_iattr *a);
+
 #endif

@@ -192,6 +192,29 @@ struct mcount {
 	uint32_t n;
 };
 
+/*
+ * Room for one more element in the array *vp holding n of *cap elements
+ * of size bytes: the capacity doubles, starting at first. 0 or ENOMEM,
+ * which leaves the array as it was.
+ */
+static int grow_array(void *vp, size_t n, size_t *cap, size_t size,
+		      size_t first)
+{
+	void **v = vp;
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : first;
+	p = realloc(*v, c * size);
+	if (!p)
+		return ENOMEM;
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
 struct mounts {
 	struct mcount *v;
 	size_t n, cap;
@@ -205,15 +228,8 @@ static int mounts_add(struct mounts *m, const char *name)
 			return 0;
 		}
 	}
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 16;
-		void *p = realloc(m->v, cap * sizeof(*m->v));
-
-		if (!p)
-			return ENOMEM;
-		m->v = p;
-		m->cap = cap;
-	}
+	if (grow_array(&m->v, m->n, &m->cap, sizeof(*m->v), 16))
+		return ENOMEM;
 	snprintf(m->v[m->n].name, sizeof(m->v[m->n].name), "%s", name);
 	m->v[m->n++].n = 1;
 	return 0;
@@ -262,16 +278,9 @@ static int count_mounts(struct mounts *m)
 			dup = seen[i] == sb.st_ino;
 		if (dup)
 			continue;
-		if (nseen == capseen) {
-			size_t cap = capseen ? capseen * 2 : 16;
-			void *p = realloc(seen, cap * sizeof(*seen));
-
-			if (!p) {
-				err = ENOMEM;
-				break;
-			}
-			seen = p;
-			capseen = cap;
+		if (grow_array(&seen, nseen, &capseen, sizeof(*seen), 16)) {
+			err = ENOMEM;
+			break;
 		}
 		seen[nseen++] = sb.st_ino;
 		snprintf(path, sizeof(path), "/proc/%s/mountinfo", de->d_name);
@@ -317,15 +326,8 @@ static int collect_cb(const struct modalfs_volinfo *vi, void *arg)
 {
 	struct vol_array *a = arg;
 
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 64;
-		void *p = realloc(a->v, cap * sizeof(*a->v));
-
-		if (!p)
-			return ENOMEM;
-		a->v = p;
-		a->cap = cap;
-	}
+	if (grow_array(&a->v, a->n, &a->cap, sizeof(*a->v), 64))
+		return ENOMEM;
 	a->v[a->n++] = *vi;
 	return 0;
 }
@@ -339,15 +341,8 @@ static int app_collect_cb(const struct modalfs_appinfo *ai, void *arg)
 {
 	struct app_array *a = arg;
 
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 16;
-		void *p = realloc(a->v, cap * sizeof(*a->v));
-
-		if (!p)
-			return ENOMEM;
-		a->v = p;
-		a->cap = cap;
-	}
+	if (grow_array(&a->v, a->n, &a->cap, sizeof(*a->v), 16))
+		return ENOMEM;
 	a->v[a->n++] = *ai;
 	return 0;
 }
@@ -916,15 +911,8 @@ static int dent_collect(const struct modalfs_dirent *de, void *arg)
 {
 	struct dent_array *a = arg;
 
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 64;
-		void *p = realloc(a->v, cap * sizeof(*a->v));
-
-		if (!p)
-			return ENOMEM;
-		a->v = p;
-		a->cap = cap;
-	}
+	if (grow_array(&a->v, a->n, &a->cap, sizeof(*a->v), 64))
+		return ENOMEM;
 	a->v[a->n++] = *de;
 	return 0;
 }
@@ -1047,7 +1035,7 @@ static int do_get(struct modalfs_store *st, int fd, uint32_t seq,
 				  strerror(err));
 	}
 	m = ok_msg(cmd, seq);
-	rc = m ? modalfs_ctl_put_attr(m, MODALFS_A_ATTR, &sp.attr) : -ENOMEM;
+	rc = m ? modalfs_attrs_put_iattr(m, MODALFS_A_ATTR, &sp.attr) : -ENOMEM;
 	for (size_t done = 0; !rc && done < got; done += MODALFS_DATA_CHUNK) {
 		size_t n = got - done < MODALFS_DATA_CHUNK ?
 			   got - done : MODALFS_DATA_CHUNK;
@@ -1156,7 +1144,7 @@ static int do_put(struct modalfs_store *st, int fd, uint32_t seq,
 	{
 		struct nl_msg *m = ok_msg(cmd, seq);
 
-		if (m && modalfs_ctl_put_attr(m, MODALFS_A_ATTR, &attr)) {
+		if (m && modalfs_attrs_put_iattr(m, MODALFS_A_ATTR, &attr)) {
 			nlmsg_free(m);
 			return -EMSGSIZE;
 		}
@@ -1218,7 +1206,7 @@ static int do_mkdir(struct modalfs_store *st, int fd, uint32_t seq,
 	if (err)
 		return path_error(fd, cmd, seq, err, vol, path, &sp);
 	m = ok_msg(cmd, seq);
-	if (m && modalfs_ctl_put_attr(m, MODALFS_A_ATTR, &sp.attr)) {
+	if (m && modalfs_attrs_put_iattr(m, MODALFS_A_ATTR, &sp.attr)) {
 		nlmsg_free(m);
 		return -EMSGSIZE;
 	}

@@ -165,31 +165,6 @@ int modalfs_ctl_get_volume(struct nlattr *nest, struct modalfs_ctl_volume *v)
 	return 0;
 }
 
-int modalfs_ctl_put_attr(struct nl_msg *m, int type,
-			 const struct modalfs_iattr *a)
-{
-	struct nlattr *nest = nla_nest_start(m, type);
-
-	if (!nest ||
-	    nla_put_u64(m, MODALFS_ATTR_INO, a->ino) ||
-	    nla_put_u32(m, MODALFS_ATTR_MODE, a->mode) ||
-	    nla_put_u32(m, MODALFS_ATTR_NLINK, a->nlink) ||
-	    nla_put_u32(m, MODALFS_ATTR_UID, a->uid) ||
-	    nla_put_u32(m, MODALFS_ATTR_GID, a->gid) ||
-	    nla_put_u32(m, MODALFS_ATTR_RDEV, a->rdev) ||
-	    nla_put_u64(m, MODALFS_ATTR_SIZE, a->size) ||
-	    nla_put_u64(m, MODALFS_ATTR_BLOCKS, a->blocks) ||
-	    nla_put_s64(m, MODALFS_ATTR_ATIME_SEC, a->atime_sec) ||
-	    nla_put_u32(m, MODALFS_ATTR_ATIME_NSEC, a->atime_nsec) ||
-	    nla_put_s64(m, MODALFS_ATTR_MTIME_SEC, a->mtime_sec) ||
-	    nla_put_u32(m, MODALFS_ATTR_MTIME_NSEC, a->mtime_nsec) ||
-	    nla_put_s64(m, MODALFS_ATTR_CTIME_SEC, a->ctime_sec) ||
-	    nla_put_u32(m, MODALFS_ATTR_CTIME_NSEC, a->ctime_nsec))
-		return -EMSGSIZE;
-	nla_nest_end(m, nest);
-	return 0;
-}
-
 int modalfs_ctl_get_attr(struct nlattr *nest, struct modalfs_iattr *a)
 {
 	struct nlattr *tb[MODALFS_ATTR_MAX + 1];
@@ -223,7 +198,7 @@ int modalfs_ctl_put_entry(struct nl_msg *m, const char *name,
 	struct nlattr *nest = nla_nest_start(m, MODALFS_A_ENTRY);
 
 	if (!nest || nla_put_string(m, MODALFS_ENTRY_NAME, name) ||
-	    modalfs_ctl_put_attr(m, MODALFS_ENTRY_ATTR, a))
+	    modalfs_attrs_put_iattr(m, MODALFS_ENTRY_ATTR, a))
 		return -EMSGSIZE;
 	nla_nest_end(m, nest);
 	return 0;

@@ -46,9 +46,6 @@ int modalfs_ctlmsg_parse(void *buf, size_t len, struct nlmsghdr **nlh,
 int modalfs_ctl_put_volume(struct nl_msg *msg,
 			   const struct modalfs_ctl_volume *v);
 int modalfs_ctl_get_volume(struct nlattr *nest, struct modalfs_ctl_volume *v);
-/* A nested MODALFS_A_ATTR-style attribute of type `type`, all members. */
-int modalfs_ctl_put_attr(struct nl_msg *msg, int type,
-			 const struct modalfs_iattr *a);
 int modalfs_ctl_get_attr(struct nlattr *nest, struct modalfs_iattr *a);
 int modalfs_ctl_put_entry(struct nl_msg *msg, const char *name,
 			  const struct modalfs_iattr *a);

@@ -71,18 +71,42 @@ static struct {
 	.stop_pipe = { -1, -1 },
 };
 
+/*
+ * A reply that is never delivered leaves its caller in the kernel waiting
+ * for good on a hard mount (the kernel only resends to a new daemon), so
+ * a send that fails for lack of memory is retried, and one that fails for
+ * any other reason is answered with a bare EIO instead, which always fits.
+ */
 static void send_reply(struct nl_msg *reply, uint64_t id)
 {
-	int rc;
+	struct nl_msg *eio = NULL;
+	int rc, tries = 0;
 
 	pthread_mutex_lock(&ch.send_lock);
-	if (ch.sock) {
+	while (ch.sock) {
 		rc = nl_send_auto(ch.sock, reply);
-		if (rc < 0)
-			modalfs_warn("sending reply to request %llu: %s",
-				     (unsigned long long)id, nl_geterror(rc));
+		if (rc >= 0)
+			break;
+		if ((rc == -NLE_NOMEM || rc == -NLE_AGAIN) && ++tries < 100) {
+			pthread_mutex_unlock(&ch.send_lock);
+			usleep(tries < 10 ? 1000 : 10000);
+			pthread_mutex_lock(&ch.send_lock);
+			continue;
+		}
+		modalfs_warn("sending reply to request %llu: %s%s",
+			     (unsigned long long)id, nl_geterror(rc),
+			     eio ? "" : "; answering EIO instead");
+		if (eio)
+			break;
+		eio = modalfs_ops_error_reply(ch.family, id, EIO);
+		if (!eio)
+			break;
+		reply = eio;
+		tries = 0;
 	}
 	pthread_mutex_unlock(&ch.send_lock);
+	if (eio)
+		nlmsg_free(eio);
 }
 
 static bool die_before_reply(const struct nlmsghdr *nlh)

@@ -136,28 +136,10 @@ static uint64_t u64(struct req *r, int type)
 	return nla_get_u64(r->tb[type]);
 }
 
+/* A reply that cannot hold its attributes is the daemon's fault: EIO. */
 static int put_attr(struct nl_msg *m, const struct modalfs_iattr *a)
 {
-	struct nlattr *n = nla_nest_start(m, MODALFS_A_ATTR);
-
-	if (!n ||
-	    nla_put_u64(m, MODALFS_ATTR_INO, a->ino) ||
-	    nla_put_u32(m, MODALFS_ATTR_MODE, a->mode) ||
-	    nla_put_u32(m, MODALFS_ATTR_NLINK, a->nlink) ||
-	    nla_put_u32(m, MODALFS_ATTR_UID, a->uid) ||
-	    nla_put_u32(m, MODALFS_ATTR_GID, a->gid) ||
-	    nla_put_u32(m, MODALFS_ATTR_RDEV, a->rdev) ||
-	    nla_put_u64(m, MODALFS_ATTR_SIZE, a->size) ||
-	    nla_put_u64(m, MODALFS_ATTR_BLOCKS, a->blocks) ||
-	    nla_put_s64(m, MODALFS_ATTR_ATIME_SEC, a->atime_sec) ||
-	    nla_put_u32(m, MODALFS_ATTR_ATIME_NSEC, a->atime_nsec) ||
-	    nla_put_s64(m, MODALFS_ATTR_MTIME_SEC, a->mtime_sec) ||
-	    nla_put_u32(m, MODALFS_ATTR_MTIME_NSEC, a->mtime_nsec) ||
-	    nla_put_s64(m, MODALFS_ATTR_CTIME_SEC, a->ctime_sec) ||
-	    nla_put_u32(m, MODALFS_ATTR_CTIME_NSEC, a->ctime_nsec))
-		return EIO;
-	nla_nest_end(m, n);
-	return 0;
+	return modalfs_attrs_put_iattr(m, MODALFS_A_ATTR, a) ? EIO : 0;
 }
 
 static bool is_xattr_op(uint32_t op)
@@ -775,7 +757,7 @@ static struct nl_msg *new_reply(int family, uint64_t req_id)
 	return m;
 }
 
-static struct nl_msg *error_reply(int family, uint64_t req_id, int err)
+struct nl_msg *modalfs_ops_error_reply(int family, uint64_t req_id, int err)
 {
 	struct nl_msg *m = new_reply(family, req_id);
 
@@ -813,7 +795,7 @@ struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
 			if (nla_type(a) == MODALFS_A_REQ_ID &&
 			    nla_len(a) == 8 && nla_get_u64(a)) {
 				*req_id = nla_get_u64(a);
-				return error_reply(family, *req_id, EINVAL);
+				return modalfs_ops_error_reply(family, *req_id, EINVAL);
 			}
 		}
 		return NULL;
@@ -823,19 +805,19 @@ struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
 	*req_id = id;
 	r.id = id;
 	if (g->version != MODALFS_GENL_VERSION || !r.tb[MODALFS_A_OP])
-		return error_reply(family, id, EINVAL);
+		return modalfs_ops_error_reply(family, id, EINVAL);
 	r.op = u32(&r, MODALFS_A_OP);
 	if (r.op < 1 || r.op > MODALFS_OP_MAX)
-		return error_reply(family, id, EINVAL);
+		return modalfs_ops_error_reply(family, id, EINVAL);
 	err = check_req(&r);
 	if (err)
-		return error_reply(family, id, err);
+		return modalfs_ops_error_reply(family, id, err);
 	r.out = new_reply(family, id);
 	if (!r.out)
 		return NULL;
 	if (nla_put_u32(r.out, MODALFS_A_ERRNO, 0)) {
 		nlmsg_free(r.out);
-		return error_reply(family, id, EIO);
+		return modalfs_ops_error_reply(family, id, EIO);
 	}
 	if (is_write_op(r.op)) {
 		/* Group commit, when enabled, batches concurrent write ops. */
@@ -851,7 +833,7 @@ struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
 		if (err >= 4096 || err < 0)
 			err = EIO;
 		nlmsg_free(r.out);
-		return error_reply(family, id, err);
+		return modalfs_ops_error_reply(family, id, err);
 	}
 	return r.out;
 }

@@ -20,6 +20,12 @@ struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
 				  const struct nlmsghdr *nlh, int family,
 				  uint64_t *req_id);
 
+/*
+ * A bare REPLY carrying only err for req_id: what the daemon answers when
+ * the real reply cannot be built or sent, so no caller waits forever.
+ */
+struct nl_msg *modalfs_ops_error_reply(int family, uint64_t req_id, int err);
+
 /* The errno a decoded request failed with, for tests: reads a REPLY. */
 int modalfs_ops_reply_errno(struct nl_msg *reply);
 

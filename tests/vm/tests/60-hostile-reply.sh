@@ -7,32 +7,9 @@
 # umount -f, and the mount options themselves.
 . "$(dirname "$0")/../../lib.sh"
 
-MNT=$TEST_TMP/mnt
-FIFO=$TEST_TMP/hostile.fifo
-LOG=$TEST_TMP/hostile.log
-ERRNO=$MFS_TOOLS/mfs-errno
-HOSTILE_PID=
+hostile_init
 VOLDIR=/sys/fs/modalfs/volumes/7
-
-require_root
-require_file "$ERRNO"
-mkdir -p "$MNT"
-
-cleanup() {
-	is_mounted "$MNT" && umount "$MNT"
-	[ -n "$HOSTILE_PID" ] && kill "$HOSTILE_PID" 2>/dev/null
-}
-TEST_CLEANUP=cleanup
-
-# wait_for REGEX [TENTHS]: until the hostile daemon's log matches.
-wait_for() {
-	local i
-	for ((i = 0; i < ${2:-50}; i++)); do
-		grep -Eq -- "$1" "$LOG" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+OP_LOOKUP=4	# enum modalfs_op in netlink/modalfs.h
 
 # wait_count REGEX N: until N lines of the log match.
 wait_count() {
@@ -49,10 +26,7 @@ ms_since() {
 }
 
 step "load the module and register the hostile daemon"
-run_check "insmod modalfs.ko" load_module || finish
-"$PYTHON" "$MFS_TOOLS/hostile-daemon.py" --fifo "$FIFO" > "$LOG" 2>&1 &
-HOSTILE_PID=$!
-check "the hostile daemon registered" wait_for registered 100 || finish
+hostile_start
 expect_eq "mount hostile:/ (hard by default)" OK "$($ERRNO mount hostile:/ "$MNT")" || finish
 expect_match "/proc/mounts shows hard,timeo=60" "$MNT modalfs rw.*,hard,timeo=60" "$(cat /proc/mounts)"
 
@@ -106,6 +80,11 @@ $ERRNO stat "$MNT/hang" > "$TEST_TMP/hang.out" 2>&1 &
 hang=$!
 wait_for "^holding lookup:hang" 50
 expect_eq "$VOLDIR/waiting is 1 while the daemon sits on a LOOKUP" 1 "$(cat $VOLDIR/waiting)"
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+expect_match "debugfs modalfs/requests lists it: sent, sync, volume 7, op LOOKUP" \
+	"^[0-9]+ $OP_LOOKUP sent [0-9]+ [0-9]+ 7 [0-9]+ sync$" "$(cat /sys/kernel/debug/modalfs/requests)"
+expect_match "debugfs modalfs/requests shows the daemon and one in flight" \
+	"^daemon registered port [0-9]+ gen [0-9]+ inflight 1/1024$" "$(cat /sys/kernel/debug/modalfs/requests)"
 check_fails "writing 0 to abort is refused" sh -c "echo 0 > $VOLDIR/abort"
 expect_eq "still waiting after the refused write" 1 "$(cat $VOLDIR/waiting)"
 dmesg_mark

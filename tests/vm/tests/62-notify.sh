@@ -7,30 +7,7 @@
 # well-formed ones about nothing cached 0.
 . "$(dirname "$0")/../../lib.sh"
 
-MNT=$TEST_TMP/mnt
-FIFO=$TEST_TMP/hostile.fifo
-LOG=$TEST_TMP/hostile.log
-ERRNO=$MFS_TOOLS/mfs-errno
-HOSTILE_PID=
-
-require_root
-require_file "$ERRNO"
-mkdir -p "$MNT"
-
-cleanup() {
-	is_mounted "$MNT" && umount "$MNT"
-	[ -n "$HOSTILE_PID" ] && kill "$HOSTILE_PID" 2>/dev/null
-}
-TEST_CLEANUP=cleanup
-
-wait_for() {
-	local i
-	for ((i = 0; i < ${2:-50}; i++)); do
-		grep -Eq -- "$1" "$LOG" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+hostile_init
 
 # cmd LINE: one command to the hostile daemon, waited for.
 cmd() {
@@ -46,10 +23,7 @@ notify() {
 }
 
 step "load the module, register the hostile daemon, mount"
-run_check "insmod modalfs.ko" load_module || finish
-"$PYTHON" "$MFS_TOOLS/hostile-daemon.py" --fifo "$FIFO" > "$LOG" 2>&1 &
-HOSTILE_PID=$!
-check "the hostile daemon registered" wait_for registered 100 || finish
+hostile_start
 expect_eq "mount hostile:/" OK "$($ERRNO mount hostile:/ "$MNT")" || finish
 
 step "INVAL_INODE: new size and bytes after the notification, not before"
