@@ -739,7 +739,8 @@ void modalfs_chan_show(struct modalfs_chan *chan, struct seq_file *m)
 	spin_lock(&chan->lock);
 	seq_printf(m, "daemon %s port %u gen %u inflight %u/%u\n",
 		   chan->dead ? "dead" : chan->connected ? "registered" : "absent",
-		   chan->portid, chan->gen, chan->inflight, chan->max_inflight);
+		   chan->connected ? chan->portid : 0, chan->gen,
+		   chan->inflight, chan->max_inflight);
 	seq_puts(m, "id op state gen age_ms vol ino flags\n");
 	list_for_each_entry(req, &chan->reqs, lnode) {
 		int st = req->state;

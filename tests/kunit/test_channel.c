@@ -642,6 +642,45 @@ static void chan_background_gives_up(struct kunit *test)
 	modalfs_req_put(c);
 }
 
+/* debugfs modalfs/requests: the daemon line, then the table oldest first. */
+static void chan_debugfs_show(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_req *a = treq(test, t, MODALFS_OP_GETATTR);
+	struct modalfs_req *b = treq(test, t, MODALFS_OP_READ);
+	struct seq_file m = { .size = 1024 };
+	u64 bid = b->id;
+	char want[96];
+	char *pa, *pb;
+
+	m.buf = kunit_kzalloc(test, m.size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, m.buf);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(a), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 9), 0);
+	modalfs_req_async(b, tend, NULL);
+	modalfs_chan_show(&t->chan, &m);
+	KUNIT_ASSERT_FALSE(test, seq_has_overflowed(&m));
+	KUNIT_EXPECT_PTR_EQ(test, strstr(m.buf,
+			"daemon registered port 9 gen 1 inflight 2/1024\n"), m.buf);
+	snprintf(want, sizeof(want), "\n%llu %u queued 0 ", a->id,
+		 MODALFS_OP_GETATTR);
+	pa = strstr(m.buf, want);
+	KUNIT_EXPECT_PTR_NE(test, pa, NULL);
+	snprintf(want, sizeof(want), "\n%llu %u sent 1 ", bid, MODALFS_OP_READ);
+	pb = strstr(m.buf, want);
+	KUNIT_EXPECT_PTR_NE(test, pb, NULL);
+	KUNIT_EXPECT_TRUE(test, pa && pb && pa < pb);
+	KUNIT_EXPECT_PTR_NE(test, pb ? strstr(pb, " 0 0 async\n") : NULL, NULL);
+	KUNIT_EXPECT_PTR_NE(test, pa ? strstr(pa, " 0 0 sync\n") : NULL, NULL);
+	modalfs_chan_shutdown(&t->chan);
+	m.count = 0;
+	memset(m.buf, 0, m.size);
+	modalfs_chan_show(&t->chan, &m);
+	KUNIT_EXPECT_STREQ(test, m.buf, "daemon dead port 0 gen 1 inflight 0/1024\n"
+			   "id op state gen age_ms vol ino flags\n");
+	modalfs_req_put(a);
+}
+
 static struct kunit_case modalfs_channel_cases[] = {
 	KUNIT_CASE(chan_background_gives_up),
 	KUNIT_CASE(chan_ids_from_wall_clock),
@@ -669,6 +708,7 @@ static struct kunit_case modalfs_channel_cases[] = {
 	KUNIT_CASE(chan_async_end),
 	KUNIT_CASE(chan_shutdown_fails_all),
 	KUNIT_CASE(chan_reply_to_unsent),
+	KUNIT_CASE(chan_debugfs_show),
 	{}
 };
 
