@@ -125,6 +125,20 @@ static void modalfs_read_end(struct modalfs_req *req)
 		if (!req->error)
 			SetPageUptodate(io->pages[i]);
 		unlock_page(io->pages[i]);
+		/* The reference readahead gave us with the page. */
+		put_page(io->pages[i]);
+	}
+	kfree(io);
+}
+
+/* Gives back pages of a readahead batch that no READ will fill. */
+static void modalfs_ra_release(struct modalfs_io *io)
+{
+	unsigned int i;
+
+	for (i = 0; i < io->nr; i++) {
+		unlock_page(io->pages[i]);
+		put_page(io->pages[i]);
 	}
 	kfree(io);
 }
@@ -141,6 +155,11 @@ static void modalfs_readahead(struct readahead_control *ractl)
 		if (!io)
 			return;	/* read_pages() unlocks what is left */
 		io->inode = inode;
+		/*
+		 * Each page comes locked and with a reference of its own,
+		 * which we drop once it is read (or given up), as
+		 * readahead_page_batch() says.
+		 */
 		io->nr = __readahead_batch(ractl, io->pages, MODALFS_IO_PAGES);
 		if (!io->nr) {
 			kfree(io);
@@ -152,16 +171,13 @@ static void modalfs_readahead(struct readahead_control *ractl)
 			for (i = 0; i < io->nr; i++) {
 				zero_user_segment(io->pages[i], 0, PAGE_SIZE);
 				SetPageUptodate(io->pages[i]);
-				unlock_page(io->pages[i]);
 			}
-			kfree(io);
+			modalfs_ra_release(io);
 			continue;
 		}
 		req = modalfs_read_req(inode, io->pos, io->nr << PAGE_SHIFT);
 		if (IS_ERR(req)) {
-			for (i = 0; i < io->nr; i++)
-				unlock_page(io->pages[i]);
-			kfree(io);
+			modalfs_ra_release(io);
 			return;
 		}
 		modalfs_req_async(req, modalfs_read_end, io);

@@ -248,6 +248,33 @@ fd = os.open(sys.argv[1], os.O_RDONLY)
 print(os.fstat(fd).st_size, os.pread(fd, 4, 5 << 30), os.pread(fd, 2, (4 << 30) - 1))' "$MNT/pc/large" 2>&1)"
 check "rm -rf the test tree" rm -rf "$MNT/pc"
 
+step "clean pages can be dropped after readahead (no page reference is kept)"
+# Readahead hands the filesystem a reference on every page; one it never
+# drops pins the page: drop_caches and POSIX_FADV_DONTNEED cannot evict
+# it and the memory is lost for good. fincore counts resident pages.
+cached_pages() {
+	fincore -nb -o PAGES "$1" | tr -d ' '
+}
+dd if=/dev/urandom of="$MNT/ra" bs=64k count=64 status=none
+sync
+echo 3 > /proc/sys/vm/drop_caches
+expect_eq "nothing of the file is cached after sync and drop_caches" 0 \
+	"$(cached_pages "$MNT/ra")"
+cat "$MNT/ra" > /dev/null
+"$PYTHON" -c 'import mmap,sys
+with open(sys.argv[1], "rb") as f:
+    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+    sum(m[i] for i in range(0, len(m), 4096))' "$MNT/ra"
+check "reading it (read() and mmap) cached it" test "$(cached_pages "$MNT/ra")" -gt 0
+echo 3 > /proc/sys/vm/drop_caches
+expect_eq "drop_caches evicts every page of it again" 0 "$(cached_pages "$MNT/ra")"
+cat "$MNT/ra" > /dev/null
+"$PYTHON" -c 'import os,sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$MNT/ra"
+expect_eq "POSIX_FADV_DONTNEED evicts every page of it" 0 "$(cached_pages "$MNT/ra")"
+check "rm the file" rm "$MNT/ra"
+
 step "teardown"
 check "umount" umount "$MNT"
 check_stop_and_unload
