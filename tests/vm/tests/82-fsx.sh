@@ -55,6 +55,13 @@ for seed in $SEEDS; do
 		check "seed $seed: the daemon's copy (modalfsctl get) equals the file read through the mount" \
 			cmp "$TEST_TMP/daemon-copy" "$MNT/fsx/file-$seed"
 		rm -f "$TEST_TMP/daemon-copy"
+		# Every clean page of the file can go: nothing pins it (a leaked
+		# page reference would, and long runs would run out of memory).
+		sync
+		echo 3 > /proc/sys/vm/drop_caches
+		expect_eq "seed $seed: drop_caches evicts every page of the file" 0 \
+			"$(fincore -nb -o PAGES "$MNT/fsx/file-$seed" | tr -d ' ')"
+		echo "    | $(grep MemAvailable /proc/meminfo)"
 	else
 		tail -n 80 "$log" | sed 's/^/    | /'
 		fail "mfs-fsx seed $seed: $OPS operations match the model (exit $rc)"
