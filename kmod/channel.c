@@ -14,7 +14,9 @@
  *
  * On top of that, per volume (struct modalfs_conn): a soft mount's requests
  * fail with EIO once they have waited timeo seconds (expire_work scans for
- * them while any exist), an aborted volume's (umount -f, sysfs abort)
+ * them while any exist), a hard mount's requests that the live daemon has
+ * left unanswered for timeo seconds are logged once (NFS's "not
+ * responding, still trying"), an aborted volume's (umount -f, sysfs abort)
  * fail with EIO at once, and a deleted volume's with ESTALE. At most
  * max_inflight requests sit in the table; synchronous callers beyond that
  * wait killably for room, asynchronous ones (writeback, EVICT, UMOUNT)
@@ -53,6 +55,8 @@ static unsigned int modalfs_chan_fail_matching(struct modalfs_chan *chan,
 
 /* How often soft requests are checked for their deadline. */
 #define MODALFS_EXPIRE_TICK	(HZ / 4)
+/* ... and, when there are none, hard ones for an unanswered timeo. */
+#define MODALFS_SLOW_TICK	(5 * HZ)
 
 static void modalfs_resend_work(struct work_struct *work)
 {
@@ -67,13 +71,16 @@ static void modalfs_expire_work(struct work_struct *work)
 						 expire_work);
 	bool more;
 
+	unsigned long delay;
+
 	modalfs_chan_expire(chan, jiffies);
+	modalfs_chan_warn_slow(chan, jiffies);
 	spin_lock(&chan->lock);
-	more = chan->nsoft && !chan->dead;
+	more = chan->inflight && !chan->dead;
+	delay = chan->nsoft ? MODALFS_EXPIRE_TICK : MODALFS_SLOW_TICK;
 	spin_unlock(&chan->lock);
 	if (more)
-		queue_delayed_work(system_wq, &chan->expire_work,
-				   MODALFS_EXPIRE_TICK);
+		queue_delayed_work(system_wq, &chan->expire_work, delay);
 }
 
 struct modalfs_conn *modalfs_conn_new(u64 vol_id, bool soft,
@@ -330,15 +337,23 @@ static int __modalfs_req_submit(struct modalfs_req *req, bool may_wait)
 	if (chan->connected) {
 		req->state = MODALFS_REQ_SENT;
 		req->gen = chan->gen;
+		req->sent_at = jiffies;
 		gen = req->gen;
 		send = true;
 	} else {
 		req->state = MODALFS_REQ_QUEUED;
 	}
 	spin_unlock(&chan->lock);
+	/*
+	 * Soft deadlines need the short tick at once; otherwise a pending
+	 * scan (of either period) will see this request too.
+	 */
 	if (arm)
+		mod_delayed_work(system_wq, &chan->expire_work,
+				 MODALFS_EXPIRE_TICK);
+	else if (conn)
 		queue_delayed_work(system_wq, &chan->expire_work,
-				   MODALFS_EXPIRE_TICK);
+				   MODALFS_SLOW_TICK);
 	if (send)
 		modalfs_req_transmit(req, gen);
 	return 0;
@@ -534,6 +549,10 @@ int modalfs_chan_complete(struct modalfs_chan *chan, struct sk_buff *skb,
 			req->len = len;
 		}
 	}
+	if (req->slow_warned)
+		pr_info_ratelimited("modalfs: modalfsd answered request %llu (op %u) after %u s\n",
+				    req->id, req->op,
+				    jiffies_to_msecs(jiffies - req->sent_at) / 1000);
 	modalfs_req_finish(req);
 	return ret;
 }
@@ -647,6 +666,45 @@ unsigned int modalfs_chan_expire(struct modalfs_chan *chan, unsigned long now)
 	return modalfs_chan_fail_matching(chan, modalfs_req_expired, now, -EIO);
 }
 
+/*
+ * NFS's "server not responding, still trying" for hard requests: the
+ * first scan after a request sent to the live daemon has gone its
+ * volume's timeo seconds unanswered logs it, once per request, in one
+ * line per scan. Returns how many requests that line counted.
+ */
+unsigned int modalfs_chan_warn_slow(struct modalfs_chan *chan,
+				    unsigned long now)
+{
+	struct modalfs_req *req, *oldest = NULL;
+	unsigned int n = 0, age = 0, timeo = 0;
+	u64 id = 0, vol = 0;
+	u32 op = 0;
+
+	spin_lock(&chan->lock);
+	list_for_each_entry(req, &chan->reqs, lnode) {
+		if (req->deadline || !req->conn || req->slow_warned ||
+		    req->state != MODALFS_REQ_SENT || req->gen != chan->gen ||
+		    time_before(now, req->sent_at + req->conn->timeo * HZ))
+			continue;
+		req->slow_warned = true;
+		if (!oldest)
+			oldest = req;
+		n++;
+	}
+	if (oldest) {
+		id = oldest->id;
+		op = oldest->op;
+		vol = oldest->conn->vol_id;
+		timeo = oldest->conn->timeo;
+		age = jiffies_to_msecs(now - oldest->sent_at) / 1000;
+	}
+	spin_unlock(&chan->lock);
+	if (n)
+		pr_warn("modalfs: modalfsd has not answered %u request%s for %u s or more (oldest: request %llu, op %u, volume %llu, %u s); still waiting (hard mount)\n",
+			n, n == 1 ? "" : "s", timeo, id, op, vol, age);
+	return n;
+}
+
 static bool modalfs_req_of_conn(struct modalfs_req *req, unsigned long conn)
 {
 	return req->conn == (struct modalfs_conn *)conn;
@@ -705,6 +763,7 @@ void modalfs_chan_resend(struct modalfs_chan *chan)
 		}
 		found->state = MODALFS_REQ_SENT;
 		found->gen = gen;
+		found->sent_at = jiffies;
 		refcount_inc(&found->ref);
 		spin_unlock(&chan->lock);
 

@@ -159,6 +159,8 @@ struct modalfs_req {
 	struct modalfs_conn *conn;	/* the volume's, or NULL (MOUNT...) */
 	unsigned long deadline;		/* jiffies; soft mounts only */
 	unsigned long queued_at;	/* jiffies at submission (debugfs) */
+	unsigned long sent_at;		/* jiffies when last sent to a daemon */
+	bool slow_warned;		/* "not answering" was logged for it */
 	u64 ino;			/* for debugfs only; 0 if none */
 	/*
 	 * Background writeback: fails with ENOTCONN instead of waiting for
@@ -184,7 +186,8 @@ struct modalfs_chan {
 	unsigned int max_inflight;
 	unsigned int nsoft;		/* of those, with a deadline */
 	wait_queue_head_t slotq;	/* callers waiting for inflight < max */
-	struct delayed_work expire_work;	/* fails soft requests */
+	/* Fails soft requests; logs hard ones the daemon sits on. */
+	struct delayed_work expire_work;
 };
 
 struct seq_file;
@@ -211,6 +214,8 @@ bool modalfs_chan_connected(struct modalfs_chan *chan);
 struct modalfs_req *modalfs_chan_find(struct modalfs_chan *chan, u64 id);
 bool modalfs_chan_is_daemon(struct modalfs_chan *chan, u32 portid);
 unsigned int modalfs_chan_expire(struct modalfs_chan *chan, unsigned long now);
+unsigned int modalfs_chan_warn_slow(struct modalfs_chan *chan,
+				    unsigned long now);
 unsigned int modalfs_conn_fail(struct modalfs_chan *chan,
 			       struct modalfs_conn *conn, int error);
 struct modalfs_conn *modalfs_conn_new(u64 vol_id, bool soft,

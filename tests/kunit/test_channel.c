@@ -485,6 +485,54 @@ static void chan_soft_expires(struct kunit *test)
 	modalfs_conn_put(hard);
 }
 
+/*
+ * A hard request the live daemon sits on for timeo seconds is logged
+ * once ("still waiting"); queued, soft, already-logged and answered ones
+ * are not. The clock restarts when the request is sent to a new daemon.
+ */
+static void chan_slow_warned_once(struct kunit *test)
+{
+	struct tchan *t = tchan_new(test);
+	struct modalfs_conn *hard = tconn(test, false, 10);
+	struct modalfs_conn *soft = tconn(test, true, 10);
+	struct modalfs_req *q = treq_conn(test, t, MODALFS_OP_LOOKUP, hard);
+	struct modalfs_req *a, *b, *c;
+	unsigned long now;
+
+	/* Queued with no daemon: waiting for one, not for an answer. */
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(q), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_chan_warn_slow(&t->chan, jiffies + 3600 * HZ), 0U);
+	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
+	modalfs_chan_resend(&t->chan);
+	a = treq_conn(test, t, MODALFS_OP_READ, hard);
+	b = treq_conn(test, t, MODALFS_OP_GETATTR, soft);
+	c = treq_conn(test, t, MODALFS_OP_STATFS, hard);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(a), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(b), 0);
+	now = jiffies;
+	KUNIT_EXPECT_EQ(test, modalfs_chan_warn_slow(&t->chan, now + 9 * HZ), 0U);
+	/* q (resent just now) and a; not the soft b. */
+	KUNIT_EXPECT_EQ(test, modalfs_chan_warn_slow(&t->chan, now + 11 * HZ), 2U);
+	KUNIT_EXPECT_TRUE(test, q->slow_warned && a->slow_warned);
+	KUNIT_EXPECT_FALSE(test, b->slow_warned);
+	/* Logged once each, however long it goes on. */
+	KUNIT_EXPECT_EQ(test, modalfs_chan_warn_slow(&t->chan, now + 100 * HZ), 0U);
+	/* An answer takes it out; a new request has its own clock. */
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, a->id, EIO)), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(a), -EIO);
+	KUNIT_ASSERT_EQ(test, modalfs_req_submit(c), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_chan_warn_slow(&t->chan, jiffies + 5 * HZ), 0U);
+	KUNIT_EXPECT_EQ(test, modalfs_chan_warn_slow(&t->chan, jiffies + 10 * HZ), 1U);
+	modalfs_chan_shutdown(&t->chan);
+	KUNIT_EXPECT_EQ(test, modalfs_req_wait(q), -ENODEV);
+	modalfs_req_put(q);
+	modalfs_req_put(a);
+	modalfs_req_put(b);
+	modalfs_req_put(c);
+	modalfs_conn_put(hard);
+	modalfs_conn_put(soft);
+}
+
 /* The delayed work, not only modalfs_chan_expire, ends a soft wait. */
 static void chan_soft_expiry_work(struct kunit *test)
 {
@@ -686,6 +734,7 @@ static struct kunit_case modalfs_channel_cases[] = {
 	KUNIT_CASE(chan_ids_from_wall_clock),
 	KUNIT_CASE(chan_soft_expires),
 	KUNIT_CASE(chan_soft_expiry_work),
+	KUNIT_CASE(chan_slow_warned_once),
 	KUNIT_CASE(chan_abort_conn),
 	KUNIT_CASE(chan_gone_estale),
 	KUNIT_CASE(chan_inflight_cap),

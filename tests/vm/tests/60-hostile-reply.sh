@@ -4,7 +4,8 @@
 # never an oops, WARN or hang; replies to unknown, reused or abandoned ids
 # are dropped with an ENOENT ack; the mount keeps working and unmounts.
 # Also: soft,timeo with a slow and a silent daemon, the sysfs abort file,
-# umount -f, and the mount options themselves.
+# umount -f, the mount options themselves, debugfs modalfs/requests, and
+# the "has not answered ... still waiting" log line of a hard mount.
 . "$(dirname "$0")/../../lib.sh"
 
 hostile_init
@@ -144,6 +145,26 @@ wait $hang
 expect_eq "the waiting stat fails with EIO" EIO "$(cat "$TEST_TMP/hang.out")"
 is_mounted "$MNT" && umount "$MNT"
 check_fails "the mount is gone" is_mounted "$MNT"
+
+step "hard,timeo=1: a request the daemon sits on is logged once, and so is its answer"
+expect_eq "mount hostile:/ hard,timeo=1" OK "$($ERRNO mount hostile:/ "$MNT" hard,timeo=1)"
+dmesg_mark
+$ERRNO stat "$MNT/hang" > "$TEST_TMP/hang.out" 2>&1 &
+hang=$!
+check "the daemon holds a fourth LOOKUP of hang" wait_count "^holding lookup:hang" 4
+slow_logged() {
+	dmesg_since | grep -Eq "modalfs: modalfsd has not answered 1 request for 1 s or more \(oldest: request [0-9]+, op $OP_LOOKUP, volume 7, [0-9]+ s\); still waiting \(hard mount\)"
+}
+for _ in $(seq 300); do slow_logged && break; sleep 0.1; done
+check "dmesg says modalfsd has not answered it (NFS's \"still trying\")" slow_logged
+check "the stat still waits (hard)" kill -0 "$hang"
+echo release > "$FIFO"
+wait $hang
+expect_eq "the stat gets the daemon's late answer" ENOENT "$(cat "$TEST_TMP/hang.out")"
+msgs=$(dmesg_since)
+expect_match "dmesg says when the answer came" "modalfs: modalfsd answered request [0-9]+ \(op $OP_LOOKUP\) after [0-9]+ s" "$msgs"
+expect_eq "the request was logged once" 1 "$(printf '%s\n' "$msgs" | grep -c "has not answered")"
+check "umount" umount "$MNT"
 
 step "stop the hostile daemon, unload the module"
 kill "$HOSTILE_PID"; wait "$HOSTILE_PID" 2>/dev/null; HOSTILE_PID=
