@@ -15,7 +15,7 @@ USER_CFLAGS ?= -O2 -g
 export USER_CFLAGS
 
 .PHONY: all module userd tools kunit clean deps check check-unit check-kunit \
-	check-vm demo install help fuzz check-long check-debug
+	check-vm demo install help fuzz check-long check-debug bench
 
 all: module userd tools
 
@@ -26,6 +26,7 @@ help:
 	@echo "make check-long make check with the long variants (MODALFS_LONG=1)"
 	@echo "make check-debug  build (once, cached) a KASAN/lockdep/kmemleak kernel and run the VM tests on it"
 	@echo "make demo       boot a VM, mount job-storage-vol and run the shelve demo"
+	@echo "make bench      boot a VM and compare modalfs with tmpfs, NFS loopback and FUSE (needs make first)"
 	@echo "make install    install module, daemon, CLI and mount helper (DESTDIR=)"
 
 module:
@@ -71,6 +72,12 @@ check-vm: all
 
 demo: all
 	./tests/vm/demo.sh
+
+# Benchmark against tmpfs, NFS loopback and FUSE in one VM (tests/bench);
+# not a test, not part of make check. Uses the binaries as built: no
+# dependency on all, so a benchmark never starts a module build.
+bench:
+	./tests/bench/bench.sh
 
 install: all
 	./tools/install.sh "$(DESTDIR)"

@@ -1,0 +1,64 @@
+#!/bin/bash
+# make bench: boot one test VM (tests/vm/vm.sh) and compare modalfs with
+# tmpfs, NFS loopback and FUSE passthrough_ll on the same workloads
+# (tests/bench/guest.sh), then print the table and write
+#   build/bench/results.json, build/bench/results.tsv
+#   build/bench/raw/         the guest's results.tsv and fio's JSON per job
+#   build/bench/console.log  the VM's console
+# A benchmark, not a test: nothing here judges a number. The exit status
+# is non-zero only when modalfs could not be benchmarked (or the VM
+# failed); a reference that cannot be set up is an "n/a: reason" row.
+#
+# It uses the module, daemon and CLI as built (run `make` first): a
+# benchmark should measure the binaries that are there, not start a
+# kernel-module build. Knobs (environment): BENCH_MB (64), BENCH_FILES
+# (2000), BENCH_RAND_SECS (20), BENCH_FS ("tmpfs nfs fuse modalfs"),
+# BENCH_TIMEOUT (VM timeout, 1500 s).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+BUILD=${BUILD:-$REPO/build}
+B=$BUILD/bench
+PT_SRC=${PT_SRC:-/usr/share/doc/libfuse3-dev/examples/passthrough_ll.c}
+PT=$B/passthrough_ll
+
+die() { echo "bench.sh: $*" >&2; exit 1; }
+
+for f in kmod/modalfs.ko userd/modalfsd tools/modalfsctl; do
+	[ -e "$REPO/$f" ] || die "$f missing: run make first"
+done
+command -v fio > /dev/null || die "fio missing (apt-get install fio)"
+mkdir -p "$B" || die "cannot create $B"
+
+# The guest runs the host's binaries, so the FUSE server is built here.
+# -Wall only: the upstream example is not -Wextra clean.
+if [ ! -x "$PT" ] || [ "$PT_SRC" -nt "$PT" ]; then
+	if [ -r "$PT_SRC" ] && pkg-config --exists fuse3; then
+		# shellcheck disable=SC2046	# pkg-config's flags are words
+		cc -Wall -O2 -o "$PT" "$PT_SRC" $(pkg-config --cflags --libs fuse3) \
+			|| echo "bench.sh: building passthrough_ll failed; the fuse row will be n/a" >&2
+	else
+		echo "bench.sh: $PT_SRC or fuse3's pkg-config missing (libfuse3-dev); the fuse row will be n/a" >&2
+	fi
+fi
+
+rm -rf "$B/raw"
+export VM_ENV="${VM_ENV:-} BENCH_MB BENCH_FILES BENCH_RAND_SECS BENCH_FS BENCH_PASSTHROUGH"
+date=$(date -u '+%Y-%m-%d %H:%M UTC')
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+start=$SECONDS
+"$REPO/tests/vm/vm.sh" --timeout "${BENCH_TIMEOUT:-1500}" --log "$B/console.log" \
+	--out "$B/raw" -- tests/bench/guest.sh
+rc=$?
+secs=$((SECONDS - start))
+
+if [ ! -s "$B/raw/results.tsv" ]; then
+	echo "bench.sh: the VM produced no results (status $rc); console in $B/console.log" >&2
+	[ "$rc" -ne 0 ] || rc=1
+	exit "$rc"
+fi
+/usr/bin/python3 "$HERE/report.py" "$B/raw/results.tsv" "$B/results.json" "$B/results.tsv" \
+	"date=$date" "host_load=$load" "host_load_end=$(cut -d' ' -f1-3 /proc/loadavg)" \
+	"host_cpus=$(nproc)" "vm_secs=$secs" "vm_status=$rc" || rc=1
+echo "bench.sh: $B/results.json, $B/results.tsv; VM run ${secs} s, status $rc"
+exit "$rc"
