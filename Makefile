@@ -26,7 +26,7 @@ help:
 	@echo "make check-long make check with the long variants (MODALFS_LONG=1)"
 	@echo "make check-debug  build (once, cached) a KASAN/lockdep/kmemleak kernel and run the VM tests on it"
 	@echo "make demo       boot a VM, mount job-storage-vol and run the shelve demo"
-	@echo "make bench      boot a VM and compare modalfs with tmpfs, NFS loopback and FUSE (needs make first)"
+	@echo "make bench      boot a VM and compare modalfs with tmpfs, NFS loopback and FUSE"
 	@echo "make install    install module, daemon, CLI and mount helper (DESTDIR=)"
 
 module:
@@ -76,7 +76,7 @@ demo: all
 # Benchmark against tmpfs, NFS loopback and FUSE in one VM (tests/bench);
 # not a test, not part of make check. Uses the binaries as built: no
 # dependency on all, so a benchmark never starts a module build.
-bench:
+bench: all
 	./tests/bench/bench.sh
 
 install: all

@@ -9,9 +9,8 @@
 # is non-zero only when modalfs could not be benchmarked (or the VM
 # failed); a reference that cannot be set up is an "n/a: reason" row.
 #
-# It uses the module, daemon and CLI as built (run `make` first): a
-# benchmark should measure the binaries that are there, not start a
-# kernel-module build. Knobs (environment): BENCH_MB (64), BENCH_FILES
+# It measures the module, daemon and CLI as they are built (`make bench`
+# builds them first; run directly, it only checks they exist). Knobs (environment): BENCH_MB (64), BENCH_FILES
 # (2000), BENCH_RAND_SECS (20), BENCH_FS ("tmpfs nfs fuse modalfs"),
 # BENCH_TIMEOUT (VM timeout, 1500 s).
 set -u
