@@ -74,8 +74,7 @@ demo: all
 	./tests/vm/demo.sh
 
 # Benchmark against tmpfs, NFS loopback and FUSE in one VM (tests/bench);
-# not a test, not part of make check. Uses the binaries as built: no
-# dependency on all, so a benchmark never starts a module build.
+# not a test, not part of make check: it judges no number.
 bench: all
 	./tests/bench/bench.sh
 
