@@ -113,25 +113,10 @@ static int modalfs_read_folio(struct file *file, struct folio *folio)
 	return err;
 }
 
-static void modalfs_read_end(struct modalfs_req *req)
-{
-	struct modalfs_io *io = req->priv;
-	unsigned int i;
-
-	if (!req->error)
-		modalfs_fill_pages(req, io->pages, io->nr);
-	for (i = 0; i < io->nr; i++) {
-		/* On error the page stays !uptodate; read_folio retries it. */
-		if (!req->error)
-			SetPageUptodate(io->pages[i]);
-		unlock_page(io->pages[i]);
-		/* The reference readahead gave us with the page. */
-		put_page(io->pages[i]);
-	}
-	kfree(io);
-}
-
-/* Gives back pages of a readahead batch that no READ will fill. */
+/*
+ * Ends a readahead batch: unlocks its pages and drops the reference
+ * readahead gave us with each.
+ */
 static void modalfs_ra_release(struct modalfs_io *io)
 {
 	unsigned int i;
@@ -141,6 +126,20 @@ static void modalfs_ra_release(struct modalfs_io *io)
 		put_page(io->pages[i]);
 	}
 	kfree(io);
+}
+
+static void modalfs_read_end(struct modalfs_req *req)
+{
+	struct modalfs_io *io = req->priv;
+	unsigned int i;
+
+	/* On error the pages stay !uptodate; read_folio retries them. */
+	if (!req->error) {
+		modalfs_fill_pages(req, io->pages, io->nr);
+		for (i = 0; i < io->nr; i++)
+			SetPageUptodate(io->pages[i]);
+	}
+	modalfs_ra_release(io);
 }
 
 static void modalfs_readahead(struct readahead_control *ractl)

@@ -69,9 +69,8 @@ static void modalfs_expire_work(struct work_struct *work)
 	struct modalfs_chan *chan = container_of(to_delayed_work(work),
 						 struct modalfs_chan,
 						 expire_work);
-	bool more;
-
 	unsigned long delay;
+	bool more;
 
 	modalfs_chan_expire(chan, jiffies);
 	modalfs_chan_warn_slow(chan, jiffies);
