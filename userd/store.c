@@ -520,6 +520,11 @@ static int dent_del(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	return store_errno(rc);
 }
 
+static bool has_prefix(const MDB_val *k, const void *prefix, size_t plen)
+{
+	return k->mv_size >= plen && !memcmp(k->mv_data, prefix, plen);
+}
+
 /*
  * Finds the first key >= start that shares start's first plen bytes.
  * Returns 0 (found), ENOENT (none) or an errno.
@@ -533,9 +538,7 @@ static int first_with_prefix(MDB_cursor *c, const MDB_val *start, size_t plen,
 	rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
 	if (rc)
 		return store_errno(rc);
-	if (k->mv_size < plen || memcmp(k->mv_data, start->mv_data, plen))
-		return ENOENT;
-	return 0;
+	return has_prefix(k, start->mv_data, plen) ? 0 : ENOENT;
 }
 
 /* The entry after the cursor's, or ENOENT once keys leave the prefix. */
@@ -546,9 +549,7 @@ static int next_with_prefix(MDB_cursor *c, const void *prefix, size_t plen,
 
 	if (rc)
 		return store_errno(rc);
-	if (k->mv_size < plen || memcmp(k->mv_data, prefix, plen))
-		return ENOENT;
-	return 0;
+	return has_prefix(k, prefix, plen) ? 0 : ENOENT;
 }
 
 static int dir_empty(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
