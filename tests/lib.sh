@@ -256,8 +256,6 @@ is_mounted() {
 	awk -v m="$1" '$2 == m { f = 1 } END { exit !f }' /proc/mounts
 }
 
-# Kernel log ----------------------------------------------------------------
-# dmesg_mark; ...; dmesg_since: the kernel log lines logged after the mark.
 # The hostile daemon (tests/tools/hostile-daemon.py), for the scripts that
 # make the kernel face a daemon that lies (60, 62). hostile_init sets MNT,
 # FIFO, LOG, ERRNO and the cleanup; hostile_start loads the module and
@@ -296,6 +294,13 @@ hostile_start() {
 	check "the hostile daemon registered" wait_for registered 100 || finish
 }
 
+# cached_pages FILE: how many of FILE's pages are in the page cache.
+cached_pages() {
+	fincore -nb -o PAGES "$1" | tr -d ' '
+}
+
+# Kernel log ----------------------------------------------------------------
+# dmesg_mark; ...; dmesg_since: the kernel log lines logged after the mark.
 dmesg_mark() {
 	_DMESG_MARK=$(dmesg | wc -l)
 }

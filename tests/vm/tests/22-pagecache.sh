@@ -251,10 +251,7 @@ check "rm -rf the test tree" rm -rf "$MNT/pc"
 step "clean pages can be dropped after readahead (no page reference is kept)"
 # Readahead hands the filesystem a reference on every page; one it never
 # drops pins the page: drop_caches and POSIX_FADV_DONTNEED cannot evict
-# it and the memory is lost for good. fincore counts resident pages.
-cached_pages() {
-	fincore -nb -o PAGES "$1" | tr -d ' '
-}
+# it and the memory is lost for good.
 dd if=/dev/urandom of="$MNT/ra" bs=64k count=64 status=none
 sync
 echo 3 > /proc/sys/vm/drop_caches

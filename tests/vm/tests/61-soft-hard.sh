@@ -1,6 +1,7 @@
 #!/bin/bash
 # With the real modalfsd stopped: a soft,timeo=2 mount fails a request with
-# EIO in 2-4 s (5 s allowed for a loaded TCG host); a hard mount waits and completes once the daemon is back;
+# EIO in 2-4 s (10 s allowed for a loaded TCG host); a hard mount waits and
+# completes once the daemon is back;
 # umount -f aborts a waiting request and unmounts; umount -l detaches at
 # once and the superblock goes away without a daemon (no hang, no WARN).
 . "$(dirname "$0")/../../lib.sh"
