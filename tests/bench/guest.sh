@@ -41,7 +41,7 @@ mkdir -p "$W" "$OUT"
 command -v "$FIO" > /dev/null || bail "fio is installed (apt-get install fio)"
 
 {
-	printf '# kernel=%s\n# vcpus=%s\n# mem_kib=%s\n' "$(uname -r)" "$(nproc)" \
+	printf '# kernel=%s\n# vcpus=%s\n# mem_kib=%s\n' "$(cat /proc/sys/kernel/osrelease)" "$(nproc)" \
 		"$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)"
 	printf '# seq_mib=%s\n# meta_files=%s\n# randread_max_secs=%s\n' "$MB" "$NFILES" "$RAND_SECS"
 	printf 'fs\tseq_write_MiBps\tseq_read_MiBps\trand_read_4k_iops\tmeta_ops\tcreate_ops\tstat_ops\tunlink_ops\tsecs\tnote\n'
