@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <linux/genetlink.h>
 #include <netlink/genl/genl.h>
 
@@ -23,6 +24,7 @@
 #include "log.h"
 #include "names.h"
 #include "ops.h"
+#include "stats.h"
 
 #define STR(min_, max_) { .type = MODALFS_PT_STRING, .min = min_, .max = max_ }
 #define U32 { .type = MODALFS_PT_U32 }
@@ -768,9 +770,17 @@ struct nl_msg *modalfs_ops_error_reply(int family, uint64_t req_id, int err)
 	return m;
 }
 
-struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
-				  const struct nlmsghdr *nlh, int family,
-				  uint64_t *req_id)
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+static struct nl_msg *handle(struct modalfs_store *st,
+			     const struct nlmsghdr *nlh, int family,
+			     uint64_t *req_id, uint32_t *op, int *errp)
 {
 	struct req r = { .st = st, .nlh = nlh };
 	const struct genlmsghdr *g;
@@ -809,9 +819,12 @@ struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
 	r.op = u32(&r, MODALFS_A_OP);
 	if (r.op < 1 || r.op > MODALFS_OP_MAX)
 		return modalfs_ops_error_reply(family, id, EINVAL);
+	*op = r.op;
 	err = check_req(&r);
-	if (err)
+	if (err) {
+		*errp = err;
 		return modalfs_ops_error_reply(family, id, err);
+	}
 	r.out = new_reply(family, id);
 	if (!r.out)
 		return NULL;
@@ -832,10 +845,27 @@ struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
 	if (err) {
 		if (err >= 4096 || err < 0)
 			err = EIO;
+		*errp = err;
 		nlmsg_free(r.out);
 		return modalfs_ops_error_reply(family, id, err);
 	}
 	return r.out;
+}
+
+struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
+				  const struct nlmsghdr *nlh, int family,
+				  uint64_t *req_id)
+{
+	uint64_t t0 = now_ns();
+	uint32_t op = 0;
+	int err = 0;
+	struct nl_msg *reply = handle(st, nlh, family, req_id, &op, &err);
+
+	/* Requests too malformed to name their op are not counted. */
+	if (op)
+		modalfs_stats_op(modalfs_store_stats(st), op,
+				 reply ? err : EIO, now_ns() - t0);
+	return reply;
 }
 
 int modalfs_ops_reply_errno(struct nl_msg *reply)

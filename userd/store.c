@@ -68,6 +68,7 @@
 
 #include "store.h"
 #include "fsutil.h"
+#include "stats.h"
 
 #define BS MODALFS_STORE_BLOCK
 #define REC_VERSION 1
@@ -92,6 +93,7 @@ struct modalfs_store {
 	struct batch_req *whead, *wtail;
 	bool wstop;
 	char *dir;
+	struct modalfs_stats *stats;
 };
 
 struct volrec {
@@ -137,6 +139,41 @@ static int store_errno(int rc)
 	default:
 		return rc > 0 ? rc : EIO;
 	}
+}
+
+/*
+ * Bytes this thread has passed to write(2)-like calls so far: LMDB's page
+ * writes of a commit are the difference around it (LMDB does not count
+ * them itself). 0 when /proc is not there.
+ */
+static uint64_t thread_wchar(void)
+{
+	char buf[512], *p;
+	int fd = open("/proc/thread-self/io", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strstr(buf, "wchar:");
+	return p ? strtoull(p + 6, NULL, 10) : 0;
+}
+
+/* Commits t and counts it (ops: how many ops it holds, 0 for none). */
+static int commit_counted(struct modalfs_store *st, MDB_txn *t, uint32_t ops)
+{
+	uint64_t w0 = thread_wchar();
+	int rc = mdb_txn_commit(t);
+
+	if (!rc) {
+		modalfs_stats_commit(st->stats, ops);
+		modalfs_stats_meta_bytes(st->stats, thread_wchar() - w0);
+	}
+	return rc;
 }
 
 /* ---- keys ---- */
@@ -350,7 +387,10 @@ static int txn_end(struct modalfs_store *st, MDB_txn *t, int err)
 		mdb_txn_abort(t);
 		return err;
 	}
-	return store_errno(mdb_txn_commit(t));
+	/* A nested txn of a group-commit batch is counted with the batch. */
+	if (batch_parent)
+		return store_errno(mdb_txn_commit(t));
+	return store_errno(commit_counted(st, t, 1));
 }
 
 void modalfs_store_drc_bound(struct modalfs_store *st, size_t max)
@@ -778,6 +818,11 @@ static int store_open(struct modalfs_store **out, const char *dir,
 	st->lock_fd = -1;
 	st->rdonly = rdonly;
 	st->drc_max = DRC_MAX;
+	st->stats = modalfs_stats_new();
+	if (!st->stats) {
+		free(st);
+		return ENOMEM;
+	}
 	st->map_size = map_size ? map_size : MODALFS_STORE_DEFAULT_MAP;
 	st->dir = strdup(dir);
 	if (!st->dir) {
@@ -913,7 +958,13 @@ void modalfs_store_close(struct modalfs_store *st)
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	free(st->dir);
+	modalfs_stats_free(st->stats);
 	free(st);
+}
+
+struct modalfs_stats *modalfs_store_stats(struct modalfs_store *st)
+{
+	return st->stats;
 }
 
 /* ---- volumes ---- */
@@ -2043,8 +2094,14 @@ int modalfs_store_fsync(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	(void)vol;
 	(void)ino;
 	(void)flags;
+	int err;
+
 	/* Commits are ordered, so syncing the env covers every earlier op. */
-	return store_errno(mdb_env_sync(st->env, 1));
+	err = store_errno(mdb_env_sync(st->env, 1));
+
+	if (!err)
+		modalfs_stats_sync(st->stats);
+	return err;
 }
 
 int modalfs_store_evict(struct modalfs_store *st, uint64_t vol, uint64_t ino)
@@ -3002,6 +3059,15 @@ struct batch_req {
 
 #define BATCH_MAX 64
 
+static uint32_t batch_index_n(const struct batch_req *r)
+{
+	uint32_t n = 0;
+
+	for (; r; r = r->next)
+		n++;
+	return n;
+}
+
 static void *writer_main(void *p)
 {
 	struct modalfs_store *st = p;
@@ -3042,7 +3108,8 @@ static void *writer_main(void *p)
 		}
 		batch_index = 0;
 		if (!perr) {
-			perr = store_errno(mdb_txn_commit(parent));
+			perr = store_errno(commit_counted(st, parent,
+							  batch_index_n(batch)));
 			for (r = batch; r && perr; r = r->next)
 				r->err = perr;
 		}

@@ -91,6 +91,10 @@ int modalfs_store_open(struct modalfs_store **out, const char *dir,
 		       uint64_t map_size);
 void modalfs_store_close(struct modalfs_store *st);
 
+struct modalfs_stats;
+/* The daemon's counters (stats.h); valid until modalfs_store_close. */
+struct modalfs_stats *modalfs_store_stats(struct modalfs_store *st);
+
 /*
  * Group commit: after this, modalfs_store_batch() runs its function on one
  * writer thread, where every write op is a nested transaction of a batch
