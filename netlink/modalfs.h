@@ -367,6 +367,7 @@ enum modalfs_attr {
 	MODALFS_A_APP_NAME,	/* NUL-terminated string, 1..VOL_NAME_MAX,
 				 * same character rule as volume names */
 	MODALFS_A_ENTRY,	/* nested enum modalfs_entry_attr, repeats */
+	MODALFS_A_STATS,	/* nested enum modalfs_stats_attr */
 	__MODALFS_A_MAX,
 };
 #define MODALFS_A_MAX (__MODALFS_A_MAX - 1)
@@ -472,6 +473,10 @@ enum modalfs_dirent_attr {
  *                MODALFS_CTL_F_RECURSIVE removes a directory tree.
  *                ENOTEMPTY for a non-empty directory without it; EBUSY for
  *                "/".
+ * CTL_STATS      req -           rep STATS
+ *                The daemon's counters since it started (enum
+ *                modalfs_stats_attr): per kernel op, and of its store.
+ *                Open to every peer, like CTL_LIST.
  */
 enum modalfs_ctl_cmd {
 	MODALFS_CTL_UNSPEC = 0,
@@ -487,6 +492,7 @@ enum modalfs_ctl_cmd {
 	MODALFS_CTL_PUT,
 	MODALFS_CTL_MKDIR,
 	MODALFS_CTL_RM,
+	MODALFS_CTL_STATS,
 	__MODALFS_CTL_MAX,
 };
 #define MODALFS_CTL_MAX (__MODALFS_CTL_MAX - 1)
@@ -531,5 +537,44 @@ enum modalfs_entry_attr {
 	__MODALFS_ENTRY_MAX,
 };
 #define MODALFS_ENTRY_MAX (__MODALFS_ENTRY_MAX - 1)
+
+/*
+ * The daemon's counters in a CTL_STATS reply (MODALFS_A_STATS); all
+ * members present, every count since the daemon started. "Commits" are
+ * write transactions of the metadata store; a batch is the ops the
+ * daemon's writer committed together (group commit); a sync makes
+ * everything committed before it durable. The BATCH_ members describe
+ * the number of ops per batch.
+ */
+enum modalfs_stats_attr {
+	MODALFS_STATS_UNSPEC = 0,
+	MODALFS_STATS_STARTED,	/* s64: daemon start, seconds since epoch */
+	MODALFS_STATS_COMMITS,	/* u64 */
+	MODALFS_STATS_SYNCS,	/* u64 */
+	MODALFS_STATS_BLOCK_BYTES, /* u64: bytes written to the block store */
+	MODALFS_STATS_META_BYTES, /* u64: bytes written to the metadata store */
+	MODALFS_STATS_BATCHES,	/* u64: batches committed */
+	MODALFS_STATS_BATCH_OPS, /* u64: ops in all of them */
+	MODALFS_STATS_BATCH_P99, /* u64: ops per batch, 99th percentile */
+	MODALFS_STATS_BATCH_MAX, /* u64: ops in the largest batch */
+	MODALFS_STATS_OP,	/* nested enum modalfs_stats_op_attr, repeats:
+				 * one per op with at least one request */
+	__MODALFS_STATS_MAX,
+};
+#define MODALFS_STATS_MAX (__MODALFS_STATS_MAX - 1)
+
+/* One kernel op's counters (MODALFS_STATS_OP); all members present. */
+enum modalfs_stats_op_attr {
+	MODALFS_STATS_OP_UNSPEC = 0,
+	MODALFS_STATS_OP_OP,	/* u32: enum modalfs_op */
+	MODALFS_STATS_OP_REQUESTS, /* u64 */
+	MODALFS_STATS_OP_ERRORS, /* u64: answered with a non-zero errno */
+	MODALFS_STATS_OP_MEAN_NS, /* u64: mean latency, nanoseconds */
+	MODALFS_STATS_OP_P99_NS, /* u64: 99th percentile latency (at most
+				 * 19% above the true value) */
+	MODALFS_STATS_OP_MAX_NS, /* u64: slowest request */
+	__MODALFS_STATS_OP_MAX,
+};
+#define MODALFS_STATS_OP_MAX (__MODALFS_STATS_OP_MAX - 1)
 
 #endif /* _UAPI_LINUX_MODALFS_H */

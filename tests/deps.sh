@@ -9,7 +9,7 @@ PACKAGES=(
 	qemu-system-x86 busybox-static cpio kmod e2fsprogs xz-utils util-linux
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	bc flex bison libelf-dev
-	libnl-3-dev libnl-genl-3-dev liblmdb-dev lmdb-utils libcmocka-dev
+	libnl-3-dev libnl-genl-3-dev liblmdb-dev lmdb-utils libcmocka-dev libjson-c-dev
 	python3 python3-flufl.lock sqlite3 fio
 	nfs-kernel-server fuse3 libfuse3-dev
 	clang libclang-rt-14-dev attr

@@ -31,6 +31,7 @@ static void usage_main(FILE *f)
 		"  list [--json]                  list volumes\n"
 		"  delete NAME|APP-ID [--force]   delete a volume and all its data\n"
 		"  app stop APP [--force]         stop an app and delete its volumes\n"
+		"  stats [--json]                 the daemon's counters (requests, latency, commits)\n"
 		"Files (no mount needed):\n"
 		"  ls NAME [PATH] [--json]        list a directory or file\n"
 		"  put NAME LOCAL [REMOTE]        copy a local file or tree into the volume\n"
@@ -174,6 +175,20 @@ void usage_mount(FILE *f)
 		"mount flags (ro, nosuid, nodev, noexec, noatime, relatime, ...) and\n"
 		"modalfs options (hard, soft, timeo=N); see mount.modalfs(8).\n"
 		"Requires root.\n");
+}
+
+void usage_stats(FILE *f)
+{
+	fprintf(f,
+		"Usage: modalfsctl stats [--json]\n"
+		"Print modalfsd's counters since it started: per kernel operation\n"
+		"the requests, the errors, and the mean, 99th-percentile and largest\n"
+		"latency; then the store's commits, syncs, ops per batch (group\n"
+		"commit) and the bytes written to its block and metadata stores.\n"
+		"  --json   one JSON object: started_unix, commits, syncs,\n"
+		"           block_bytes, meta_bytes, batches {count, ops, p99, max}\n"
+		"           and ops {NAME: {requests, errors, mean_ns, p99_ns,\n"
+		"           max_ns}} for every op with at least one request\n");
 }
 
 int usage_error(void (*usage)(FILE *), const char *fmt, ...)
@@ -443,6 +458,7 @@ static const struct {
 	{ "run", cmd_run, usage_run },
 	{ "mount", cmd_mount, usage_mount },
 	{ "app", cmd_app, usage_app },
+	{ "stats", cmd_stats, usage_stats },
 };
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@ int cmd_get(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 /* Usage texts (modalfsctl.c); f is stdout for --help, else stderr. */
 void usage_ls(FILE *f);
@@ -22,6 +23,7 @@ void usage_get(FILE *f);
 void usage_rm(FILE *f);
 void usage_run(FILE *f);
 void usage_mount(FILE *f);
+void usage_stats(FILE *f);
 
 /* Prints usage to stderr and returns EXIT_USAGE. */
 int usage_error(void (*usage)(FILE *), const char *fmt, ...)

@@ -30,6 +30,7 @@
 
 #include "ctl.h"
 #include "ctlmsg.h"
+#include "ctlstats.h"
 #include "fsutil.h"
 #include "genl.h"
 #include "log.h"
@@ -1301,6 +1302,24 @@ static int do_rm(struct modalfs_store *st, int fd, uint32_t seq,
 	return send_ok(fd, cmd, seq);
 }
 
+static int do_stats(struct modalfs_store *st, int fd, uint32_t seq)
+{
+	struct modalfs_stats_snapshot *snap = malloc(sizeof(*snap));
+	struct nl_msg *m = ok_msg(MODALFS_CTL_STATS, seq);
+	int rc = -ENOMEM;
+
+	if (snap && m) {
+		modalfs_stats_snapshot(modalfs_store_stats(st), snap);
+		rc = modalfs_ctl_put_stats(m, snap);
+	}
+	free(snap);
+	if (rc) {
+		nlmsg_free(m);
+		return rc;
+	}
+	return send_free(fd, m);
+}
+
 int modalfs_ctl_handle_peer(struct modalfs_store *st, int fd, void *buf,
 			    size_t len, pid_t pid, uid_t uid, gid_t gid)
 {
@@ -1346,6 +1365,8 @@ int modalfs_ctl_handle_peer(struct modalfs_store *st, int fd, void *buf,
 		return do_mkdir(st, fd, seq, tb, &p);
 	case MODALFS_CTL_RM:
 		return do_rm(st, fd, seq, tb, &p);
+	case MODALFS_CTL_STATS:
+		return do_stats(st, fd, seq);
 	default:
 		return send_error(fd, cmd, seq, EOPNOTSUPP,
 				  "unknown command %u", cmd);

@@ -30,6 +30,7 @@ const struct modalfs_pol modalfs_ctl_policy[MODALFS_A_MAX + 1] = {
 	[MODALFS_A_APP_NAME] = { .type = MODALFS_PT_STRING, .min = 1,
 				 .max = MODALFS_VOL_NAME_MAX },
 	[MODALFS_A_ENTRY] = { .type = MODALFS_PT_NESTED, .multi = true },
+	[MODALFS_A_STATS] = { .type = MODALFS_PT_NESTED },
 };
 
 const struct modalfs_pol modalfs_volume_policy[MODALFS_VOLUME_MAX + 1] = {

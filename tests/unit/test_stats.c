@@ -13,11 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <linux/genetlink.h>
 #include <netlink/genl/genl.h>
 
+#include "../../userd/ctl.h"
+#include "../../userd/ctlmsg.h"
+#include "../../userd/ctlstats.h"
 #include "../../userd/ops.h"
 #include "../../userd/stats.h"
 #include "../../userd/store.h"
@@ -192,6 +197,54 @@ static void t_ops_counted(void **state)
 	assert_true(b.commits > a.commits);
 }
 
+/* CTL_STATS through the control handler, decoded as modalfsctl does. */
+static void t_ctl_stats(void **state)
+{
+	struct fx *f = *state;
+	struct nlattr *tb[MODALFS_A_MAX + 1];
+	struct modalfs_ctl_stats cs;
+	struct nlmsghdr *nlh;
+	struct nl_msg *m;
+	char *buf = malloc(MODALFS_CTL_DGRAM_MAX);
+	uint8_t cmd;
+	ssize_t n;
+	int sv[2];
+
+	assert_non_null(buf);
+	assert_int_equal(handle(f, request(MODALFS_OP_GETATTR, 7, f->vol,
+					   MODALFS_ROOT_INO, NULL)), 0);
+	assert_int_equal(handle(f, request(MODALFS_OP_GETATTR, 8, f->vol,
+					   99999, NULL)), ESTALE);
+	modalfs_stats_block_bytes(modalfs_store_stats(f->st), 12345);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	m = modalfs_ctlmsg_new(MODALFS_CTL_STATS, 77, true);
+	assert_non_null(m);
+	/* Any peer may ask, like LIST. */
+	assert_int_equal(modalfs_ctl_handle(f->st, sv[1], nlmsg_hdr(m),
+					    nlmsg_hdr(m)->nlmsg_len, 1000), 0);
+	nlmsg_free(m);
+	n = recv(sv[0], buf, MODALFS_CTL_DGRAM_MAX, 0);
+	assert_true(n > 0);
+	assert_int_equal(modalfs_ctlmsg_parse(buf, n, &nlh, &cmd, tb), 0);
+	assert_int_equal(cmd, MODALFS_CTL_STATS);
+	assert_int_equal(nlh->nlmsg_seq, 77);
+	assert_int_equal(nla_get_u32(tb[MODALFS_A_ERRNO]), 0);
+	assert_non_null(tb[MODALFS_A_STATS]);
+	assert_int_equal(modalfs_ctl_get_stats(tb[MODALFS_A_STATS], &cs), 0);
+	assert_int_equal(cs.op[MODALFS_OP_GETATTR].requests, 2);
+	assert_int_equal(cs.op[MODALFS_OP_GETATTR].errors, 1);
+	assert_true(cs.op[MODALFS_OP_GETATTR].p99_ns > 0);
+	assert_true(cs.op[MODALFS_OP_GETATTR].max_ns >=
+		    cs.op[MODALFS_OP_GETATTR].p99_ns);
+	assert_int_equal(cs.op[MODALFS_OP_WRITE].requests, 0);
+	assert_int_equal(cs.block_bytes, 12345);
+	assert_true(cs.commits >= 1);
+	assert_true(cs.started > 0);
+	close(sv[0]);
+	close(sv[1]);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +252,7 @@ int main(void)
 		cmocka_unit_test(t_percentiles),
 		cmocka_unit_test(t_threads),
 		cmocka_unit_test_setup_teardown(t_ops_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_ctl_stats, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
