@@ -1294,7 +1294,7 @@ static int do_rm(struct modalfs_store *st, int fd, uint32_t seq,
 	 * mount nothing will send one, so free them now.
 	 */
 	if (!modalfs_ctl_mount_count(vol, &mounts) && !mounts)
-		modalfs_store_umount(st, NULL, sp.vol);
+		modalfs_store_umount(st, sp.vol);
 	if (err)
 		return send_error(fd, cmd, seq, err, "%s:%s: %s%s", vol, path,
 				  strerror(err),

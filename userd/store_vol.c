@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "store_priv.h"
 
 #define DEL_PFX		"del/"
@@ -439,6 +440,7 @@ int modalfs_store_vol_ephemeral(struct modalfs_store *st, const char *app_id,
 static int purge_some(struct modalfs_store *st, uint64_t vol, uint32_t budget,
 		      bool *done)
 {
+	uint64_t freed = 0;
 	MDB_txn *t;
 	struct key k;
 	int err;
@@ -460,6 +462,13 @@ static int purge_some(struct modalfs_store *st, uint64_t vol, uint32_t budget,
 		while (budget &&
 		       !(err = first_with_prefix(c, key1(&k, vol), 8, &kk,
 						 &vv))) {
+			struct maprec m;
+
+			/* The block map's entries count as file data. */
+			if (i == DB_BLOCKMAP && vv.mv_size == sizeof(m)) {
+				memcpy(&m, vv.mv_data, sizeof(m));
+				freed += m.alloc;
+			}
 			err = store_errno(mdb_cursor_del(c, 0));
 			if (err)
 				break;
@@ -473,8 +482,8 @@ static int purge_some(struct modalfs_store *st, uint64_t vol, uint32_t budget,
 			*done = false;
 		}
 	}
-	if (!err && *done)
-		err = del_ignore_missing(t, st->db[DB_META], keydel(&k, vol));
+	if (!err)
+		err = data_blocks_add(st, t, -(int64_t)freed);
 	return txn_end(st, NULL, t, err);
 }
 
@@ -483,10 +492,24 @@ static int purge(struct modalfs_store *st, uint64_t vol, uint32_t batch)
 	bool done = false;
 	int err = 0;
 
+	struct key k;
+	MDB_txn *t;
+
 	if (!batch)
 		batch = PURGE_BATCH;
 	while (!err && !done)
 		err = purge_some(st, vol, batch, &done);
+	/* Then the volume's objects, in steps as bounded, and the mark. */
+	done = false;
+	while (!err && !done)
+		err = st->blocks->ops->remove_volume(st->blocks, vol, batch,
+						     &done);
+	if (!err)
+		err = txn_begin(st, NULL, true, &t);
+	if (!err) {
+		err = del_ignore_missing(t, st->db[DB_META], keydel(&k, vol));
+		err = txn_end(st, NULL, t, err);
+	}
 	return err;
 }
 
@@ -577,6 +600,9 @@ int modalfs_store_space(struct modalfs_store *st,
 	if (err)
 		return err;
 	err = free_pages(t, &sp->free_pages);
+	if (!err)
+		err = data_blocks_get(st, t, &sp->data_bytes);
+	sp->data_bytes *= 512;
 	mdb_txn_abort(t);
 	return err;
 }
@@ -681,7 +707,7 @@ int vol_make(struct modalfs_store *st, const char *name, uint32_t kind,
 		return err;
 	rc = mdb_get(t, st->db[DB_VOLUMES], &k, &v);
 	if (rc == MDB_NOTFOUND) {
-		err = space_check(st, NULL);
+		err = space_check(st, NULL, t, 0);
 		if (err)
 			goto out;
 	}

@@ -116,7 +116,7 @@ int modalfs_store_setxattr(struct modalfs_store *st, struct modalfs_txc *tx,
 	err = txn_begin(st, tx, true, &t);
 	if (err)
 		return err;
-	err = space_check(st, tx);
+	err = space_check(st, tx, t, 0);
 	if (!err)
 		err = ino_get(st, t, vol, ino, &r);
 	if (err)
