@@ -112,17 +112,12 @@ struct modalfs_txc {
 };
 
 /*
- * Group commit: after this, modalfs_store_batch() runs its function on one
- * writer thread, where every write op is a nested transaction of a batch
- * that is committed (and synced) once for up to 64 concurrent ops.
- */
-int modalfs_store_group_commit(struct modalfs_store *st);
-/*
- * Runs fn(tx, arg), which may call any store function, passing tx to the
- * write ops, and returns 0 once the effects of its write ops are
- * committed, or an errno if the batch could not be committed (then they
- * are lost and fn's results must be ignored). Without group commit fn
- * simply runs in the caller's thread.
+ * Group commit, always on: runs fn(tx, arg) on the store's one writer
+ * thread, where every write op is a nested transaction of a batch that is
+ * committed (and synced) once for up to 64 concurrent ops. fn may call any
+ * store function, passing tx to the write ops. Returns 0 once the effects
+ * of its write ops are committed, or an errno if the batch could not be
+ * committed (then they are lost and fn's results must be ignored).
  */
 int modalfs_store_batch(struct modalfs_store *st,
 			int (*fn)(struct modalfs_txc *tx, void *arg),

@@ -347,6 +347,21 @@ static void ck_volume(struct ck *c, const char *name, const struct volrec *vr)
 		ck_report(c, "cannot read the store: %s", strerror(err));
 		return;
 	}
+	{
+		uint64_t bytes = 0;
+		struct volstat vs;
+
+		for (i = 0; i < c->n; i++)
+			if (S_ISREG(c->inos[i].r.mode))
+				bytes += c->inos[i].r.size;
+		if (volstat_get(c->st, c->t, c->vol, &vs))
+			ck_report(c, "no counters (bytes, files)");
+		else if (vs.bytes != bytes || vs.files != c->n)
+			ck_report(c, "counters say %llu bytes in %llu files, the inodes %llu in %zu",
+				  (unsigned long long)vs.bytes,
+				  (unsigned long long)vs.files,
+				  (unsigned long long)bytes, c->n);
+	}
 	root = ck_find(c, MODALFS_ROOT_INO);
 	if (!root || !S_ISDIR(root->r.mode)) {
 		ck_report(c, "root inode %s", root ? "is not a directory" :
@@ -756,8 +771,16 @@ static long check_store(struct modalfs_store *st, FILE *out, bool quiet_env)
 
 long modalfs_store_check_open(struct modalfs_store *st, FILE *out)
 {
-	/* Group commit may hold uncommitted pages; other writers do not. */
-	return check_store(st, out, !st->group);
+	long n;
+
+	/*
+	 * Between batches nothing is uncommitted; ops outside the writer
+	 * (control channel, tests) run on the caller's thread.
+	 */
+	writer_pause(st);
+	n = check_store(st, out, true);
+	writer_resume(st);
+	return n;
 }
 
 long modalfs_store_check(const char *dir, FILE *out)

@@ -209,7 +209,7 @@ int modalfs_store_read(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	if (!err)
 		*got = done;
 out:
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -231,7 +231,7 @@ int modalfs_store_write(struct modalfs_store *st, struct modalfs_txc *tx,
 	err = txn_begin(st, tx, true, &t);
 	if (err)
 		return err;
-	err = len ? space_check(st, tx, t, len) : 0;
+	err = len ? space_check(st, tx, t, len, 0) : 0;
 	if (!err)
 		err = reg_get(st, t, vol, ino, &r);
 	while (!err && done < len) {
@@ -267,9 +267,11 @@ int modalfs_store_write(struct modalfs_store *st, struct modalfs_txc *tx,
 			modalfs_stats_block_bytes(st->stats, n);
 		done += n;
 	}
+	if (!err && len && off + len > r.size) {
+		err = volstat_add(st, t, vol, off + len - r.size, 0);
+		r.size = off + len;
+	}
 	if (!err && len) {
-		if (off + len > r.size)
-			r.size = off + len;
 		r.blocks = (int64_t)r.blocks + added > 0 ? r.blocks + added : 0;
 		touch_mc(&r);
 		err = ino_put(st, t, vol, ino, &r);

@@ -117,6 +117,8 @@ static int migrate_some(struct modalfs_store *st, MDB_dbi data, bool *done,
 		if (!err)
 			err = store_errno(mdb_drop(t, st->db[DB_DRC], 0));
 		if (!err)
+			err = volstats_rebuild(st, t);
+		if (!err)
 			err = format_put(st, t);
 	}
 	/* The moved bytes are durable before their old copies go. */
@@ -211,7 +213,7 @@ int store_reconcile(struct modalfs_store *st)
 	if (err)
 		return err;
 	err = st->blocks->ops->walk(st->blocks, reconcile_cb, &a);
-	mdb_txn_abort(a.t);
+	txn_read_end(st, a.t);
 	if (!err && (a.removed || a.cut))
 		err = st->blocks->ops->sync(st->blocks);
 	if (a.removed || a.cut)

@@ -179,6 +179,9 @@ int free_inode(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	if (!err && S_ISREG(r.mode))
 		err = map_cut(st, t, vol, ino, &r, 0, c);
 	if (!err)
+		err = volstat_add(st, t, vol,
+				  S_ISREG(r.mode) ? -(int64_t)r.size : 0, -1);
+	if (!err)
 		err = del_ignore_missing(t, st->db[DB_INODES],
 					 key2(&k, vol, ino));
 	if (!err)
@@ -307,7 +310,7 @@ int modalfs_store_mount(struct modalfs_store *st, const char *name,
 		*vol_id = w.vol;
 		to_attr(w.ino, &w.r, attr);
 	}
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -369,7 +372,7 @@ int modalfs_store_lookup(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 	err = entry_get(st, t, vol, dir, name, &r, &d, &r);
 	if (!err)
 		to_attr(d.ino, &r, attr);
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -386,7 +389,7 @@ int modalfs_store_getattr(struct modalfs_store *st, uint64_t vol,
 	err = ino_get(st, t, vol, ino, &r);
 	if (!err)
 		to_attr(ino, &r, attr);
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -425,6 +428,10 @@ int modalfs_store_setattr(struct modalfs_store *st, struct modalfs_txc *tx,
 			if (sa->size < r.size)
 				err = map_cut(st, t, vol, ino, &r, sa->size,
 					      &cuts);
+			if (!err)
+				err = volstat_add(st, t, vol,
+						  (int64_t)sa->size -
+						  (int64_t)r.size, 0);
 			if (err)
 				goto out;
 			r.size = sa->size;
@@ -525,7 +532,7 @@ int modalfs_store_readdir(struct modalfs_store *st, uint64_t vol,
 out:
 	if (c)
 		mdb_cursor_close(c);
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -547,7 +554,7 @@ static int make_node(struct modalfs_store *st, struct modalfs_txc *tx,
 	err = txn_begin(st, tx, true, &t);
 	if (err)
 		return err;
-	err = space_check(st, tx, t, 0);
+	err = space_check(st, tx, t, 0, target ? strlen(target) : 0);
 	if (!err)
 		err = dir_get(st, t, vol, dir, &dr);
 	if (err)
@@ -589,6 +596,8 @@ static int make_node(struct modalfs_store *st, struct modalfs_txc *tx,
 			goto out;
 	}
 	err = ino_put(st, t, vol, ino, &r);
+	if (!err)
+		err = volstat_add(st, t, vol, 0, 1);
 	if (!err)
 		err = dent_add(st, t, vol, dir, &dr, name, ino, mode);
 	if (err)
@@ -673,7 +682,7 @@ int modalfs_store_readlink(struct modalfs_store *st, uint64_t vol,
 		memcpy(buf, v.mv_data, v.mv_size);
 		buf[v.mv_size] = '\0';
 	}
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -692,7 +701,7 @@ int modalfs_store_link(struct modalfs_store *st, struct modalfs_txc *tx,
 	err = txn_begin(st, tx, true, &t);
 	if (err)
 		return err;
-	err = space_check(st, tx, t, 0);
+	err = space_check(st, tx, t, 0, 0);
 	if (!err)
 		err = ino_get(st, t, vol, ino, &r);
 	if (err)

@@ -20,47 +20,88 @@
 
 #include "store_priv.h"
 
-/*
- * Pages on LMDB's free list (records of dbi 0: counted page lists). LMDB
- * allows this cursor only in read-only transactions.
- */
-int free_pages(MDB_txn *t, uint64_t *pages)
+static int cmp_pgno(const void *a, const void *b)
 {
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Pages on LMDB's free list (records of dbi 0: counted page lists), and
+ * with run the longest run of consecutive ones, which is what a value of
+ * several pages (an overflow page run) can reuse. LMDB allows this cursor
+ * only in read-only transactions.
+ */
+int free_pages(MDB_txn *t, uint64_t *pages, uint64_t *run)
+{
+	size_t *pg = NULL, npg = 0;
 	MDB_cursor *c;
 	MDB_val k, v;
-	int rc = mdb_cursor_open(t, 0, &c);
+	int rc = mdb_cursor_open(t, 0, &c), err = 0;
 
 	*pages = 0;
+	if (run)
+		*run = 0;
 	if (rc)
 		return store_errno(rc);
-	while (!(rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))) {
+	while (!err && !(rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))) {
 		size_t n;
 
 		if (v.mv_size < sizeof(size_t))
 			continue;
 		memcpy(&n, v.mv_data, sizeof(n));
 		*pages += n;
+		if (!run || (n + 1) * sizeof(size_t) > v.mv_size)
+			continue;
+		{
+			size_t *p = realloc(pg, (npg + n + 1) * sizeof(*pg));
+
+			if (!p) {
+				err = ENOMEM;
+				break;
+			}
+			pg = p;
+		}
+		memcpy(pg + npg, (size_t *)v.mv_data + 1, n * sizeof(*pg));
+		npg += n;
 	}
 	mdb_cursor_close(c);
+	if (!err && run && npg) {
+		uint64_t cur = 1;
+
+		qsort(pg, npg, sizeof(*pg), cmp_pgno);
+		*run = 1;
+		for (size_t i = 1; i < npg; i++) {
+			cur = pg[i] == pg[i - 1] + 1 ? cur + 1 : 1;
+			if (cur > *run)
+				*run = cur;
+		}
+	}
+	free(pg);
+	if (err)
+		return err;
 	return rc == MDB_NOTFOUND ? 0 : store_errno(rc);
 }
-
 
 /*
  * ENOSPC when an op that adds data could eat into the reserve that ops
  * freeing space need (see the schema comment). The store's size limit
  * (map_size) holds both the metadata map and the file data in the block
  * store (meta "data_blocks"), so that --map-size bounds the whole store.
- * Cheap while far from the limit; near it, LMDB's free list is counted,
- * since LMDB reuses freed pages before growing the file. add is the bytes
- * of file data the op is about to add.
+ * add is the bytes of file data the op is about to add, value its largest
+ * LMDB value (an xattr, a symlink target): a value of several pages needs
+ * that many consecutive pages, which free pages scattered over the free
+ * list do not give (issue 12: the reserve must count contiguous space).
+ * Cheap while far from the limit; near it, LMDB's free list is read,
+ * since LMDB reuses freed pages before growing the file.
  */
 int space_check(struct modalfs_store *st, struct modalfs_txc *tx, MDB_txn *t,
-		uint64_t add)
+		uint64_t add, size_t value)
 {
 	MDB_envinfo info;
 	MDB_txn *rt;
-	uint64_t limit, hw, slack, nfree, data;
+	uint64_t limit, hw, slack, nfree, run, data, need;
 	int err = data_blocks_get(st, t, &data);
 
 	if (err)
@@ -69,21 +110,26 @@ int space_check(struct modalfs_store *st, struct modalfs_txc *tx, MDB_txn *t,
 	limit = (st->map_size - st->reserve) / st->psize;
 	hw = info.me_last_pgno + 1;
 	data = (data * 512 + add + st->psize - 1) / st->psize;
+	/* An overflow value: its pages plus the leaf's header page. */
+	need = value > st->psize / 2 ? (value + st->psize - 1) / st->psize + 1
+				      : 0;
 	/* Earlier ops of a group-commit batch are not in the meta page yet. */
 	slack = (uint64_t)(1 + (tx ? tx->index : 0)) *
 		(OP_SLACK_BYTES / st->psize);
-	if (hw + data + slack <= limit)
+	if (hw + data + slack <= limit && hw + need + slack <= limit)
 		return 0;
 	/* MDB_NOTLS lets this thread read beside its write txn. */
 	err = store_errno(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rt));
 	if (err)
 		return err;
-	err = free_pages(rt, &nfree);
+	err = free_pages(rt, &nfree, need ? &run : NULL);
 	mdb_txn_abort(rt);
 	if (err)
 		return err;
-	return hw - (nfree < hw ? nfree : hw) + data + slack > limit ?
-		ENOSPC : 0;
+	if (hw - (nfree < hw ? nfree : hw) + data + slack > limit)
+		return ENOSPC;
+	/* Room for the value: a free run, or the file's growth. */
+	return need && run < need && hw + need + slack > limit ? ENOSPC : 0;
 }
 
 /* ---- open/close ---- */
@@ -146,6 +192,7 @@ int store_open(struct modalfs_store **out, const char *dir,
 		return ENOMEM;
 	st->lock_fd = -1;
 	st->rdonly = rdonly;
+	pthread_mutex_init(&st->rlock, NULL);
 	st->drc_max = DRC_MAX;
 	st->stats = modalfs_stats_new();
 	if (!st->stats) {
@@ -249,6 +296,8 @@ int store_open(struct modalfs_store **out, const char *dir,
 		err = store_migrate(st);
 	if (!err && !rdonly && !st->was_clean)
 		err = store_reconcile(st);
+	if (!err && !rdonly)
+		err = writer_start(st);
 	if (err)
 		goto fail;
 	st->ready = true;
@@ -269,13 +318,8 @@ void modalfs_store_close(struct modalfs_store *st)
 {
 	if (!st)
 		return;
-	if (st->group) {
-		pthread_mutex_lock(&st->wlock);
-		st->wstop = true;
-		pthread_cond_signal(&st->wmore);
-		pthread_mutex_unlock(&st->wlock);
-		pthread_join(st->writer, NULL);
-	}
+	writer_stop(st);
+	txn_read_pool_free(st);
 	if (st->env) {
 		/* Data, then the metadata pointing at it, then the mark. */
 		if (!st->rdonly && st->ready &&
@@ -320,10 +364,10 @@ int modalfs_store_statfs(struct modalfs_store *st, uint64_t vol,
 		return err;
 	err = volrec_by_id(st, t, vol, name, &vr);
 	if (!err)
-		err = free_pages(t, &nfree);
+		err = free_pages(t, &nfree, NULL);
 	if (!err)
 		err = data_blocks_get(st, t, &data);
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	if (err)
 		return err;
 	mdb_env_info(st->env, &info);

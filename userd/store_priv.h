@@ -36,6 +36,7 @@ enum store_db {
 	DB_XATTRS,
 	DB_DRC,
 	DB_DRCSEQ,
+	DB_VOLSTATS,
 	NDBS
 };
 
@@ -52,6 +53,9 @@ struct store_db_desc {
 
 extern const struct store_db_desc store_dbs[NDBS];
 
+/* Reset read transactions kept for reuse, one per reader thread or so. */
+#define RPOOL 32
+
 struct batch_req;
 struct modalfs_blocks;
 struct cuts;
@@ -66,8 +70,9 @@ struct modalfs_store {
 	bool rdonly;		/* opened by modalfs_store_check */
 	int lock_fd;
 
-	/* Group commit (modalfs_store_group_commit), see store_writer.c. */
-	bool group;
+	/* The writer thread (group commit), see store_writer.c. */
+	bool group;		/* it runs */
+	bool wbusy;		/* it runs a batch */
 	pthread_t writer;
 	pthread_mutex_t wlock;
 	pthread_cond_t wmore, wdone;
@@ -78,6 +83,11 @@ struct modalfs_store {
 	struct modalfs_blocks *blocks;	/* file data (blocks.h) */
 	bool was_clean;		/* the last daemon stopped cleanly */
 	bool ready;		/* opened completely (close marks it clean) */
+
+	/* Read transactions kept for reuse (txn_begin, txn_read_end). */
+	pthread_mutex_t rlock;
+	MDB_txn *rpool[RPOOL];
+	unsigned int rn;
 };
 
 struct volrec {
@@ -161,11 +171,20 @@ int txn_begin(struct modalfs_store *st, struct modalfs_txc *tx, bool write,
 int txn_end(struct modalfs_store *st, struct modalfs_txc *tx, MDB_txn *t,
 	    int err);
 int commit_counted(struct modalfs_store *st, MDB_txn *t, uint32_t ops);
+/* Ends a read transaction of txn_begin (kept, reset, for the next one). */
+void txn_read_end(struct modalfs_store *st, MDB_txn *t);
+void txn_read_pool_free(struct modalfs_store *st);
+
+/* ---- store_writer.c ---- */
+int writer_start(struct modalfs_store *st);
+void writer_stop(struct modalfs_store *st);
+void writer_pause(struct modalfs_store *st);
+void writer_resume(struct modalfs_store *st);
 
 /* ---- store_open.c: space ---- */
-int free_pages(MDB_txn *t, uint64_t *pages);
+int free_pages(MDB_txn *t, uint64_t *pages, uint64_t *run);
 int space_check(struct modalfs_store *st, struct modalfs_txc *tx, MDB_txn *t,
-		uint64_t add);
+		uint64_t add, size_t value);
 /*
  * Pages one op may add beyond what it frees: a full MODALFS_IO_MAX write
  * or xattr (overflow pages) plus the copied tree paths of a few DBIs.
@@ -246,5 +265,19 @@ MDB_val *keydel(struct key *k, uint64_t vol);
 int vol_make(struct modalfs_store *st, const char *name, uint32_t kind,
 	     bool excl, struct modalfs_volinfo *out);
 void make_app_id(char *out);
+/*
+ * A volume's counters (issue 12: `list` must not scan every inode): the
+ * sum of its regular files' sizes and its number of inodes, kept in the
+ * transaction of every op that changes them.
+ */
+struct volstat {
+	uint64_t bytes;
+	uint64_t files;
+};
+int volstat_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		struct volstat *vs);
+int volstat_add(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		int64_t bytes, int64_t files);
+int volstats_rebuild(struct modalfs_store *st, MDB_txn *t);
 
 #endif

@@ -39,6 +39,9 @@
  *   xattrs    be64 vol, be64 ino, name      -> value (freed with the inode)
  *   drc       be64 req_id                   -> struct modalfs_drc_reply
  *             the duplicate-request cache, see struct modalfs_txc in store.h;
+ *   volstats  be64 vol                      -> struct volstat {bytes, files}:
+ *             what `modalfsctl list` shows, kept by every op that changes
+ *             it (the sum of regular file sizes, the number of inodes)
  *   drcseq    be64 seq                      -> be64 req_id: the cache's
  *             entries in the order they were recorded (rep.seq), so that
  *             the bound DRC_MAX prunes the oldest, whatever their ids.
@@ -91,6 +94,7 @@ const struct store_db_desc store_dbs[NDBS] = {
 	[DB_XATTRS] = { "xattrs", DBF_PER_VOL | DBF_LATER, "xattr" },
 	[DB_DRC] = { "drc", DBF_LATER, NULL },
 	[DB_DRCSEQ] = { "drcseq", DBF_LATER, NULL },
+	[DB_VOLSTATS] = { "volstats", DBF_PER_VOL | DBF_LATER, "counter" },
 };
 
 /* Map an LMDB or system error to the errno reported to the kernel. */
@@ -363,12 +367,54 @@ static int drc_record(struct modalfs_store *st, MDB_txn *t,
 	return err;
 }
 
+/*
+ * Readers reuse reset read transactions (mdb_txn_renew): no reader slot
+ * to find, no allocation per op. MDB_NOTLS lets one move between threads.
+ */
+static MDB_txn *txn_read_reuse(struct modalfs_store *st)
+{
+	MDB_txn *t = NULL;
+
+	pthread_mutex_lock(&st->rlock);
+	if (st->rn)
+		t = st->rpool[--st->rn];
+	pthread_mutex_unlock(&st->rlock);
+	if (t && mdb_txn_renew(t)) {
+		mdb_txn_abort(t);
+		t = NULL;
+	}
+	return t;
+}
+
+void txn_read_end(struct modalfs_store *st, MDB_txn *t)
+{
+	mdb_txn_reset(t);
+	pthread_mutex_lock(&st->rlock);
+	if (st->rn < RPOOL) {
+		st->rpool[st->rn++] = t;
+		t = NULL;
+	}
+	pthread_mutex_unlock(&st->rlock);
+	if (t)
+		mdb_txn_abort(t);
+}
+
+void txn_read_pool_free(struct modalfs_store *st)
+{
+	while (st->rn)
+		mdb_txn_abort(st->rpool[--st->rn]);
+}
+
 int txn_begin(struct modalfs_store *st, struct modalfs_txc *tx, bool write,
 	      MDB_txn **t)
 {
 	MDB_txn *parent = write && tx ? tx->batch : NULL;
-	int err = store_errno(mdb_txn_begin(st->env, parent,
-					    write ? 0 : MDB_RDONLY, t));
+	int err;
+
+	if (!write && !st->rdonly && (*t = txn_read_reuse(st)))
+		return 0;
+	err = store_errno(mdb_txn_begin(st->env, parent,
+					write ? 0 : MDB_RDONLY, t));
 
 	if (!err && write && tx && tx->drc && !tx->drc_done) {
 		err = drc_lookup(st, *t, tx->drc);

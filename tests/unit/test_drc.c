@@ -181,8 +181,6 @@ static void t_drc_create(void **state)
 	/* Across a daemon restart too. */
 	modalfs_store_close(f->st);
 	assert_int_equal(modalfs_store_open(&f->st, f->dir, 0), 0);
-	if (getenv("MODALFS_TEST_GROUP_COMMIT"))
-		assert_int_equal(modalfs_store_group_commit(f->st), 0);
 	assert_int_equal(resend(f, m, &r2), 0);
 	same_reply(r1, r2);
 	nlmsg_free(r1);
