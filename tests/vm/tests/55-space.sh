@@ -72,6 +72,26 @@ check "df of the host is back within 10 s" wait_free "$free0"
 check "no block store directory is left for it" \
 	test "$(find "$STATE/blocks" -mindepth 1 -maxdepth 1 | wc -l)" -le 1
 
+step "numbers for the record (printed, not checked)"
+stats() {
+	"$MODALFSCTL" stats --json | "$PYTHON" -c '
+import json, sys
+s = json.load(sys.stdin)
+print(s["commits"], s["syncs"], s["block_bytes"], s["meta_bytes"])'
+}
+head -c 1048576 /dev/urandom > "$TEST_TMP/src"
+read -r c0 y0 b0 m0 < <(stats)
+cp "$TEST_TMP/src" "$MNT/cp1" && sync -f "$MNT"
+read -r c1 y1 b1 m1 < <(stats)
+echo "    | 1 MiB cp + sync: $((c1 - c0)) LMDB commits (one fdatasync each), $((y1 - y0)) FSYNCs; block store $((b1 - b0)) B, metadata $((m1 - m0)) B written"
+t0=$(date +%s%N)
+"$PYTHON" -c '
+import os, sys
+for i in range(300):
+    os.close(os.open(os.path.join(sys.argv[1], "c%d" % i), os.O_CREAT | os.O_WRONLY, 0o644))' "$MNT"
+t1=$(date +%s%N)
+echo "    | 300 creates: $(( 300 * 1000000000 / (t1 - t0) ))/s"
+
 check "umount" umount "$MNT"
 run_check "modalfsd exits 0" stop_daemon
 check "modalfsd --check" "$MODALFSD" --check --state-dir "$STATE"
