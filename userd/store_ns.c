@@ -166,7 +166,6 @@ static int dir_empty(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	return err;
 }
 
-/* Deletes every key in dbi from start on that shares start's prefix. */
 int free_inode(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	       uint64_t ino, struct cuts *c)
 {
@@ -174,13 +173,14 @@ int free_inode(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	struct key k;
 	int err = ino_get(st, t, vol, ino, &r);
 
-	if (err == ESTALE)
-		return 0;
+	/* Without its inode, the other records still go (an orphan's). */
 	if (!err && S_ISREG(r.mode))
 		err = map_cut(st, t, vol, ino, &r, 0, c);
 	if (!err)
 		err = volstat_add(st, t, vol,
 				  S_ISREG(r.mode) ? -(int64_t)r.size : 0, -1);
+	else if (err == ESTALE)
+		err = 0;
 	if (!err)
 		err = del_ignore_missing(t, st->db[DB_INODES],
 					 key2(&k, vol, ino));
