@@ -15,7 +15,7 @@ USER_CFLAGS ?= -O2 -g
 export USER_CFLAGS
 
 .PHONY: all module userd tools kunit clean deps check check-unit check-kunit \
-	check-vm demo install help fuzz check-long check-debug bench
+	check-vm demo install help fuzz check-long check-debug bench deb
 
 all: module userd tools
 
@@ -28,6 +28,7 @@ help:
 	@echo "make demo       boot a VM, mount job-storage-vol and run the shelve demo"
 	@echo "make bench      boot a VM and compare modalfs with tmpfs, NFS loopback and FUSE"
 	@echo "make install    install module, daemon, CLI and mount helper (DESTDIR=)"
+	@echo "make deb        build the modalfs and modalfs-dkms .deb packages (build/deb)"
 
 module:
 	@test -n "$(KVER)" || { echo "no kernel headers under /lib/modules/*/build; run 'make deps'" >&2; exit 1; }
@@ -80,6 +81,10 @@ bench: all
 
 install: all
 	./tools/install.sh "$(DESTDIR)"
+
+# Debian packages (debian/): modalfs and modalfs-dkms, checked by lintian.
+deb:
+	./tools/make-deb.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true

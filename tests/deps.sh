@@ -13,6 +13,8 @@ PACKAGES=(
 	python3 python3-flufl.lock sqlite3 fio
 	nfs-kernel-server fuse3 libfuse3-dev
 	clang libclang-rt-14-dev attr
+	libsystemd-dev libmicrohttpd-dev python3-prometheus-client
+	debhelper dh-dkms dkms lintian fakeroot
 )
 
 missing=()
