@@ -1113,7 +1113,7 @@ static int do_put(struct modalfs_store *st, int fd, uint32_t seq,
 				  MODALFS_IO_MAX);
 	}
 	if (!sp.exists) {
-		err = modalfs_store_create(st, sp.vol, sp.dir, sp.name,
+		err = modalfs_store_create(st, NULL, sp.vol, sp.dir, sp.name,
 					   S_IFREG | (mode & 07777), p->uid,
 					   p->gid, 0, &sp.attr);
 		if (!err)
@@ -1127,12 +1127,12 @@ static int do_put(struct modalfs_store *st, int fd, uint32_t seq,
 		struct modalfs_setattr sa = { .valid = MODALFS_SET_SIZE,
 					      .size = off };
 
-		err = modalfs_store_setattr(st, sp.vol, sp.attr.ino, &sa,
+		err = modalfs_store_setattr(st, NULL, sp.vol, sp.attr.ino, &sa,
 					    &sp.attr);
 	}
 	attr = sp.attr;
 	if (!err && len)
-		err = modalfs_store_write(st, sp.vol, sp.attr.ino, off, buf,
+		err = modalfs_store_write(st, NULL, sp.vol, sp.attr.ino, off, buf,
 					  len, &attr);
 	free(buf);
 	if (err)
@@ -1189,7 +1189,7 @@ static int do_mkdir(struct modalfs_store *st, int fd, uint32_t seq,
 				err = ENOTDIR;
 			continue;
 		}
-		err = modalfs_store_mkdir(st, sp.vol, sp.dir, sp.name,
+		err = modalfs_store_mkdir(st, NULL, sp.vol, sp.dir, sp.name,
 					  mode & 07777, p->uid, p->gid,
 					  &sp.attr);
 		if (err == EEXIST)	/* a racing mkdir */
@@ -1235,10 +1235,10 @@ static int rm_tree(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 			if (a.v[i].type == (S_IFDIR >> 12)) {
 				err = rm_tree(st, vol, a.v[i].ino, depth + 1);
 				if (!err)
-					err = modalfs_store_rmdir(st, vol, dir,
+					err = modalfs_store_rmdir(st, NULL, vol, dir,
 								  a.v[i].name);
 			} else {
-				err = modalfs_store_unlink(st, vol, dir,
+				err = modalfs_store_unlink(st, NULL, vol, dir,
 							   a.v[i].name);
 			}
 			if (err == ENOENT)	/* raced with another remover */
@@ -1282,9 +1282,9 @@ static int do_rm(struct modalfs_store *st, int fd, uint32_t seq,
 		if (flags & MODALFS_CTL_F_RECURSIVE)
 			err = rm_tree(st, sp.vol, sp.attr.ino, 0);
 		if (!err)
-			err = modalfs_store_rmdir(st, sp.vol, sp.dir, sp.name);
+			err = modalfs_store_rmdir(st, NULL, sp.vol, sp.dir, sp.name);
 	} else {
-		err = modalfs_store_unlink(st, sp.vol, sp.dir, sp.name);
+		err = modalfs_store_unlink(st, NULL, sp.vol, sp.dir, sp.name);
 	}
 	if (!err)
 		modalfs_genl_notify(MODALFS_NOTIFY_INVAL_ENTRY, sp.vol, sp.dir,
@@ -1294,7 +1294,7 @@ static int do_rm(struct modalfs_store *st, int fd, uint32_t seq,
 	 * mount nothing will send one, so free them now.
 	 */
 	if (!modalfs_ctl_mount_count(vol, &mounts) && !mounts)
-		modalfs_store_umount(st, sp.vol);
+		modalfs_store_umount(st, NULL, sp.vol);
 	if (err)
 		return send_error(fd, cmd, seq, err, "%s:%s: %s%s", vol, path,
 				  strerror(err),
