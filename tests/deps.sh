@@ -13,6 +13,7 @@ PACKAGES=(
 	python3 python3-flufl.lock sqlite3 fio
 	nfs-kernel-server fuse3 libfuse3-dev
 	clang libclang-rt-14-dev attr
+	python3-pytest python3-setuptools python3-pip libmicrohttpd-dev chromium
 )
 
 missing=()
