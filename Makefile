@@ -15,9 +15,10 @@ USER_CFLAGS ?= -O2 -g
 export USER_CFLAGS
 
 .PHONY: all module userd tools kunit clean deps check check-unit check-kunit \
-	check-vm demo install help fuzz check-long check-debug bench
+	check-vm demo install help fuzz check-long check-debug bench \
+	dashboard check-ui
 
-all: module userd tools
+all: module userd tools dashboard
 
 help:
 	@echo "make            build kmod/modalfs.ko, userd/modalfsd, tools/modalfsctl"
@@ -28,6 +29,7 @@ help:
 	@echo "make demo       boot a VM, mount job-storage-vol and run the shelve demo"
 	@echo "make bench      boot a VM and compare modalfs with tmpfs, NFS loopback and FUSE"
 	@echo "make install    install module, daemon, CLI and mount helper (DESTDIR=)"
+	@echo "make check-ui   boot a VM and drive the dashboard in headless Chromium (tests/ui)"
 
 module:
 	@test -n "$(KVER)" || { echo "no kernel headers under /lib/modules/*/build; run 'make deps'" >&2; exit 1; }
@@ -38,6 +40,10 @@ userd:
 
 tools:
 	$(MAKE) -C tools
+
+# The web dashboard (dashboard/, libmicrohttpd).
+dashboard:
+	$(MAKE) -C dashboard
 
 # The out-of-tree kunit.ko and the modalfs KUnit suites (tests/kunit).
 kunit: module
@@ -85,5 +91,6 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
 	$(MAKE) -C userd clean
 	$(MAKE) -C tools clean
+	$(MAKE) -C dashboard clean
 	-$(MAKE) -C tests/kunit clean
 	rm -rf $(BUILD)
