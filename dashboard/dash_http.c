@@ -103,7 +103,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c,
 				r->type ? r->type : "text/html; charset=utf-8");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Content-Security-Policy",
 				"default-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -154,7 +154,7 @@ static enum MHD_Result login(struct dash *d, struct MHD_Connection *c,
 	MHD_add_response_header(resp, "Set-Cookie", cookie);
 	MHD_add_response_header(resp, "Location", "/");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	ret = MHD_queue_response(c, 303, resp);
 	MHD_destroy_response(resp);
 	return ret;
