@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import weakref
 from typing import (Any, Callable, Dict, Generic, Iterable, Iterator, List,
                     Optional, Tuple, TypeVar, Union)
 
@@ -41,6 +42,9 @@ class App:
         self._app_id: Optional[str] = None
         self._owner_pid = 0
         self._lock = threading.Lock()
+        # Ephemeral volumes made for this run of the app; stop() forgets
+        # their names so that the next run makes new ones, as in Modal.
+        self._volumes: "weakref.WeakSet[NetworkFileSystem]" = weakref.WeakSet()
 
     def __repr__(self) -> str:
         return f"App({self.name!r}, {self._app_id or 'not started'})"
@@ -95,6 +99,13 @@ class App:
             except exc.NotFoundError:
                 pass  # the daemon reaped it already
             self._app_id = None
+            for vol in list(self._volumes):
+                vol._forget()
+            self._volumes.clear()
+
+    def _adopt(self, vol: NetworkFileSystem) -> None:
+        """Records an ephemeral volume created for this run."""
+        self._volumes.add(vol)
 
     def run(self) -> "App":
         """``with app.run():`` -- the app lives for the block."""

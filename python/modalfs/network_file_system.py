@@ -212,7 +212,14 @@ class NetworkFileSystem:
             raise exc.ProtocolError("ephemeral volume reply without VOLUME")
         self._info = VolumeInfo(**volume_from_nest(nest))
         self._name = self._info.name
+        owner._adopt(self)
         return self._name
+
+    def _forget(self) -> None:
+        """Its app stopped: the next use makes a new ephemeral volume."""
+        if self._ephemeral:
+            self._name = None
+            self._info = None
 
     @property
     def name(self) -> str:

@@ -18,7 +18,9 @@ from typing import Iterator
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+# The source tree, unless the suite is to test an installed copy.
+if os.environ.get("MODALFS_TEST_INSTALLED") != "1":
+    sys.path.insert(0, str(HERE.parent))
 
 import modalfs  # noqa: E402
 from modalfs.client import default_socket_path  # noqa: E402

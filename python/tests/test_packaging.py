@@ -1,6 +1,8 @@
 """The in-tree build backend makes an installable wheel offline."""
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -23,3 +25,17 @@ def test_wheel_contents(tmp_path: Path) -> None:
         assert f"modalfs/{mod}.py,sha256=" in record
     assert "modalfs/py.typed" in names
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
+
+
+def test_pip_install(tmp_path: Path) -> None:
+    """``pip install ./python`` with no index: nothing to download.
+    (Slow under TCG, so the VM test deselects it and unpacks the wheel.)"""
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index",
+                    "--no-cache-dir", "--target", str(site), str(ROOT)],
+                   check=True, env=dict(os.environ, PIP_NO_INPUT="1"))
+    out = subprocess.run(
+        [sys.executable, "-c", "import modalfs; print(modalfs.__file__)"],
+        env=dict(os.environ, PYTHONPATH=str(site)), cwd=str(tmp_path),
+        check=True, capture_output=True, text=True).stdout
+    assert out.startswith(str(site))

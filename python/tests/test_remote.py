@@ -106,11 +106,17 @@ def unpicklable() -> object:
 
 def test_remote_local_and_isolation(mountable: str) -> None:
     with app.run():
+        first = shared.name
         total, mounted, pid = where.remote(1, y=2)
         assert (total, mounted) == (3, True) and pid != os.getpid()
         assert where.local(1, y=2)[:2] == (3, False)
         with open("/proc/self/mountinfo") as f:
             assert " /mnt/pytest-a " not in f.read(), "the mount leaked"
+    assert first not in {v.name for v in NetworkFileSystem.list()}
+    # The next run of the app gets a new, empty ephemeral volume.
+    with app.run():
+        assert where.remote(2)[:2] == (2, True)
+        assert shared.name != first
 
 
 def test_remote_exception_carries_traceback(mountable: str) -> None:
