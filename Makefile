@@ -76,6 +76,11 @@ check-kunit: all kunit
 check-vm: all
 	./tests/run-checks.sh vm
 
+# The dashboard in headless Chromium, in one VM (tests/ui); screenshots
+# end up in build/check/vm1/ui/.
+check-ui: all deps
+	VM_SCRIPTS=46-dashboard.sh FAULT_POWERCUT_ROUNDS=0 ./tests/run-checks.sh vm
+
 demo: all
 	./tests/vm/demo.sh
 
