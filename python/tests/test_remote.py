@@ -67,13 +67,14 @@ def test_checkpoint_example(mountable: str, unique_name: str,
 
 def test_map_over_8_keys(mountable: str) -> None:
     ex = load_example("map_squares")
+    before = {v.name for v in NetworkFileSystem.list()}
     results = ex.main()
     assert [r[:2] for r in results] == [(k, k * k) for k in range(8)]
     assert len({r[2] for r in results}) == 8, "each call in its own process"
     assert os.getpid() not in {r[2] for r in results}
     # The ephemeral volume went with the app.
     assert not ex.stub.running
-    assert ex.volume.name not in {v.name for v in NetworkFileSystem.list()}
+    assert {v.name for v in NetworkFileSystem.list()} == before
 
 
 app = modalfs.App("pytest-remote")
