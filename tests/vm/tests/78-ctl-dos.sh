@@ -93,6 +93,8 @@ wait "$HOLD_PID"
 HOLD_PID=
 
 step "a client that queues LIST requests and never reads the replies"
+run_check "stop modalfsd" stop_daemon
+run_check "modalfsd starts again, without the descriptor limit" start_daemon "$TEST_DAEMON_DIR" || finish
 member "$PYTHON" -c "$FLOOD" 1000 "$SOCK" > "$TEST_TMP/flood" &
 HOLD_PID=$!
 for ((i = 0; i < 100; i++)); do

@@ -26,6 +26,11 @@ cleanup() {
 }
 TEST_CLEANUP=cleanup
 
+# The first bytes of /f, printable (a failed check shows them).
+head_f() {
+	"$CTL" get "$VOL" /f - 2>&1 | head -c 64 | tr -c '[:print:]' '?'
+}
+
 run_check "insmod modalfs.ko" load_module || finish
 run_check "modalfsd registers with the kernel" start_daemon "$TEST_DAEMON_DIR" || finish
 "$CTL" delete "$VOL" --force > /dev/null 2>&1
@@ -55,6 +60,8 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.1
 done
 check_fails "closing it ends the superblock" test -d "/sys/fs/modalfs/volumes/$vol_id"
+# (Where delete went ahead above, the rest needs the volume back.)
+"$CTL" create "$VOL" > /dev/null 2>&1
 
 step "put killed half way leaves the old file whole"
 printf 'the good old content\n' > "$L/old"
@@ -73,7 +80,7 @@ done
 kill -9 "$PUT_PID"
 wait "$PUT_PID" 2>/dev/null
 PUT_PID=
-expect_eq "after kill -9 of put, /f has its old content" "the good old content" "$("$CTL" get "$VOL" /f - 2>&1)"
+expect_eq "after kill -9 of put, /f has its old content" "the good old content?" "$(head_f)"
 for ((i = 0; i < 50; i++)); do
 	[[ $("$CTL" ls "$VOL" /) == *.modalfs-put.* ]] || break
 	sleep 0.1
@@ -112,7 +119,7 @@ check "put the old file" "$CTL" put "$VOL" "$L/old" /f
 out=$("$CTL" put "$VOL" "$L/big" /f 2>&1)
 expect_eq "putting 48 MiB fails" 1 "$?"
 expect_match "... with ENOSPC" "No space left on device" "$out"
-expect_eq "... and /f has its old content" "the good old content" "$("$CTL" get "$VOL" /f - 2>&1)"
+expect_eq "... and /f has its old content" "the good old content?" "$(head_f)"
 check_fails "... and no staging file is left" grep -q modalfs-put <<< "$("$CTL" ls "$VOL" /)"
 check "delete $VOL" "$CTL" delete "$VOL"
 
