@@ -461,16 +461,20 @@ static int socket_owner(const char *path)
 	struct group gr, *g = NULL;
 	char buf[4096];
 
+	/* The owner stays the daemon's uid: root, as a rule. */
 	if (!getgrnam_r(GROUP_NAME, &gr, buf, sizeof(buf), &g) && g) {
-		srv.have_group = true;
-		srv.group = g->gr_gid;
-		if (chown(path, 0, g->gr_gid) || chmod(path, 0660))
-			return errno;
-		return 0;
+		if (!chown(path, (uid_t)-1, g->gr_gid)) {
+			srv.have_group = true;
+			srv.group = g->gr_gid;
+			return chmod(path, 0660) ? errno : 0;
+		}
+		modalfs_warn("cannot give the control socket to the '%s' group: %s; it is for its owner only",
+			     GROUP_NAME, strerror(errno));
+	} else {
+		modalfs_warn("no '%s' group on this host: the control socket is for root only",
+			     GROUP_NAME);
 	}
 	srv.have_group = false;
-	modalfs_warn("no '%s' group on this host: the control socket is for root only",
-		     GROUP_NAME);
 	return chmod(path, 0600) ? errno : 0;
 }
 
