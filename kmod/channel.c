@@ -5,9 +5,10 @@
  * caller gives up, or the module goes away. Modelled on FUSE:
  *
  *  - a request not yet sent to a live daemon is QUEUED; its caller waits
- *    interruptibly and may simply leave;
- *  - once SENT, the caller waits killably; a killed caller abandons the
- *    request (it leaves the table, so a late reply is dropped);
+ *    interruptibly and may simply leave (the syscall restarts);
+ *  - once SENT, the caller waits killably; a killed caller abandons a
+ *    read-only request (it leaves the table, so a late reply is dropped),
+ *    but one that changes the volume stays (modalfs_req_orphan);
  *  - when the daemon's socket goes away, requests stay in the table; the
  *    next registration bumps chan->gen and every request whose gen differs
  *    is sent again, same id, same bytes (NFS "hard" semantics).
@@ -20,7 +21,9 @@
  * fail with EIO at once, and a deleted volume's with ESTALE. At most
  * max_inflight requests sit in the table; synchronous callers beyond that
  * wait killably for room, asynchronous ones (writeback, EVICT, UMOUNT)
- * never wait, so teardown cannot block on the cap.
+ * never wait, so teardown cannot block on the cap; background writeback
+ * and readahead are refused beyond max_background asynchronous requests
+ * (modalfs_req_async_try) and keep their pages for later.
  *
  * The transport is the chan->send hook so that the KUnit suites drive the
  * table without netlink or a daemon. No lock is held while sending or
