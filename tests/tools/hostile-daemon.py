@@ -9,6 +9,8 @@ with EIO (or drop it) and keep working.
                                         sends one NOTIFY without registering
                                         and prints "notify-ack ERRNAME"
 
+MOUNT of "/" gives the root, of "/NAME" that directory of the root.
+
 LOOKUP in the root, by name:
   ok, ok2          a regular file (ino 10 / 13) with content CONTENT
   long-data        READ answers one byte more than asked
@@ -299,8 +301,18 @@ class Daemon:
                   OP["MODALFS_OP_GETATTR"]):
             say("got", OPNAME[op], ino)
         if op == OP["MODALFS_OP_MOUNT"]:
-            self.reply(head + [ok, u64(A["MODALFS_A_VOL_ID"], VOL_ID),
-                               vol.attr_of(1, S_IFDIR)], label)
+            path = a.get(A["MODALFS_A_PATH"], b"/").rstrip(b"\0").decode()
+            sub = path.strip("/")
+            if not sub:
+                self.reply(head + [ok, u64(A["MODALFS_A_VOL_ID"], VOL_ID),
+                                   vol.attr_of(1, S_IFDIR)], label)
+            elif vol.entries.get(sub, (0, 0))[1] == S_IFDIR:
+                i = vol.entries[sub][0]
+                self.reply(head + [ok, u64(A["MODALFS_A_VOL_ID"], VOL_ID),
+                                   vol.attr_of(i, S_IFDIR)], label)
+            else:
+                self.reply(head + [u32(A["MODALFS_A_ERRNO"], errno.ENOENT)],
+                           label)
         elif op == OP["MODALFS_OP_GETATTR"]:
             t = vol.type_of(ino)
             if t is None:
