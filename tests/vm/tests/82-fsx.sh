@@ -26,6 +26,9 @@ else
 	OPS2=${FSX_OPS2:-500}
 fi
 SEEDS=${FSX_SEEDS:-"11 22 33"}
+read -r -a seeds <<< "$SEEDS"
+# build, mfs_up (4), 3 per seed, the two-mount run (3), teardown (6)
+plan $((14 + 3 * ${#seeds[@]}))
 
 require_root
 
