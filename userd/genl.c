@@ -46,6 +46,7 @@ struct job {
 static struct {
 	struct modalfs_store *st;
 	void (*fatal)(int);
+	void (*registered)(void);
 	pthread_t rx;
 	pthread_t *workers;
 	int nworkers;
@@ -515,6 +516,8 @@ static void *rx_thread(void *arg)
 		pthread_mutex_unlock(&ch.send_lock);
 		modalfs_info("registered with the kernel (genl family %d, %d worker threads)",
 			     family, ch.nworkers);
+		if (ch.registered)
+			ch.registered();
 		/* Now that replies can be sent, run what came before the ack. */
 		while (held) {
 			struct job *j = held;
@@ -585,13 +588,14 @@ out:
 }
 
 int modalfs_genl_start(struct modalfs_store *st, int threads,
-		       void (*fatal)(int code))
+		       void (*fatal)(int code), void (*registered)(void))
 {
 	const char *die = getenv("MODALFSD_FAULT_DIE_BEFORE_REPLY");
 	int err;
 
 	ch.st = st;
 	ch.fatal = fatal;
+	ch.registered = registered;
 	ch.die_op = die ? atoi(die) : 0;
 	if (modalfs_fault_parse(&ch.fault, getenv("MODALFSD_FAULT"))) {
 		modalfs_err("MODALFSD_FAULT: cannot parse '%s' (see userd/fault.h)",
