@@ -17,6 +17,7 @@ PACKAGES=(
 	debhelper dh-dkms dkms lintian fakeroot
 	python3-pytest python3-setuptools python3-pip chromium
 	nodejs
+	nbdkit nbdkit-plugin-python
 )
 
 # playwright-core for the browser test (tests/ui), pinned by its

@@ -31,12 +31,14 @@ MODALFSD_PID=
 MODALFSD_LOG=
 _T_PASS=0
 _T_FAIL=0
+_T_SKIP=0
 _T_N=0
+_T_PLAN=
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
-	_C_GREEN=$'\e[32m' _C_RED=$'\e[31m' _C_BOLD=$'\e[1m' _C_OFF=$'\e[0m'
+	_C_GREEN=$'\e[32m' _C_RED=$'\e[31m' _C_YELLOW=$'\e[33m' _C_BOLD=$'\e[1m' _C_OFF=$'\e[0m'
 else
-	_C_GREEN= _C_RED= _C_BOLD= _C_OFF=
+	_C_GREEN= _C_RED= _C_YELLOW= _C_BOLD= _C_OFF=
 fi
 
 # --- reporting -----------------------------------------------------------
@@ -44,16 +46,26 @@ step() {
 	echo "${_C_BOLD}--- [$TEST_NAME] $*${_C_OFF}"
 }
 
-_record() {	# ok|not ok, description
+# _record ok|"not ok"|skip DESC: one numbered TAP line, on stdout and in
+# $MODALFS_TEST_OUT/results.tap. A skip is TAP's "ok N - DESC # SKIP":
+# run-checks.sh counts it as a skip, never as a pass.
+_record() {
 	_T_N=$((_T_N + 1))
-	local line="$1 $_T_N - $TEST_NAME: $2"
-	if [ "$1" = ok ]; then
+	local line
+	case $1 in
+	ok)
+		line="ok $_T_N - $TEST_NAME: $2"
 		_T_PASS=$((_T_PASS + 1))
-		echo "${_C_GREEN}${line}${_C_OFF}"
-	else
+		echo "${_C_GREEN}${line}${_C_OFF}" ;;
+	skip)
+		line="ok $_T_N - $TEST_NAME: # SKIP $2"
+		_T_SKIP=$((_T_SKIP + 1))
+		echo "${_C_YELLOW}${line}${_C_OFF}" ;;
+	*)
+		line="not ok $_T_N - $TEST_NAME: $2"
 		_T_FAIL=$((_T_FAIL + 1))
-		echo "${_C_RED}${line}${_C_OFF}"
-	fi
+		echo "${_C_RED}${line}${_C_OFF}" ;;
+	esac
 	if [ -n "$MODALFS_TEST_OUT" ]; then
 		mkdir -p "$MODALFS_TEST_OUT"
 		echo "$line" >> "$MODALFS_TEST_OUT/results.tap"
@@ -62,6 +74,43 @@ _record() {	# ok|not ok, description
 
 pass() { _record ok "$*"; }
 fail() { _record "not ok" "$*"; }
+# skip REASON: a check that could not run here. It counts towards the plan
+# but is not a pass, and a script whose checks all skipped fails.
+skip() { _record skip "$*"; }
+
+# skip_script REASON: the whole script tests something this kernel lacks
+# (kmemleak off the debug kernel): one skip, and the script ends with 0.
+# Not for checks that should have run here; skip those one by one.
+skip_script() {
+	plan 1
+	skip "$*"
+	_T_FINISHED=1
+	cleanup_test
+	echo "${_C_YELLOW}${_C_BOLD}=== $TEST_NAME: SKIPPED ($*)${_C_OFF}"
+	exit 0
+}
+
+# plan N: the exact number of checks (pass, fail or skip) this script
+# makes when it runs to the end. finish fails a script without a plan or
+# whose count differs, so a check that silently vanished (a checker that
+# died, a loop that ran short) turns the verdict red.
+plan() {
+	case $1 in
+	''|*[!0-9]*) echo "plan: '$1' is not a number" >&2; _T_PLAN=bad ;;
+	*) _T_PLAN=$1 ;;
+	esac
+}
+
+# check_status DESC STATUS: a recorded exit status must be 0 (a checker
+# whose traceback ends it early).
+check_status() {
+	if [ "$2" = 0 ]; then
+		pass "$1"
+		return 0
+	fi
+	fail "$1 (exit status ${2:-missing})"
+	return 1
+}
 
 # check DESC CMD...: CMD must succeed; its output is shown on failure.
 check() {
@@ -138,16 +187,45 @@ bail() {
 	finish
 }
 
-# finish: print the verdict and exit non-zero if anything failed.
+# finish: check the plan, print the verdict and exit non-zero if
+# anything failed, the plan was missing or not met, or every check skipped.
 finish() {
+	_T_FINISHED=1
 	cleanup_test
-	local total=$((_T_PASS + _T_FAIL))
-	if [ "$_T_FAIL" -eq 0 ] && [ "$total" -gt 0 ]; then
-		echo "${_C_GREEN}${_C_BOLD}=== $TEST_NAME: PASS ($_T_PASS/$total checks passed)${_C_OFF}"
+	if [ -z "$_T_PLAN" ]; then
+		fail "plan: the script declares how many checks it makes (plan N)"
+	elif [ "$_T_PLAN" = bad ] || [ "$_T_N" -ne "$_T_PLAN" ]; then
+		fail "plan: $_T_N checks were made, $_T_PLAN planned"
+	fi
+	# Every check skipped: nothing was shown, so it is not a pass.
+	[ "$_T_PASS" -eq 0 ] && [ "$_T_FAIL" -eq 0 ] &&
+		fail "at least one check ran (all $_T_SKIP skipped)"
+	local total=$((_T_PASS + _T_FAIL)) skips=
+	[ "$_T_SKIP" -gt 0 ] && skips=", $_T_SKIP skipped"
+	if [ "$_T_FAIL" -eq 0 ] && [ "$_T_PASS" -gt 0 ]; then
+		echo "${_C_GREEN}${_C_BOLD}=== $TEST_NAME: PASS ($_T_PASS/$total checks passed$skips)${_C_OFF}"
 		exit 0
 	fi
-	echo "${_C_RED}${_C_BOLD}=== $TEST_NAME: FAIL ($_T_FAIL of $total checks failed)${_C_OFF}"
+	echo "${_C_RED}${_C_BOLD}=== $TEST_NAME: FAIL ($_T_FAIL of $total checks failed$skips)${_C_OFF}"
 	exit 1
+}
+
+# ls_lacks DESC DIR ERE: DIR lists (and is not empty) and no entry name
+# matches ERE. A plain `ls DIR | grep` comparison would also pass on a
+# directory that is missing.
+ls_lacks() {
+	local out
+	if ! out=$(ls -A "$2" 2>&1) || [ -z "$out" ]; then
+		echo "    | ls -A $2: ${out:-empty}"
+		fail "$1 (cannot list $2)"
+		return 1
+	fi
+	if printf '%s\n' "$out" | grep -Eq -- "$3"; then
+		printf '%s\n' "$out" | grep -E -- "$3" | sed 's/^/    | /'
+		fail "$1"
+		return 1
+	fi
+	pass "$1"
 }
 
 # --- environment ---------------------------------------------------------
@@ -355,6 +433,17 @@ cleanup_test() {
 	fi
 	case $TEST_TMP in /tmp/modalfs-test.*) rm -rf "$TEST_TMP" ;; esac
 }
+
+# A script that exits without reaching finish (a stray exit, set -e) has
+# not proved its plan: that is a failure too.
+_T_FINISHED=
+_lib_exit() {
+	local rc=$?
+	[ -n "$_T_FINISHED" ] && return
+	fail "the script reaches finish (it exited with status $rc before)"
+	finish
+}
+trap _lib_exit EXIT
 
 _DMESG_START=$(dmesg 2>/dev/null | wc -l)
 mkdir -p "$TEST_TMP"

@@ -1,10 +1,15 @@
 #!/bin/bash
 # Run the modalfs test layers and count their results:
 #
-#   tests/run-checks.sh [unit|kunit|vm|fuzz|all]     (default: all)
+#   tests/run-checks.sh [unit|selftest|kunit|vm|fuzz|all]     (default: all)
 #
 #   unit   cmocka tests of the daemon and tools (make -C tests/unit run),
 #          then the same under ASan+UBSan (make -C tests/unit run-asan)
+#   selftest  the tests' own self-tests, which must see broken things
+#          fail: tests/lib-selftest.sh (verdicts of lib.sh),
+#          tests/scenarios/selftest.sh (the scenario drivers on tmpfs),
+#          and tests/vm/selftest.sh (vm.sh, in VMs); one check per ok/not ok
+#          line
 #   kunit  the module's KUnit suites, in a VM   (tests/vm/kunit.sh)
 #   vm     the end-to-end scripts in tests/vm/tests, in VMs: every script
 #          whose name has no "reboot" in one boot on a fresh state disk,
@@ -26,9 +31,17 @@
 # script that could not run or died without reporting, and a VM whose
 # kernel logged an oops/WARN/BUG/lockdep/hung-task report, each add one
 # failure; nothing is ever counted as passed without having run.
+# A skipped check ("ok N - ... # SKIP why", tests/lib.sh's skip) is
+# counted as a skip, not a pass.
 #
-# The output ends with exactly one line "N passed, N failed"; the exit
-# status is 0 iff N failed is 0. Consoles and results go to $BUILD/check.
+# Pinned counts: UNIT_PLAN is the number of cmocka tests (run twice: plain
+# and under ASan+UBSan), KUNIT_PLAN the number of KUnit test cases; a run
+# with a different count fails (a suite that vanished, or new cases without
+# the pin updated). Every VM script pins its own count with `plan N`.
+#
+# The output ends with a line "N skipped" and then exactly one line
+# "N passed, N failed"; the exit status is 0 iff N failed is 0. Consoles
+# and results go to $BUILD/check.
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -51,23 +64,28 @@ else
 	POWERCUT_TIMEOUT=${POWERCUT_TIMEOUT:-1500}
 fi
 KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-600}
+# Update these with the cases you add (tests/unit, tests/kunit).
+UNIT_PLAN=${UNIT_PLAN:-143}
+KUNIT_PLAN=${KUNIT_PLAN:-81}
 
 LAYER=${1:-all}
 case $LAYER in
-unit|kunit|vm|fuzz|all) ;;
+unit|selftest|kunit|vm|fuzz|all) ;;
 -h|--help) sed -n '2,/^set -u/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
-*) echo "usage: $0 [unit|kunit|vm|fuzz|all]" >&2; exit 2 ;;
+*) echo "usage: $0 [unit|selftest|kunit|vm|fuzz|all]" >&2; exit 2 ;;
 esac
 
 TOTAL_PASS=0
 TOTAL_FAIL=0
+TOTAL_SKIP=0
 SUMMARY=()
 
-# layer_result NAME PASSED FAILED [NOTE]
+# layer_result NAME PASSED FAILED SKIPPED [NOTE]
 layer_result() {
 	TOTAL_PASS=$((TOTAL_PASS + $2))
 	TOTAL_FAIL=$((TOTAL_FAIL + $3))
-	SUMMARY+=("$(printf '%-6s %4d passed, %4d failed%s' "$1" "$2" "$3" "${4:+  ($4)}")")
+	TOTAL_SKIP=$((TOTAL_SKIP + $4))
+	SUMMARY+=("$(printf '%-6s %4d passed, %4d failed, %3d skipped%s' "$1" "$2" "$3" "$4" "${5:+  ($5)}")")
 }
 
 banner() {
@@ -89,7 +107,7 @@ if ! flock -n 7; then
 fi
 
 # The test tools are needed by the VM scripts; build them quietly.
-if [ "$LAYER" = vm ] || [ "$LAYER" = all ]; then
+if [ "$LAYER" = vm ] || [ "$LAYER" = selftest ] || [ "$LAYER" = all ]; then
 	$MAKE -s --no-print-directory -C "$HERE/tools" || echo "run-checks: building tests/tools failed"
 	for d in posix fsx stress; do
 		[ -f "$HERE/$d/Makefile" ] || continue
@@ -108,7 +126,7 @@ run_unit() {
 	t0=$(date +%s)
 	if [ ! -f "$HERE/unit/Makefile" ]; then
 		echo "run-checks: tests/unit/Makefile missing"
-		layer_result unit 0 1 "tests/unit missing"
+		layer_result unit 0 1 0 "tests/unit missing"
 		return
 	fi
 	$MAKE --no-print-directory -C "$HERE/unit" run 2>&1 | tee "$log"
@@ -122,6 +140,9 @@ run_unit() {
 	elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		note="$note; no cmocka results found"
+	elif [ $((p + f)) -ne "$UNIT_PLAN" ]; then
+		f=$((f + 1))
+		note="$note; $((p + f - 1)) cmocka tests ran, UNIT_PLAN is $UNIT_PLAN"
 	fi
 	# The same suites built with -fsanitize=address,undefined; a sanitizer
 	# report aborts the test binary, which shows as a failed make.
@@ -137,14 +158,46 @@ run_unit() {
 	elif [ "$ap" -eq 0 ] && [ "$af" -eq 0 ]; then
 		af=1
 		note="$note; no ASan cmocka results found"
+	elif [ $((ap + af)) -ne "$UNIT_PLAN" ]; then
+		af=$((af + 1))
+		note="$note; $((ap + af - 1)) cmocka tests ran under ASan+UBSan, UNIT_PLAN is $UNIT_PLAN"
 	fi
 	note="$(elapsed "$t0")$note; $ap passed and $af failed of them under ASan+UBSan"
-	layer_result unit "$((p + ap))" "$((f + af))" "$note"
+	layer_result unit "$((p + ap))" "$((f + af))" 0 "$note"
+}
+
+# The self-tests print "ok - ..."/"not ok - ..." lines and exit non-zero
+# on any failure; a self-test that dies without a failing line, or prints
+# none, counts one failure.
+run_selftest() {
+	banner "self-tests (they must see broken things fail)"
+	local t0 t p f rc log p_all=0 f_all=0 note=""
+	t0=$(date +%s)
+	for t in lib-selftest.sh scenarios/selftest.sh vm/selftest.sh; do
+		log=$OUT/selftest-$(basename "$(dirname "$t")")-$(basename "$t" .sh).log
+		echo
+		echo "----- tests/$t"
+		if [ ! -x "$HERE/$t" ]; then
+			f_all=$((f_all + 1))
+			note="$note; tests/$t missing"
+			continue
+		fi
+		"$HERE/$t" 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+		p=$(grep -c '^ok ' "$log")
+		f=$(grep -c '^not ok ' "$log")
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] || [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+			f=$((f + 1))
+			note="$note; tests/$t exited $rc"
+		fi
+		p_all=$((p_all + p)) f_all=$((f_all + f))
+	done
+	layer_result self "$p_all" "$f_all" 0 "$(elapsed "$t0")$note"
 }
 
 run_kunit() {
 	banner "KUnit (in a VM)"
-	local t0 dir=$OUT/kunit rc p=0 f=0 s line note
+	local t0 dir=$OUT/kunit rc p=0 f=0 s sk=0 n=0 line note
 	t0=$(date +%s)
 	rm -rf "$dir"
 	"$VM" "${VM_OPTS[@]}" --timeout "$KUNIT_TIMEOUT" --log "$dir.console" --out "$dir" -- tests/vm/kunit.sh
@@ -158,8 +211,9 @@ run_kunit() {
 			f=$((f + ${s:-0}))
 		done
 		p=${p:-0}
-		s=$(echo "$line" | sed -nE 's/.*skipped: ([0-9]+).*/\1/p')
-		[ -n "$s" ] && note="$note; $s skipped"
+		sk=$(echo "$line" | sed -nE 's/.*skipped: ([0-9]+).*/\1/p')
+		sk=${sk:-0}
+		n=$(echo "$line" | sed -nE 's/.*Ran ([0-9]+) tests.*/\1/p')
 	fi
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
@@ -167,14 +221,17 @@ run_kunit() {
 	elif [ -z "$line" ] || [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		note="$note; no KUnit results"
+	elif [ "${n:-0}" -ne "$KUNIT_PLAN" ]; then
+		f=$((f + 1))
+		note="$note; $n KUnit tests ran, KUNIT_PLAN is $KUNIT_PLAN"
 	fi
-	layer_result kunit "$p" "$f" "$note"
+	layer_result kunit "$p" "$f" "$sk" "$note"
 }
 
 # vm_boot N STATE SCRIPT...: one VM boot running the scripts; adds to the
 # VM_P / VM_F counters and VM_NOTES.
 vm_boot() {
-	local n=$1 state=$2 dir=$OUT/vm$1 rc p f s st extra=0
+	local n=$1 state=$2 dir=$OUT/vm$1 rc p f k s st extra=0
 	shift 2
 	rm -rf "$dir"
 	echo
@@ -182,9 +239,10 @@ vm_boot() {
 	"$VM" "${VM_OPTS[@]}" --state "$state" --timeout "$VM_BOOT_TIMEOUT" --log "$dir.console" --out "$dir" \
 		-- tests/vm/run-tests.sh "$@"
 	rc=$?
-	p=$(grep -c '^ok ' "$dir/results.tap" 2>/dev/null)
+	p=$(grep '^ok ' "$dir/results.tap" 2>/dev/null | grep -vc ' # SKIP')
+	k=$(grep '^ok ' "$dir/results.tap" 2>/dev/null | grep -c ' # SKIP')
 	f=$(grep -c '^not ok ' "$dir/results.tap" 2>/dev/null)
-	p=${p:-0} f=${f:-0}
+	p=${p:-0} f=${f:-0} k=${k:-0}
 	# A script that failed without a failing check (it died, or never
 	# ran because the VM went down) still counts once.
 	for s in "$@"; do
@@ -206,6 +264,7 @@ vm_boot() {
 	fi
 	VM_P=$((VM_P + p))
 	VM_F=$((VM_F + f + extra))
+	VM_S=$((VM_S + k))
 }
 
 # The power-cut rounds (tests/fault/powercut.sh): one boot per round on
@@ -235,7 +294,7 @@ run_vm() {
 	banner "VM tests"
 	local t0 state=$BUILD/vm/check-state.img first=() second=() t
 	t0=$(date +%s)
-	VM_P=0 VM_F=0 VM_NOTES=
+	VM_P=0 VM_F=0 VM_S=0 VM_NOTES=
 	for t in "$HERE"/vm/tests/*.sh; do
 		[ -e "$t" ] || continue
 		if [ -n "${VM_SCRIPTS:-}" ]; then
@@ -247,7 +306,7 @@ run_vm() {
 		esac
 	done
 	if [ ${#first[@]} -eq 0 ] && [ ${#second[@]} -eq 0 ]; then
-		layer_result vm 0 1 "no scripts in tests/vm/tests"
+		layer_result vm 0 1 0 "no scripts in tests/vm/tests"
 		return
 	fi
 	# A fresh state disk: the first boot starts from nothing, the second
@@ -256,7 +315,7 @@ run_vm() {
 	[ ${#first[@]} -gt 0 ] && vm_boot 1 "$state" "${first[@]}"
 	[ ${#second[@]} -gt 0 ] && vm_boot 2 "$state" "${second[@]}"
 	run_powercut
-	layer_result vm "$VM_P" "$VM_F" "$(elapsed "$t0")${VM_NOTES:+;$VM_NOTES}"
+	layer_result vm "$VM_P" "$VM_F" "$VM_S" "$(elapsed "$t0")${VM_NOTES:+;$VM_NOTES}"
 }
 
 run_fuzz() {
@@ -266,24 +325,26 @@ run_fuzz() {
 	$MAKE --no-print-directory -C "$HERE/fuzz" run 2>&1 | tee "$OUT/fuzz.log" | grep -v '^#[0-9]'
 	rc=${PIPESTATUS[0]}
 	if [ "$rc" -eq 0 ]; then
-		layer_result fuzz 1 0 "$(elapsed "$t0")"
+		layer_result fuzz 1 0 0 "$(elapsed "$t0")"
 	else
-		layer_result fuzz 0 1 "$(elapsed "$t0"); make -C tests/fuzz run failed with status $rc, see $OUT/fuzz.log"
+		layer_result fuzz 0 1 0 "$(elapsed "$t0"); make -C tests/fuzz run failed with status $rc, see $OUT/fuzz.log"
 	fi
 }
 
 T0=$(date +%s)
 case $LAYER in
 unit) run_unit ;;
+selftest) run_selftest ;;
 kunit) run_kunit ;;
 vm) run_vm ;;
 fuzz) run_fuzz ;;
-all) run_unit; run_kunit; run_vm; [ -n "${MODALFS_LONG:-}" ] && run_fuzz ;;
+all) run_unit; run_selftest; run_kunit; run_vm; [ -n "${MODALFS_LONG:-}" ] && run_fuzz ;;
 esac
 
 banner "summary ($(elapsed "$T0"))"
 for l in "${SUMMARY[@]}"; do
 	echo "$l"
 done
+echo "$TOTAL_SKIP skipped"
 echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
 [ "$TOTAL_FAIL" -eq 0 ]

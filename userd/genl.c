@@ -31,6 +31,7 @@
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 
+#include "fault.h"
 #include "genl.h"
 #include "log.h"
 #include "ops.h"
@@ -64,6 +65,7 @@ static struct {
 	struct nl_sock *sock;
 	int family;
 	int die_op;		/* MODALFSD_FAULT_DIE_BEFORE_REPLY */
+	struct modalfs_fault fault;	/* MODALFSD_FAULT, fault.h */
 } ch = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.more = PTHREAD_COND_INITIALIZER,
@@ -151,7 +153,10 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&ch.send_lock);
 		family = ch.family;
 		pthread_mutex_unlock(&ch.send_lock);
-		reply = modalfs_ops_handle(ch.st, j->nlh, family, &id);
+		reply = modalfs_fault_request(&ch.fault, j->nlh, family, &id);
+		if (!reply)
+			reply = modalfs_fault_reply(&ch.fault, j->nlh,
+				modalfs_ops_handle(ch.st, j->nlh, family, &id));
 		if (reply && die_before_reply(j->nlh)) {
 			modalfs_warn("MODALFSD_FAULT_DIE_BEFORE_REPLY: exiting before replying to request %llu",
 				     (unsigned long long)id);
@@ -592,6 +597,14 @@ int modalfs_genl_start(struct modalfs_store *st, int threads,
 	ch.fatal = fatal;
 	ch.registered = registered;
 	ch.die_op = die ? atoi(die) : 0;
+	if (modalfs_fault_parse(&ch.fault, getenv("MODALFSD_FAULT"))) {
+		modalfs_err("MODALFSD_FAULT: cannot parse '%s' (see userd/fault.h)",
+			    getenv("MODALFSD_FAULT"));
+		return EINVAL;
+	}
+	if (ch.fault.active)
+		modalfs_warn("MODALFSD_FAULT=%s: injecting faults (tests only)",
+			     getenv("MODALFSD_FAULT"));
 	if (pipe2(ch.stop_pipe, O_CLOEXEC))
 		return errno;
 	ch.workers = calloc(threads, sizeof(*ch.workers));

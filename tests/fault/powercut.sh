@@ -12,8 +12,21 @@
 # kills QEMU with SIGKILL -- the power cut. A last boot only verifies and
 # shuts down cleanly.
 #
+# FAULT_POWERCUT_DISK=cutdisk gives the state disk a volatile write
+# cache: it is served by nbdkit with tests/fault/cutdisk.py, where a write
+# reaches the image only once a later flush completed. At the cut nbdkit
+# dies with QEMU, and cutdisk.py settle decides what the cut left of the
+# writes no flush covered: none of them on odd rounds ("drop"), a random
+# subset, in any order, on even rounds ("subset": reordered writes). The
+# guest writes dirty pages back within tens of milliseconds, so unsynced
+# writes do reach that cache. The default, "file", is the plain image
+# (QEMU's cache=writeback: the host's page cache keeps every completed
+# write).
+#
 # Rounds: --rounds, else FAULT_POWERCUT_ROUNDS, else 10 (30 with
-# MODALFS_LONG=1). FAULT_SEED picks the random moments and data.
+# MODALFS_LONG=1). FAULT_SEED picks the random moments, data and subsets.
+# FAULT_POWERCUT_PLANT=nosync runs the daemon with tests/fault/nosync.c
+# preloaded (its LMDB store opened with MDB_NOSYNC): the rounds must fail.
 # MODALFS_VM_ARGS: extra vm.sh options (the debug kernel's).
 # Prints one TAP line per check ("ok ..."/"not ok ...") and writes them to
 # DIR/results.tap (default $BUILD/fault/powercut); consoles go there too.
@@ -34,6 +47,8 @@ else
 	ROUNDS=${FAULT_POWERCUT_ROUNDS:-10}
 fi
 BOOT_TIMEOUT=${FAULT_POWERCUT_TIMEOUT:-300}
+DISK=${FAULT_POWERCUT_DISK:-file}
+PLANT=${FAULT_POWERCUT_PLANT:-}
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -56,6 +71,7 @@ STATE=$OUT/state.img
 TAP=$OUT/results.tap
 : > "$TAP"
 N=0 P=0 F=0
+NBDPID=
 
 result() {	# ok|"not ok" DESC
 	N=$((N + 1))
@@ -78,7 +94,38 @@ take_guest_results() {
 	done < "$f"
 }
 
-echo "powercut: $ROUNDS rounds, seed $FAULT_SEED, output in $OUT"
+# nbdkit_start K: serves $STATE through cutdisk.py on $OUT/nbdK.sock.
+nbdkit_start() {
+	local sock=$OUT/nbd$1.sock i
+	rm -f "$sock"
+	nbdkit -f -U "$sock" python "$HERE/cutdisk.py" file="$STATE" \
+		journal="$OUT/journal$1" 2> "$OUT/nbdkit$1.log" &
+	NBDPID=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$sock" ] && return 0
+		kill -0 "$NBDPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	sed 's/^/    | /' "$OUT/nbdkit$1.log"
+	return 1
+}
+
+echo "powercut: $ROUNDS rounds, seed $FAULT_SEED, state disk: $DISK${PLANT:+, planted fault: $PLANT}, output in $OUT"
+if [ "$DISK" = cutdisk ]; then
+	if ! nbdkit python --dump-plugin > /dev/null 2>&1; then
+		result "not ok" "nbdkit and its python plugin are installed (tests/deps.sh)"
+		exit 1
+	fi
+	# vm.sh makes the image only for --state; here it is made first.
+	truncate -s 2G "$STATE" && mkfs.ext4 -q -F -L modalfs-state "$STATE" || exit 2
+fi
+case $PLANT in
+'') ;;
+nosync)
+	cc -O2 -shared -fPIC -o "$OUT/nosync.so" "$HERE/nosync.c" -ldl || exit 2
+	export FAULT_POWERCUT_PRELOAD=$OUT/nosync.so ;;
+*) echo "powercut.sh: unknown FAULT_POWERCUT_PLANT=$PLANT" >&2; exit 2 ;;
+esac
 t0=$(date +%s)
 for ((k = 1; k <= ROUNDS + 1; k++)); do
 	last=
@@ -93,7 +140,15 @@ for ((k = 1; k <= ROUNDS + 1; k++)); do
 		disk=(--disk "$OUT/log$k.img")
 	fi
 	tb=$(date +%s)
-	"$VM" "${VM_OPTS[@]}" --state "$STATE" "${disk[@]}" --pidfile "$pidf" --expect-kill \
+	sdisk=(--state "$STATE")
+	if [ "$DISK" = cutdisk ]; then
+		if ! nbdkit_start "$k"; then
+			result "not ok" "boot $k: nbdkit serves the state disk"
+			break
+		fi
+		sdisk=(--state-nbd "$OUT/nbd$k.sock")
+	fi
+	"$VM" "${VM_OPTS[@]}" "${sdisk[@]}" "${disk[@]}" --pidfile "$pidf" --expect-kill \
 		--timeout "$BOOT_TIMEOUT" --log "$con.full" --out "$gout" \
 		-- bash tests/fault/powercut-guest.sh "$k" "$OUT" $last > "$con" 2>&1 &
 	vpid=$!
@@ -105,7 +160,8 @@ for ((k = 1; k <= ROUNDS + 1; k++)); do
 			if grep -q POWERCUT-WORKLOAD-RUNNING "$con" 2>/dev/null; then
 				ms=$((300 + RANDOM % 2700))
 				sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
-				if kill -KILL "$(cat "$pidf")" 2>/dev/null; then
+				# The disk's cache dies with the machine.
+				if kill -KILL "$(cat "$pidf")" $NBDPID 2>/dev/null; then
 					cut="after $ms ms"
 				fi
 				break
@@ -115,6 +171,16 @@ for ((k = 1; k <= ROUNDS + 1; k++)); do
 	fi
 	wait "$vpid"
 	vrc=$?
+	settled=
+	if [ -n "$NBDPID" ]; then
+		# After a clean end QEMU flushed on exit: nothing is pending.
+		kill -KILL "$NBDPID" 2>/dev/null
+		wait "$NBDPID" 2>/dev/null
+		NBDPID=
+		[ $((k % 2)) -eq 1 ] && mode=drop || mode=subset
+		settled=$("$PY" "$HERE/cutdisk.py" settle "$STATE" "$OUT/journal$k" "$mode" "$FAULT_SEED-$k" 2>&1)
+		echo "    | state disk after boot $k: $settled"
+	fi
 	take_guest_results "$gout/results.tap"
 	if grep -q "the kernel reported a problem" "$con"; then
 		grep '^vm.sh:' "$con" | head -n 8 | sed 's/^/    | /'
@@ -123,7 +189,7 @@ for ((k = 1; k <= ROUNDS + 1; k++)); do
 	if [ -z "$last" ]; then
 		if [ -n "$cut" ] && [ "$vrc" -eq 0 ]; then
 			acked=$("$PY" "$HERE/workload.py" count --sector-log --log "$OUT/log$k.img" 2>&1)
-			result ok "round $k: power cut $cut into the workload ($acked ops acknowledged)"
+			result ok "round $k: power cut $cut into the workload ($acked ops acknowledged${settled:+; state disk: $settled})"
 		else
 			tail -n 15 "$con" | sed 's/^/    | /'
 			result "not ok" "round $k: power cut during the workload (vm.sh status $vrc, ${cut:-never cut: the workload did not start or the VM ended first})"

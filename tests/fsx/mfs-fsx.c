@@ -2,7 +2,8 @@
 /*
  * mfs-fsx: a randomized data-integrity checker in the style of fsx.
  *
- *   mfs-fsx [-N ops] [-S seed] [-l maxlen] [-2 SECOND_PATH] [-X CMD] [-q] FILE
+ *   mfs-fsx [-N ops] [-S seed] [-l maxlen] [-2 SECOND_PATH] [-X CMD]
+ *           [-F auto|ok|eopnotsupp] [-q] FILE
  *
  * Keeps the file's expected contents in memory and runs random writes,
  * reads, truncates (grow and shrink), mmap reads and writes (MAP_SHARED +
@@ -18,6 +19,12 @@
  * -X CMD is a third reader: after an fsync, CMD (run by sh) must print the
  * file's whole contents; with "modalfsctl get VOL PATH -" that is the
  * daemon's store, past every kernel cache.
+ *
+ * fallocate (modes 0 and KEEP_SIZE) and punch-hole are tried as ops. -F
+ * says what they must do: "ok" succeed, "eopnotsupp" fail with EOPNOTSUPP
+ * (and leave the file alone), "auto" (default) either, as long as every
+ * call does the same. A call that fails with EOPNOTSUPP is not counted as
+ * an operation: -N counts operations that did something.
  *
  * Everything random comes from the seed, so a failure is replayed by
  * running again with the same -S, -N and -l. On a failure the seed, the
@@ -71,7 +78,11 @@ static long maxlen = 2 << 20;
 static long size;		/* the model's file size */
 static long counts[OP_NR];
 static int quiet;
-static int falloc_ok = 1, punch_ok = 1;
+/* What fallocate calls must do (-F): -1 fail with EOPNOTSUPP, 1 succeed,
+ * 0 not known yet (auto: the first call decides). Index 0: fallocate,
+ * 1: punch hole. */
+static int falloc_want[2];
+static long falloc_unsupported[2];
 
 static uint64_t rnd(void)
 {
@@ -361,7 +372,30 @@ static void drop_pages(struct logent *e)
 	}
 }
 
-static void do_falloc(struct logent *e, int punch)
+/* One fallocate call; 0 if it did nothing (EOPNOTSUPP, as -F allows). */
+static int falloc_call(int punch, int mode, long off, long len)
+{
+	const char *what = punch ? "fallocate PUNCH_HOLE" : "fallocate";
+	int rc = fallocate(fd1, mode, off, len);
+
+	if (rc && errno != EOPNOTSUPP)
+		syserr(what);
+	if (!falloc_want[punch])
+		falloc_want[punch] = rc ? -1 : 1;
+	if (rc && falloc_want[punch] > 0)
+		fail("%s(mode 0x%x, %ld, %ld): EOPNOTSUPP, but it %s", what, mode, off, len,
+		     falloc_unsupported[punch] || counts[punch ? OP_PUNCH : OP_FALLOC] ?
+		     "worked before" : "must work (-F ok)");
+	if (!rc && falloc_want[punch] < 0)
+		fail("%s(mode 0x%x, %ld, %ld) succeeded, but it must fail with EOPNOTSUPP%s",
+		     what, mode, off, len, falloc_unsupported[punch] ?
+		     " as it did before" : " (-F eopnotsupp)");
+	if (rc)
+		falloc_unsupported[punch]++;
+	return !rc;
+}
+
+static int do_falloc(struct logent *e, int punch)
 {
 	long off = pick_off(maxlen), len = pick_len(off, maxlen);
 	int mode;
@@ -369,34 +403,23 @@ static void do_falloc(struct logent *e, int punch)
 	e->off = off;
 	e->len = len;
 	if (punch) {
-		if (!punch_ok || off >= size)
-			return;
+		if (off >= size)
+			return 0;
 		mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-		if (fallocate(fd1, mode, off, len)) {
-			if (errno == EOPNOTSUPP) {
-				punch_ok = 0;
-				return;
-			}
-			syserr("fallocate PUNCH_HOLE");
-		}
+		if (!falloc_call(1, mode, off, len))
+			return 0;
 		memset(model + off, 0, (off + len > size ? size : off + len) - off);
-		return;
+		return 1;
 	}
-	if (!falloc_ok)
-		return;
 	mode = rnd_below(2) ? FALLOC_FL_KEEP_SIZE : 0;
 	e->flag = 0;
-	if (fallocate(fd1, mode, off, len)) {
-		if (errno == EOPNOTSUPP) {
-			falloc_ok = 0;
-			return;
-		}
-		syserr("fallocate");
-	}
+	if (!falloc_call(0, mode, off, len))
+		return 0;
 	if (!mode && off + len > size) {
 		memset(model + size, 0, off + len - size);
 		size = off + len;
 	}
+	return 1;
 }
 
 static void do_read2(struct logent *e)
@@ -497,7 +520,7 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 
 	seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
-	while ((c = getopt(argc, argv, "N:S:l:2:X:q")) != -1) {
+	while ((c = getopt(argc, argv, "N:S:l:2:X:F:q")) != -1) {
 		switch (c) {
 		case 'N': nops = atol(optarg); break;
 		case 'S': seed = strtoull(optarg, NULL, 0); break;
@@ -505,14 +528,22 @@ int main(int argc, char **argv)
 		case '2': path2 = optarg; break;
 		case 'X': extcmd = optarg; break;
 		case 'q': quiet = 1; break;
+		case 'F':
+			if (!strcmp(optarg, "ok"))
+				falloc_want[0] = falloc_want[1] = 1;
+			else if (!strcmp(optarg, "eopnotsupp"))
+				falloc_want[0] = falloc_want[1] = -1;
+			else if (strcmp(optarg, "auto"))
+				goto usage;
+			break;
 		default:
-			fprintf(stderr, "usage: mfs-fsx [-N ops] [-S seed] [-l maxlen] [-2 SECOND_PATH] [-X CMD] [-q] FILE\n");
+		usage:
+			fprintf(stderr, "usage: mfs-fsx [-N ops] [-S seed] [-l maxlen] [-2 SECOND_PATH] [-X CMD] [-F auto|ok|eopnotsupp] [-q] FILE\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1 || maxlen < PAGE) {
-		fprintf(stderr, "usage: mfs-fsx [-N ops] [-S seed] [-l maxlen] [-2 SECOND_PATH] [-X CMD] [-q] FILE\n");
-		return 2;
+		goto usage;
 	}
 	path1 = argv[optind];
 	if (!path2)
@@ -559,8 +590,16 @@ int main(int argc, char **argv)
 				syserr("close");
 			open1();
 			break;
-		case OP_FALLOC: do_falloc(e, 0); break;
-		case OP_PUNCH: do_falloc(e, 1); break;
+		case OP_FALLOC:
+		case OP_PUNCH:
+			if (!do_falloc(e, op == OP_PUNCH)) {
+				/* did nothing: the file must be as it was */
+				e->size_after = size;
+				check_size(op_name[op]);
+				opnum--;
+				continue;
+			}
+			break;
 		case OP_READ2: do_read2(e); break;
 		case OP_EXTREAD: do_extread(e); break;
 		default: break;
@@ -601,10 +640,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < OP_NR; i++)
 		if (counts[i])
 			printf(" %s %ld", op_name[i], counts[i]);
-	if (!falloc_ok)
-		printf(" (fallocate unsupported)");
-	if (!punch_ok)
-		printf(" (punch hole unsupported)");
+	if (falloc_unsupported[0])
+		printf("; fallocate EOPNOTSUPP %ld times (not counted)", falloc_unsupported[0]);
+	if (falloc_unsupported[1])
+		printf("; punch_hole EOPNOTSUPP %ld times (not counted)", falloc_unsupported[1]);
 	printf("\n");
 	return 0;
 }

@@ -39,7 +39,8 @@ keep_log() {
 
 # posix_run LABEL DIR [ARGS...]: runs mfs-posix on DIR and records one
 # check per group ("mfs-posix[LABEL] rename: 85 checks"), showing every
-# failing check line. Checks listed in tests/posix/xfail-LABEL.txt (their
+# failing and skipped check line; a group whose every check skipped is
+# recorded as a skip, not a pass. Checks listed in tests/posix/xfail-LABEL.txt (their
 # description, one a line) are expected to fail there: they are shown as
 # XFAIL and do not fail the group; one that passes is reported as XPASS.
 posix_run() {
@@ -71,7 +72,7 @@ posix_run() {
 			printf "%s %d %d %d %d\n", g, n[g], f[g], x[g], s[g] > "/dev/stderr"
 		}
 		/^# group / { flush(); g = $3; order[++ng] = g; next }
-		/^ok [0-9]+ # SKIP/ { n[g]++; s[g]++; next }
+		/^ok [0-9]+ # SKIP/ { n[g]++; s[g]++; printf "    | SKIP %s\n", $0; next }
 		/^ok [0-9]+ - / {
 			n[g]++
 			d = desc($0)
@@ -92,10 +93,13 @@ posix_run() {
 		note="$n checks"
 		[ "$s" -gt 0 ] && note="$note, $s skipped"
 		[ "$x" -gt 0 ] && note="$note, $x expected failures"
-		if [ "$f" -eq 0 ] && [ "$n" -gt 0 ]; then
-			pass "mfs-posix[$label] $g: $note"
-		else
+		if [ "$f" -gt 0 ] || [ "$n" -eq 0 ]; then
 			fail "mfs-posix[$label] $g: $f of $note failed"
+		elif [ "$s" -eq "$n" ]; then
+			# Nothing in it ran: a skip, never a pass.
+			skip "mfs-posix[$label] $g: all $n checks skipped"
+		else
+			pass "mfs-posix[$label] $g: $note"
 		fi
 	done < "$TEST_TMP/groups.$label"
 	grep '^# [0-9]* checks' "$log" | sed 's/^/    | /'

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Boot the target kernel in QEMU (TCG) and run one command in it as root.
 #
-#   tests/vm/vm.sh [--state IMG] [--timeout SECS] [--log FILE] [--out DIR]
+#   tests/vm/vm.sh [--state IMG | --state-nbd SOCKET] [--timeout SECS] [--log FILE] [--out DIR]
 #                  [--mem SIZE] [--disk IMG]... [--kernel BZIMAGE [--no-modules]]
 #                  [--pidfile FILE] [--expect-kill] -- COMMAND [ARGS...]
 #
@@ -11,6 +11,9 @@
 # single argument is run with `sh -c`, several are executed as they are.
 # With --state IMG an ext4 image (created when missing) is attached as
 # /dev/vda and mounted at /var/lib/modalfs; it persists across runs.
+# --state-nbd SOCKET: the state disk is served by an NBD server on that
+# unix socket instead (tests/fault/powercut.sh runs nbdkit with
+# tests/fault/cutdisk.py there); the image must already hold an ext4.
 # Files the guest writes to $MODALFS_TEST_OUT are copied to --out DIR.
 # --disk IMG (repeatable) attaches raw images as further virtio disks, after
 # the state disk (/dev/vdb, ... with --state; /dev/vda, ... without).
@@ -33,6 +36,7 @@ BUILD=${BUILD:-$REPO/build}
 VMDIR=$BUILD/vm
 
 STATE=
+STATE_NBD=
 TIMEOUT=900
 LOG=
 OUT=
@@ -53,6 +57,7 @@ usage() {
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--state) STATE=${2:?--state needs a file}; shift 2 ;;
+	--state-nbd) STATE_NBD=${2:?--state-nbd needs a socket}; shift 2 ;;
 	--timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
 	--log) LOG=${2:?--log needs a file}; shift 2 ;;
 	--out) OUT=${2:?--out needs a directory}; shift 2 ;;
@@ -183,6 +188,11 @@ if [ -n "$STATE" ]; then
 	exec 8<"$STATE"
 	flock -n 8 || die "state image $STATE is in use by another VM"
 	DRIVE=(-drive "file=$STATE,format=raw,if=virtio,cache=writeback")
+elif [ -n "$STATE_NBD" ]; then
+	[ -S "$STATE_NBD" ] || die "no NBD server socket at $STATE_NBD"
+	# The guest sees a disk with a volatile write cache and sends flushes;
+	# QEMU passes them on as NBD flushes.
+	DRIVE=(-drive "file=nbd+unix:///?socket=$STATE_NBD,format=raw,if=virtio,cache=writeback")
 fi
 for d in "${DISKS[@]}"; do
 	[ -e "$d" ] || die "disk image $d missing"
@@ -193,7 +203,7 @@ CMDLINE="console=ttyS0 loglevel=$LOGLEVEL panic=-1 oops=panic panic_on_warn=1"
 CMDLINE+=" softlockup_panic=1 hung_task_panic=1 hung_task_timeout_secs=${VM_HUNG_SECS:-90}"
 CMDLINE+=" mitigations=off nokaslr rdinit=/init"
 # The initramfs mounts /dev/vda as the state disk only when it is one.
-[ -n "$STATE" ] && CMDLINE+=" modalfs.state=vda"
+[ -n "$STATE$STATE_NBD" ] && CMDLINE+=" modalfs.state=vda"
 CMDLINE+=" ${VM_APPEND:-}"
 
 CONSOLE=$RUN/console.log

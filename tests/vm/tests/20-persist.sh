@@ -5,6 +5,7 @@
 # expected manifest is kept on the state disk for 30-reboot.sh, which runs
 # in the next VM boot.
 . "$(dirname "$0")/../../lib.sh"
+plan 30
 
 VOL=${VOL:-vmtest-persist}
 MNT=$TEST_TMP/mnt

@@ -4,10 +4,12 @@
 # 64 KiB values, ERANGE for short buffers (size queries included), E2BIG,
 # ENODATA, EPERM/ENODATA for trusted.* without CAP_SYS_ADMIN and a list
 # that hides them, user.* refused on symlinks/fifos and sticky dirs,
-# ctime moved by set/remove, values kept across a remount. The same
+# ctime moved by set/remove, values kept across a remount and a daemon
+# restart. The same
 # checker runs first on a loop-mounted ext4, which proves the checker
 # itself (ext4 has block-sized values: "small"; 6.1's tmpfs has no user.*).
 . "$(dirname "$0")/../../lib.sh"
+plan 136
 
 VOL=${VOL:-vmtest-xattr}
 MNT=$TEST_TMP/mnt
@@ -24,15 +26,18 @@ TEST_CLEANUP=cleanup
 
 # run_checker DIR [small]: the checker's ok/not ok lines become checks.
 run_checker() {
-	local line
+	local line st=
 	(cd / && "$PYTHON" "$BIN" "$1" $3; echo "exit $?") > "$TEST_TMP/checker.out" 2>&1
 	while IFS= read -r line; do
 		case $line in
 		"ok - "*) pass "$2${2:+: }${line#ok - }" ;;
 		"not ok - "*) fail "$2${2:+: }${line#not ok - }" ;;
+		"exit "*) st=${line#exit } ;;
 		*) echo "    | $line" ;;
 		esac
 	done < "$TEST_TMP/checker.out"
+	# A traceback ends the checker early: its status is a check of its own.
+	check_status "$2${2:+: }the checker ran to its end" "$st"
 }
 
 write_checker() {
@@ -204,7 +209,7 @@ if modprobe loop 2>/dev/null && truncate -s 8M "$TEST_TMP/ref.img" &&
 	run_checker "$REF" ext4 small
 	umount "$REF"
 else
-	echo "    | cannot mount an ext4 image; skipping the reference run"
+	fail "an ext4 image mounts for the reference run"
 fi
 
 step "mount and run the checker on modalfs"
@@ -223,12 +228,23 @@ p=sys.argv[1]
 print(sorted((n, hashlib.sha256(os.getxattr(p,n,follow_symlinks=False)).hexdigest()) for n in os.listxattr(p,follow_symlinks=False)))' "$1"
 }
 before=$(sha)
+# Python failing prints nothing to stdout: both sides would be empty.
+expect_match "the xattrs to compare were read (user.* names listed)" "'user\." "$before"
 drop_caches
 expect_eq "xattrs after drop_caches" "$before" "$(sha)"
 check "umount" umount "$MNT"
 check "mount again" mount -t modalfs "$VOL:/" "$MNT" || finish
 expect_eq "xattrs after remount (from the daemon's store)" "$before" "$(sha)"
 expect_eq "trusted.* on the symlink survives" "sym" \
+	"$("$PYTHON" -c 'import os,sys; print(os.getxattr(sys.argv[1],"trusted.l",follow_symlinks=False).decode())' "$MNT/x/xl" 2>&1)"
+
+step "values survive a daemon restart"
+check "umount before the restart" umount "$MNT"
+run_check "modalfsd exits 0 on SIGTERM" stop_daemon
+run_check "modalfsd registers again" start_daemon "$TEST_DAEMON_DIR" || finish
+check "mount after the restart" mount -t modalfs "$VOL:/" "$MNT" || finish
+expect_eq "xattrs after a daemon restart (the new daemon's store)" "$before" "$(sha)"
+expect_eq "trusted.* on the symlink survives the restart" "sym" \
 	"$("$PYTHON" -c 'import os,sys; print(os.getxattr(sys.argv[1],"trusted.l",follow_symlinks=False).decode())' "$MNT/x/xl" 2>&1)"
 check "rm -rf the test tree" rm -rf "$MNT/x"
 

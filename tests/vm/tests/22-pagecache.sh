@@ -7,6 +7,7 @@
 # after a remount (from the daemon, not the page cache). The checker runs
 # on tmpfs first, which proves it.
 . "$(dirname "$0")/../../lib.sh"
+plan 65
 
 VOL=${VOL:-vmtest-pagecache}
 MNT=$TEST_TMP/mnt
@@ -23,7 +24,7 @@ TEST_CLEANUP=cleanup
 # run_checker DIR LABEL: the checker's ok/not ok lines become checks,
 # its "expect NAME SHA" lines go to $TEST_TMP/LABEL.expect.
 run_checker() {
-	local line
+	local line st=
 	(cd / && "$PYTHON" "$BIN" "$1" "$2"; echo "exit $?") > "$TEST_TMP/checker.out" 2>&1
 	: > "$TEST_TMP/$2.expect"
 	while IFS= read -r line; do
@@ -31,9 +32,12 @@ run_checker() {
 		"ok - "*) pass "$2: ${line#ok - }" ;;
 		"not ok - "*) fail "$2: ${line#not ok - }" ;;
 		"expect "*) echo "${line#expect }" >> "$TEST_TMP/$2.expect" ;;
+		"exit "*) st=${line#exit } ;;
 		*) echo "    | $line" ;;
 		esac
 	done < "$TEST_TMP/checker.out"
+	# A traceback ends the checker early: its status is a check of its own.
+	check_status "$2: the checker ran to its end" "$st"
 }
 
 cat > "$BIN" <<'PY_EOF'

@@ -6,6 +6,7 @@
 # a daemon restart, i.e. the daemon holds what stat() showed (atime too).
 # The checks run on tmpfs first, which proves them.
 . "$(dirname "$0")/../../lib.sh"
+plan 46
 
 VOL=${VOL:-vmtest-attrs}
 MNT=$TEST_TMP/mnt
@@ -21,15 +22,18 @@ cleanup() {
 TEST_CLEANUP=cleanup
 
 run_checker() {	# DIR LABEL PHASE
-	local line
+	local line st=
 	(cd / && "$PYTHON" "$BIN" "$1" "$TEST_TMP/$2.json" "$3"; echo "exit $?") > "$TEST_TMP/checker.out" 2>&1
 	while IFS= read -r line; do
 		case $line in
 		"ok - "*) pass "$2: ${line#ok - }" ;;
 		"not ok - "*) fail "$2: ${line#not ok - }" ;;
+		"exit "*) st=${line#exit } ;;
 		*) echo "    | $line" ;;
 		esac
 	done < "$TEST_TMP/checker.out"
+	# A traceback ends the checker early: its status is a check of its own.
+	check_status "$2: the checker ran to its end" "$st"
 }
 
 cat > "$BIN" <<'PY_EOF'

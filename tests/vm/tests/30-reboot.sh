@@ -2,6 +2,7 @@
 # Second half of the persistence test, in a fresh VM boot on the same state
 # disk: the volume written by 20-persist.sh must come back byte-identical.
 . "$(dirname "$0")/../../lib.sh"
+plan 13
 
 MNT=$TEST_TMP/mnt
 

@@ -9,6 +9,7 @@
 # rename resent after a crash is not yet exactly-once (the duplicate
 # request cache is future work), so this test stays with idempotent ops.
 . "$(dirname "$0")/../../lib.sh"
+plan 23
 
 VOL=vmtest-restart
 MNT=$TEST_TMP/mnt

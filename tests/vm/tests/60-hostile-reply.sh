@@ -7,6 +7,7 @@
 # umount -f, the mount options themselves, debugfs modalfs/requests, and
 # the "has not answered ... still waiting" log line of a hard mount.
 . "$(dirname "$0")/../../lib.sh"
+plan 90
 
 hostile_init
 VOLDIR=/sys/fs/modalfs/volumes/7

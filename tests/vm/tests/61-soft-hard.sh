@@ -5,6 +5,7 @@
 # umount -f aborts a waiting request and unmounts; umount -l detaches at
 # once and the superblock goes away without a daemon (no hang, no WARN).
 . "$(dirname "$0")/../../lib.sh"
+plan 36
 
 VOL=${VOL:-vmtest-chan}
 ERRNO=$MFS_TOOLS/mfs-errno

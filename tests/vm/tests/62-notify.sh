@@ -6,6 +6,7 @@
 # Malformed notifications are acked EINVAL, ones from another port EPERM,
 # well-formed ones about nothing cached 0.
 . "$(dirname "$0")/../../lib.sh"
+plan 39
 
 hostile_init
 

@@ -6,6 +6,7 @@
 # a mount), the mount subcommand, the mount helper (mount -t modalfs and
 # fstab), install.sh and the man pages.
 . "$(dirname "$0")/../../lib.sh"
+plan 173
 
 VOL=vmtest-cli
 CTL=$MODALFSCTL
@@ -230,7 +231,10 @@ if [ -n "${MODALFS_IN_VM:-}" ] || [ ! -e /sbin/mount.modalfs ]; then
 	cp "$TEST_TMP/fstab.orig" /etc/fstab && FSTAB_SAVED=
 	rm -f /sbin/mount.modalfs && HELPER_INSTALLED=
 else
-	pass "mount helper: skipped, a /sbin/mount.modalfs is installed on this host"
+	# As many skips as the branch above has checks, so the plan holds.
+	for ((i = 1; i <= 17; i++)); do
+		skip "mount helper check $i/17: a /sbin/mount.modalfs is installed on this host"
+	done
 fi
 
 tstep "man pages render without warnings"

@@ -6,6 +6,7 @@
 # (the daemon's reaper), and across a daemon restart. Named apps (--app)
 # share their ephemeral volumes between runs until "app stop".
 . "$(dirname "$0")/../../lib.sh"
+plan 45
 
 require_root
 CTL=$MODALFSCTL

@@ -7,6 +7,7 @@
 # its live mounts then get ESTALE on every operation and can still be
 # unmounted.
 . "$(dirname "$0")/../../lib.sh"
+plan 56
 
 VOL=vmtest-delete
 OTHER=vmtest-delete-other

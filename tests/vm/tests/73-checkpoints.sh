@@ -7,6 +7,7 @@
 # The expected state is kept on the state disk for
 # 74-checkpoints-reboot.sh, which checks it again after a VM reboot.
 . "$(dirname "$0")/../../lib.sh"
+plan 26
 
 VOL=vmtest-models
 CTL=$MODALFSCTL
@@ -39,30 +40,48 @@ check "persisted $VOL" "$CTL" persisted "$VOL" || finish
 check "mount -t modalfs $VOL:/ $MODELS" mount -t modalfs "$VOL:/" "$MODELS" || finish
 
 tstep "the job writes checkpoints"
-check "write 4 checkpoints and metadata (tmp + fsync + rename)" "$PYTHON" - "$MODELS" <<'PY'
+# The job's bytes also go to a reference tree on tmpfs: the expected
+# manifest comes from what was written, never from the mount under test.
+REF=$TEST_TMP/ref
+mkdir -p "$REF"
+check "write 4 checkpoints and metadata (tmp + fsync + rename)" "$PYTHON" - "$MODELS" "$REF" <<'PY'
 import json, os, sys
-d = sys.argv[1]
-os.makedirs(os.path.join(d, "run-1"))
+for d in sys.argv[1:]:
+    os.makedirs(os.path.join(d, "run-1"))
 sizes = [1048576 + 13, 3 * 65536 + 1, 2 * 1048576, 0]
+
+
+def put(rel, data, sync):
+    for d in sys.argv[1:]:
+        final = os.path.join(d, rel)
+        tmp = final + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            if sync:
+                os.fsync(f.fileno())
+        os.replace(tmp, final)
+
+
 for step, size in enumerate(sizes, 1):
-    final = os.path.join(d, "run-1", "ckpt-%04d.pt" % step)
-    tmp = final + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(os.urandom(size))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, final)
-    with open(os.path.join(d, "run-1", "latest.json"), "w") as f:
-        json.dump({"step": step, "path": os.path.basename(final)}, f)
-fd = os.open(os.path.join(d, "run-1"), os.O_RDONLY | os.O_DIRECTORY)
+    name = "ckpt-%04d.pt" % step
+    put(os.path.join("run-1", name), os.urandom(size), True)
+    put(os.path.join("run-1", "latest.json"),
+        json.dumps({"step": step, "path": name}).encode(), False)
+fd = os.open(os.path.join(sys.argv[1], "run-1"), os.O_RDONLY | os.O_DIRECTORY)
 os.fsync(fd)
 os.close(fd)
 PY
 head -c 777777 /dev/urandom > "$TEST_TMP/imported.bin"
+cp "$TEST_TMP/imported.bin" "$REF/run-1/imported.bin"
 check "modalfsctl put a checkpoint from elsewhere" "$CTL" put "$VOL" "$TEST_TMP/imported.bin" /run-1/
 check "... the mount sees it at once" cmp "$TEST_TMP/imported.bin" "$MODELS/run-1/imported.bin"
 check "sync -f" sync -f "$MODELS"
-manifest "$MODELS" > "$TEST_TMP/expected.manifest"
+manifest "$REF" > "$TEST_TMP/expected.manifest"
+check "the expected manifest lists the 6 files written" \
+	test "$(grep -c '^f ' "$TEST_TMP/expected.manifest")" -eq 6
+manifest "$MODELS" > "$TEST_TMP/mounted.manifest"
+check "the mount holds what the job wrote" diff -u "$TEST_TMP/expected.manifest" "$TEST_TMP/mounted.manifest"
 expected_bytes=$(awk '$1 == "f" { s += $3 } END { print s }' "$TEST_TMP/expected.manifest")
 expected_files=$(( $(wc -l < "$TEST_TMP/expected.manifest") + 1 ))
 echo "    | $((expected_files - 1)) entries, $expected_bytes bytes"

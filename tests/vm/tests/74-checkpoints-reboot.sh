@@ -4,6 +4,7 @@
 # and "list --json" reports the volume with the right size. Then the
 # volume is deleted, which also cleans the state disk up.
 . "$(dirname "$0")/../../lib.sh"
+plan 15
 
 CTL=$MODALFSCTL
 MODELS=${MODELS:-$([ -n "${MODALFS_IN_VM:-}" ] && echo /models || echo "$TEST_TMP/models")}

@@ -10,6 +10,7 @@
 # Normal: 2 producers x 2 episodes x 32 MiB (66 s under TCG at host load 7,
 # 158 s at load 13); MODALFS_LONG=1: 3 x 4 x 48 MiB (~6.5 min).
 . "$(dirname "$0")/../../lib.sh"
+plan 25
 
 VOL=vmtest-podcast
 DRIVER=$MODALFS_REPO/tests/scenarios/podcast.py

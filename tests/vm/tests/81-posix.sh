@@ -9,6 +9,11 @@
 # read is answered by the daemon's store rather than the kernel's caches.
 . "$(dirname "$0")/../../lib.sh"
 . "$MODALFS_REPO/tests/posix/vmlib.sh"
+# 13 checks of this script and one per mfs-posix group (20) and run (two;
+# three with MODALFS_LONG=1).
+runs=2
+[ -n "${MODALFS_LONG:-}" ] && runs=3
+plan $((13 + 20 * runs))
 
 VOL=vmtest-posix
 MNT=$TEST_TMP/mnt

@@ -8,6 +8,7 @@
 # daemon restart and remount the tree is compared with the logs again.
 . "$(dirname "$0")/../../lib.sh"
 . "$MODALFS_REPO/tests/posix/vmlib.sh"
+plan 19
 
 VOL=vmtest-stress
 MNT=$TEST_TMP/mnt

@@ -36,6 +36,9 @@ TEST_CLEANUP=cleanup
 
 HAVE_CHECK=
 "$MODALFSD" --help 2>&1 | grep -q -- '--check' && HAVE_CHECK=1
+# 14 checks of this script, per round the ones killrounds.py prints (3,
+# 4 with --check) and its last "modalfsd exits 0".
+plan $((15 + ROUNDS * (${HAVE_CHECK:-0} + 3)))
 
 step "load the module, start the daemon, mount $VOL (seed $SEED, $ROUNDS rounds)"
 run_check "insmod modalfs.ko" load_module || finish
@@ -65,8 +68,8 @@ while IFS= read -r line; do
 done < <(tail -n +1 -f --pid=$RPID "$TEST_TMP/rounds.out")
 wait $RPID || fail "killrounds.py ran to the end (exit $?)"
 RPID=
-# Three checks a round at least (four with --check), and the last stop.
-[ "$nchecks" -ge $((ROUNDS * 3 + 1)) ] || fail "all $ROUNDS rounds reported (only $nchecks checks seen)"
+# A round that stopped early shows as a shortfall against the plan.
+echo "    | killrounds.py: $nchecks checks"
 
 step "every round's acknowledged ops, all together, after a last restart"
 run_check "modalfsd registers again" start_daemon "$TEST_DAEMON_DIR" || finish

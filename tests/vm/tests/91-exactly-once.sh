@@ -7,6 +7,7 @@
 # Written by the userd-core helper (its MODALFSD_FAULT_DIE_BEFORE_REPLY hook
 # takes the protocol command number), adopted into make check by faults.
 . "$(dirname "$0")/../../lib.sh"
+plan 40
 VOL=vmtest-once
 MNT=$TEST_TMP/mnt
 STATE=$TEST_TMP/state

@@ -3,6 +3,7 @@
 # corrupted, rm frees the space, writing works again; df follows.
 # Written by the userd-core helper, adopted into make check by faults.
 . "$(dirname "$0")/../../lib.sh"
+plan 16
 VOL=vmtest-full
 MNT=$TEST_TMP/mnt
 STATE=$TEST_TMP/state
