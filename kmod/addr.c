@@ -19,6 +19,18 @@
 
 #define MODALFS_IO_PAGES (MODALFS_IO_MAX / PAGE_SIZE)
 
+/*
+ * debugfs modalfs/fail_write_alloc: that many WRITE message allocations
+ * fail as if memory ran out (tests/vm/tests/65-write-enomem.sh); the
+ * kernel has no fault injection to do it otherwise.
+ */
+atomic_t modalfs_fail_write_alloc = ATOMIC_INIT(0);
+
+static bool modalfs_inject_write_enomem(void)
+{
+	return atomic_add_unless(&modalfs_fail_write_alloc, -1, 0);
+}
+
 /* One READ or WRITE of contiguous pages. */
 struct modalfs_io {
 	struct inode *inode;
@@ -179,7 +191,16 @@ static void modalfs_readahead(struct readahead_control *ractl)
 			modalfs_ra_release(io);
 			return;
 		}
-		modalfs_req_async(req, modalfs_read_end, io);
+		/*
+		 * Readahead is optional: with no daemon, or the background
+		 * cap reached, the pages stay unread (read_folio reads them
+		 * when needed).
+		 */
+		if (modalfs_req_async_try(req, modalfs_read_end, io)) {
+			modalfs_req_put(req);
+			modalfs_ra_release(io);
+			return;
+		}
 	}
 }
 
@@ -191,6 +212,8 @@ static void modalfs_write_end_io(struct modalfs_req *req)
 	/* Before the pages leave writeback, so fsync sees the new count. */
 	if (!req->error)
 		modalfs_attr_blocks_to_inode(io->inode, req->tb[MODALFS_A_ATTR]);
+	/* Older GETATTR answers must not undo what this WRITE did. */
+	modalfs_attr_changed(io->inode);
 	for (i = 0; i < io->nr; i++) {
 		struct page *page = io->pages[i];
 
@@ -204,67 +227,95 @@ static void modalfs_write_end_io(struct modalfs_req *req)
 	kfree(io);
 }
 
-/* Builds the WRITE for io: OFFSET and the data in DATA_CHUNK pieces. */
+/*
+ * Builds the WRITE for io: OFFSET, then the data in DATA_CHUNK pieces in
+ * page fragments (modalfs_put_data_pages: no high-order allocation).
+ */
 static struct modalfs_req *modalfs_write_req(struct modalfs_io *io)
 {
 	struct inode *inode = io->inode;
 	struct modalfs_req *req;
-	size_t off = 0;
 
-	req = modalfs_new_req(inode->i_sb, MODALFS_OP_WRITE, inode->i_ino,
-			      io->len + 64 +
-			      (io->len / MODALFS_DATA_CHUNK + 1) * NLA_HDRLEN);
+	if (modalfs_inject_write_enomem())
+		return ERR_PTR(-ENOMEM);
+	req = modalfs_new_req(inode->i_sb, MODALFS_OP_WRITE, inode->i_ino, 64);
 	if (IS_ERR(req))
 		return req;
-	if (modalfs_put_u64(req->msg, MODALFS_A_OFFSET, io->pos))
-		goto nomem;
-	while (off < io->len) {
-		size_t chunk = min_t(size_t, io->len - off, MODALFS_DATA_CHUNK);
-		struct nlattr *nla = nla_reserve(req->msg, MODALFS_A_DATA, chunk);
-		char *dst;
-		size_t done = 0;
-
-		if (!nla)
-			goto nomem;
-		dst = nla_data(nla);
-		while (done < chunk) {
-			size_t in = (off + done) & ~PAGE_MASK;
-			size_t c = min_t(size_t, chunk - done, PAGE_SIZE - in);
-
-			memcpy_from_page(dst + done,
-					 io->pages[(off + done) >> PAGE_SHIFT],
-					 in, c);
-			done += c;
-		}
-		off += chunk;
+	if (modalfs_put_u64(req->msg, MODALFS_A_OFFSET, io->pos) ||
+	    modalfs_put_data_pages(req->msg, io->pages, io->len, GFP_NOFS)) {
+		modalfs_req_put(req);
+		return ERR_PTR(-ENOMEM);
 	}
 	req->exp.size = io->len;
 	req->exp.ino = inode->i_ino;
 	req->exp.type = S_IFREG;
 	return req;
-nomem:
-	modalfs_req_put(req);
-	return ERR_PTR(-ENOMEM);
 }
 
 struct modalfs_wb {
+	struct writeback_control *wbc;
 	struct modalfs_io *io;
 	loff_t start, end;	/* byte range sent, end exclusive */
+	/*
+	 * The rest of this pass stays dirty: no daemon, too many WRITEs in
+	 * flight, or no memory for the message.
+	 */
+	bool deferred;
+	int err;
 };
+
+/*
+ * The WRITE for io could not be queued: its pages become dirty again, so
+ * the data stays in the page cache (and is never taken for clean) until
+ * a later writeback sends it, as a failed allocation on the per-page
+ * path in modalfs_writepage_cb already does.
+ */
+static void modalfs_io_redirty(struct modalfs_io *io,
+			       struct writeback_control *wbc)
+{
+	unsigned int i;
+
+	for (i = 0; i < io->nr; i++) {
+		redirty_page_for_writepage(wbc, io->pages[i]);
+		end_page_writeback(io->pages[i]);
+		put_page(io->pages[i]);
+	}
+	kfree(io);
+}
 
 static void modalfs_wb_flush(struct modalfs_wb *wb)
 {
+	struct writeback_control *wbc = wb->wbc;
 	struct modalfs_io *io = wb->io;
 	struct modalfs_req *req;
 
 	wb->io = NULL;
 	if (!io)
 		return;
+	/*
+	 * sync(2) with no daemon: sync_fs waits for the next one and
+	 * writes back again then, so nothing waits here, unkillably.
+	 */
+	if (wbc->for_sync && !modalfs_chan_connected(&modalfs_chan) &&
+	    !READ_ONCE(MODALFS_SB(io->inode->i_sb)->dying)) {
+		modalfs_io_redirty(io, wbc);
+		wb->deferred = true;
+		return;
+	}
 	req = modalfs_write_req(io);
 	if (IS_ERR(req)) {
-		struct modalfs_req fake = { .error = PTR_ERR(req), .priv = io };
-
-		modalfs_write_end_io(&fake);
+		modalfs_io_redirty(io, wbc);
+		wb->deferred = true;
+		wb->err = PTR_ERR(req);
+		return;
+	}
+	if (wbc->sync_mode == WB_SYNC_NONE) {
+		/* Background writeback can wait; data-integrity writes not. */
+		if (modalfs_req_async_try(req, modalfs_write_end_io, io)) {
+			modalfs_req_put(req);
+			modalfs_io_redirty(io, wbc);
+			wb->deferred = true;
+		}
 		return;
 	}
 	modalfs_req_async(req, modalfs_write_end_io, io);
@@ -281,6 +332,12 @@ static int modalfs_writepage_cb(struct page *page,
 	struct modalfs_io *io = wb->io;
 	unsigned int len;
 
+	if (wb->deferred) {
+		/* Stops write_cache_pages (WB_SYNC_NONE) or skips the page. */
+		redirty_page_for_writepage(wbc, page);
+		unlock_page(page);
+		return -EAGAIN;
+	}
 	if (pos >= isize) {
 		/* Truncated meanwhile: nothing of it belongs to the file. */
 		unlock_page(page);
@@ -341,24 +398,38 @@ static void modalfs_wb_wait(struct address_space *mapping,
 						    wb->end - 1);
 }
 
+/*
+ * A pass that left pages dirty on purpose is no failure, except for
+ * data-integrity writeback that ran out of memory (fsync reports it).
+ */
+static int modalfs_wb_result(struct modalfs_wb *wb, int err)
+{
+	if (err == -EAGAIN)
+		err = 0;
+	if (!err && wb->wbc->sync_mode == WB_SYNC_ALL && !wb->wbc->for_sync)
+		err = wb->err;
+	return err;
+}
+
 static int modalfs_writepage(struct page *page, struct writeback_control *wbc)
 {
-	struct modalfs_wb wb = { NULL };
+	struct modalfs_wb wb = { .wbc = wbc };
 	int err;
 
 	err = modalfs_writepage_cb(page, wbc, &wb);
 	modalfs_wb_flush(&wb);
-	return err;
+	return modalfs_wb_result(&wb, err);
 }
 
 static int modalfs_writepages(struct address_space *mapping,
 			      struct writeback_control *wbc)
 {
-	struct modalfs_wb wb = { NULL };
+	struct modalfs_wb wb = { .wbc = wbc };
 	int err;
 
 	err = write_cache_pages(mapping, wbc, modalfs_writepage_cb, &wb);
 	modalfs_wb_flush(&wb);
+	err = modalfs_wb_result(&wb, err);
 	/*
 	 * Only data-integrity writeback waits: the flusher holds s_umount,
 	 * and waiting there for an absent daemon would block umount -l (and
@@ -466,8 +537,10 @@ static int modalfs_write_end(struct file *file, struct address_space *mapping,
 		}
 		SetPageUptodate(page);
 	}
-	if (last > i_size_read(inode))
+	if (last > i_size_read(inode)) {
 		i_size_write(inode, last);
+		modalfs_attr_changed(inode);
+	}
 	set_page_dirty(page);
 out:
 	unlock_page(page);

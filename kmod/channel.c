@@ -5,9 +5,10 @@
  * caller gives up, or the module goes away. Modelled on FUSE:
  *
  *  - a request not yet sent to a live daemon is QUEUED; its caller waits
- *    interruptibly and may simply leave;
- *  - once SENT, the caller waits killably; a killed caller abandons the
- *    request (it leaves the table, so a late reply is dropped);
+ *    interruptibly and may simply leave (the syscall restarts);
+ *  - once SENT, the caller waits killably; a killed caller abandons a
+ *    read-only request (it leaves the table, so a late reply is dropped),
+ *    but one that changes the volume stays (modalfs_req_orphan);
  *  - when the daemon's socket goes away, requests stay in the table; the
  *    next registration bumps chan->gen and every request whose gen differs
  *    is sent again, same id, same bytes (NFS "hard" semantics).
@@ -20,7 +21,9 @@
  * fail with EIO at once, and a deleted volume's with ESTALE. At most
  * max_inflight requests sit in the table; synchronous callers beyond that
  * wait killably for room, asynchronous ones (writeback, EVICT, UMOUNT)
- * never wait, so teardown cannot block on the cap.
+ * never wait, so teardown cannot block on the cap; background writeback
+ * and readahead are refused beyond max_background asynchronous requests
+ * (modalfs_req_async_try) and keep their pages for later.
  *
  * The transport is the chan->send hook so that the KUnit suites drive the
  * table without netlink or a daemon. No lock is held while sending or
@@ -28,6 +31,7 @@
  */
 #include <linux/delay.h>
 #include <linux/hashtable.h>
+#include <linux/random.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -52,6 +56,7 @@ void modalfs_req_cache_exit(void)
 static unsigned int modalfs_chan_fail_matching(struct modalfs_chan *chan,
 		bool (*match)(struct modalfs_req *req, unsigned long arg),
 		unsigned long arg, int error);
+static bool modalfs_op_mutates(u32 op);
 
 /* How often soft requests are checked for their deadline. */
 #define MODALFS_EXPIRE_TICK	(HZ / 4)
@@ -123,10 +128,13 @@ void modalfs_chan_init(struct modalfs_chan *chan,
 	hash_init(chan->table);
 	INIT_LIST_HEAD(&chan->reqs);
 	/*
-	 * Ids unique across module loads: a daemon's duplicate-request cache
-	 * must never mistake a new request for one a previous load sent.
+	 * Ids unique across module loads: a random epoch per load in the
+	 * high 32 bits, a counter from 1 in the low ones (netlink/modalfs.h
+	 * section 3). Unlike the wall clock, this never goes backwards into
+	 * an earlier load's ids when the clock is set back, so a daemon's
+	 * duplicate-request cache never mistakes a new request for an old.
 	 */
-	atomic64_set(&chan->next_id, ktime_get_real_ns());
+	atomic64_set(&chan->next_id, (u64)get_random_u32() << 32);
 	chan->portid = 0;
 	chan->gen = 0;
 	chan->connected = false;
@@ -137,7 +145,11 @@ void modalfs_chan_init(struct modalfs_chan *chan,
 	chan->inflight = 0;
 	chan->max_inflight = MODALFS_MAX_INFLIGHT;
 	chan->nsoft = 0;
+	chan->nbackground = 0;
+	chan->max_background = MODALFS_MAX_BACKGROUND;
+	chan->sk = NULL;
 	init_waitqueue_head(&chan->slotq);
+	init_waitqueue_head(&chan->regq);
 	INIT_DELAYED_WORK(&chan->expire_work, modalfs_expire_work);
 }
 
@@ -215,6 +227,8 @@ static void __modalfs_unlink(struct modalfs_req *req)
 	hash_del(&req->hnode);
 	list_del_init(&req->lnode);
 	chan->inflight--;
+	if (req->async)
+		chan->nbackground--;
 	if (req->conn)
 		req->conn->waiting--;
 	if (req->deadline)
@@ -223,9 +237,24 @@ static void __modalfs_unlink(struct modalfs_req *req)
 		wake_up(&chan->slotq);
 }
 
+/*
+ * The volume's cached dentries and attributes can no longer be trusted:
+ * a change the kernel did not see through may have happened (a killed
+ * caller's request the daemon acted on). Every dentry is revalidated
+ * with a LOOKUP and every inode's attributes with a GETATTR at next use.
+ */
+void modalfs_conn_inval(struct modalfs_conn *conn)
+{
+	if (conn)
+		atomic_inc(&conn->inval);
+}
+
 /* REPLYING -> DONE; drops the table's reference. */
 static void modalfs_req_finish(struct modalfs_req *req)
 {
+	/* Its caller was killed and could not apply the outcome. */
+	if (req->orphan)
+		modalfs_conn_inval(req->conn);
 	smp_store_release(&req->state, MODALFS_REQ_DONE);
 	if (req->end)
 		req->end(req);
@@ -260,6 +289,15 @@ static int modalfs_req_transmit(struct modalfs_req *req, u32 gen)
 		err = chan->send(chan, req->msg, portid);
 		if (err != -EAGAIN && err != -ENOBUFS && err != -ENOMEM)
 			break;
+		/*
+		 * A killed sender stops retrying (a stopped daemon would keep
+		 * it here for ever); the resend worker takes the request over,
+		 * so an asynchronous one still reaches the daemon.
+		 */
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
 		msleep(++tries < 10 ? 1 : 10);
 	}
 	if (!err)
@@ -275,6 +313,8 @@ static int modalfs_req_transmit(struct modalfs_req *req, u32 gen)
 	}
 	spin_unlock(&chan->lock);
 	wake_up_all(&req->waitq);
+	if (err == -EINTR)
+		queue_work(system_unbound_wq, &chan->resend_work);
 	return err;
 }
 
@@ -304,11 +344,23 @@ static int __modalfs_req_submit(struct modalfs_req *req, bool may_wait)
 	u32 gen = 0;
 	int err;
 
-	nlmsg_end(req->msg, nlmsg_hdr(req->msg));
+	/* The whole skb: WRITE data sits in page fragments past the tail. */
+	nlmsg_hdr(req->msg)->nlmsg_len = req->msg->len;
 	spin_lock(&chan->lock);
 	err = modalfs_conn_refuses(chan, conn);
 	if (!err && req->background && !chan->connected)
 		err = -ENOTCONN;
+	/*
+	 * Deferrable work (background writeback, readahead) is not queued
+	 * for an absent daemon nor beyond the background cap: its caller
+	 * keeps the pages dirty (or unread) and tries again later.
+	 */
+	if (!err && req->deferrable &&
+	    !(conn && conn->detached && modalfs_op_mutates(req->op)) &&
+	    (!chan->connected || chan->nbackground >= chan->max_background)) {
+		spin_unlock(&chan->lock);
+		return -EBUSY;
+	}
 	if (err) {
 		spin_unlock(&chan->lock);
 		req->error = err;
@@ -324,6 +376,8 @@ static int __modalfs_req_submit(struct modalfs_req *req, bool may_wait)
 	hash_add(chan->table, &req->hnode, req->id);
 	list_add_tail(&req->lnode, &chan->reqs);
 	chan->inflight++;
+	if (req->async)
+		chan->nbackground++;
 	if (conn) {
 		conn->waiting++;
 		if (conn->soft) {
@@ -404,20 +458,71 @@ static bool modalfs_req_done(struct modalfs_req *req)
 	return smp_load_acquire(&req->state) == MODALFS_REQ_DONE;
 }
 
+/* Ops whose effect a caller must see applied: not to be simply dropped. */
+static bool modalfs_op_mutates(u32 op)
+{
+	switch (op) {
+	case MODALFS_OP_LOOKUP:
+	case MODALFS_OP_GETATTR:
+	case MODALFS_OP_READ:
+	case MODALFS_OP_READDIR:
+	case MODALFS_OP_READLINK:
+	case MODALFS_OP_STATFS:
+	case MODALFS_OP_GETXATTR:
+	case MODALFS_OP_LISTXATTR:
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The caller of a request the daemon may be acting on was killed. A
+ * read-only one leaves the table (a late reply is dropped). One that
+ * changes the volume stays there, as FUSE waits out such requests: it
+ * is still resent to a new daemon and its reply still taken, but as
+ * nobody will apply the outcome to the caches, the volume's caches are
+ * distrusted now and again when the reply comes (modalfs_conn_inval).
+ * True if the caller may leave; false if the reply is being stored.
+ */
+static bool modalfs_req_orphan(struct modalfs_req *req)
+{
+	struct modalfs_chan *chan = req->chan;
+	bool left = false;
+
+	if (!modalfs_op_mutates(req->op))
+		return modalfs_req_abandon(req, false);
+	/* Back in QUEUED: its delivery failed, so no daemon acts on it. */
+	if (modalfs_req_abandon(req, true))
+		return true;
+	spin_lock(&chan->lock);
+	if (req->state == MODALFS_REQ_SENT) {
+		req->orphan = true;
+		left = true;
+	}
+	spin_unlock(&chan->lock);
+	if (left)
+		modalfs_conn_inval(req->conn);
+	return left;
+}
+
 int modalfs_req_wait(struct modalfs_req *req)
 {
 	int err;
 
 	if (READ_ONCE(req->state) == MODALFS_REQ_NEW)
 		return -EINVAL;
-	/* Nothing reached a daemon yet: any signal may end the wait. */
+	/*
+	 * Nothing reached a daemon yet: any signal may end the wait, and
+	 * the syscall restarts (SA_RESTART, SIGSTOP, the freezer) as if it
+	 * had not begun, since nothing happened.
+	 */
 	err = wait_event_interruptible(req->waitq, modalfs_req_not_queued(req));
 	if (err && modalfs_req_abandon(req, true))
-		return -EINTR;
+		return -ERESTARTSYS;
 	/* A daemon may be acting on it: only a fatal signal ends the wait. */
 	err = wait_event_killable(req->waitq, modalfs_req_done(req));
 	if (err) {
-		if (modalfs_req_abandon(req, false))
+		if (modalfs_req_orphan(req))
 			return -EINTR;
 		/* The reply is being stored right now. */
 		wait_event(req->waitq, modalfs_req_done(req));
@@ -464,13 +569,74 @@ int modalfs_req_call(struct modalfs_req *req)
  * module unloads, in the replying daemon's context; it must not sleep
  * for long. Consumes the caller's reference.
  */
+/*
+ * Completes req for its caller as if the daemon had said 0 (nothing of
+ * the reply is there), and leaves it without a caller: for a detached
+ * volume's requests, whose superblock is going away (kill_sb).
+ */
+static void modalfs_req_end_detached(struct modalfs_req *req,
+				     modalfs_end_t end, void *priv)
+{
+	struct modalfs_req fake = {
+		.chan = req->chan,
+		.op = req->op,
+		.id = req->id,
+		.priv = priv,
+	};
+
+	end(&fake);
+}
+
+/* A detached volume's request that changes it: its caller is done now. */
+static void modalfs_req_detach_early(struct modalfs_req *req)
+{
+	if (!req->end || !req->conn || !READ_ONCE(req->conn->detached) ||
+	    !modalfs_op_mutates(req->op) || modalfs_chan_connected(req->chan))
+		return;
+	modalfs_req_end_detached(req, req->end, req->priv);
+	req->end = NULL;
+	req->priv = NULL;
+}
+
 void modalfs_req_async(struct modalfs_req *req, modalfs_end_t end, void *priv)
 {
 	req->end = end;
 	req->priv = priv;
-	if (modalfs_req_submit(req) && end)
-		end(req);
+	req->async = true;
+	modalfs_req_detach_early(req);
+	if (modalfs_req_submit(req) && req->end)
+		req->end(req);
 	modalfs_req_put(req);
+}
+
+/*
+ * modalfs_req_async for work that can wait (background writeback,
+ * readahead): -EBUSY, and nothing consumed or called, while no daemon is
+ * registered or chan->max_background asynchronous requests are in the
+ * table. Otherwise as modalfs_req_async, and 0.
+ */
+int modalfs_req_async_try(struct modalfs_req *req, modalfs_end_t end,
+			  void *priv)
+{
+	int err;
+
+	req->end = end;
+	req->priv = priv;
+	req->async = true;
+	req->deferrable = true;
+	/* Never refused when detached (see __modalfs_req_submit). */
+	modalfs_req_detach_early(req);
+	err = modalfs_req_submit(req);
+	if (err == -EBUSY) {
+		req->end = NULL;
+		req->async = false;
+		req->deferrable = false;
+		return err;
+	}
+	if (err && req->end)
+		req->end(req);
+	modalfs_req_put(req);
+	return 0;
 }
 
 /*
@@ -489,7 +655,13 @@ static struct modalfs_req *modalfs_chan_take(struct modalfs_chan *chan, u64 id)
 
 	spin_lock(&chan->lock);
 	req = __modalfs_find(chan, id);
-	if (!req || req->state != MODALFS_REQ_SENT) {
+	/*
+	 * Only the daemon generation the request was last sent to may
+	 * answer it: a new daemon that has not been sent it yet cannot know
+	 * what it asks (netlink/modalfs.h section 3).
+	 */
+	if (!req || req->state != MODALFS_REQ_SENT || req->gen != chan->gen ||
+	    !chan->connected) {
 		spin_unlock(&chan->lock);
 		return NULL;
 	}
@@ -556,7 +728,13 @@ int modalfs_chan_complete(struct modalfs_chan *chan, struct sk_buff *skb,
 	return ret;
 }
 
-int modalfs_chan_register(struct modalfs_chan *chan, u32 portid)
+/*
+ * sk identifies the daemon's socket beyond its port id (NULL in tests):
+ * netlink_release() frees the port before the release notifier runs, so
+ * for a moment another socket may bind the same port id.
+ */
+int modalfs_chan_register_sk(struct modalfs_chan *chan, u32 portid,
+			     const void *sk)
 {
 	int ret = 0;
 
@@ -564,15 +742,46 @@ int modalfs_chan_register(struct modalfs_chan *chan, u32 portid)
 	if (chan->dead) {
 		ret = -ENODEV;
 	} else if (chan->connected) {
-		ret = chan->portid == portid ? 0 : -EBUSY;
+		ret = chan->portid == portid && chan->sk == sk ? 0 : -EBUSY;
 	} else {
 		chan->connected = true;
 		chan->portid = portid;
+		chan->sk = sk;
 		if (++chan->gen == 0)
 			chan->gen = 1;
 	}
 	spin_unlock(&chan->lock);
+	if (!ret)
+		wake_up_all(&chan->regq);
 	return ret;
+}
+
+int modalfs_chan_register(struct modalfs_chan *chan, u32 portid)
+{
+	return modalfs_chan_register_sk(chan, portid, NULL);
+}
+
+/*
+ * Waits until a daemon is registered: 0, or -ERESTARTSYS on a signal,
+ * -ETIMEDOUT after timeout jiffies (0: none), -ENODEV at module exit.
+ */
+int modalfs_chan_wait_daemon(struct modalfs_chan *chan, long timeout)
+{
+	long left;
+
+	if (!timeout)
+		return wait_event_interruptible(chan->regq,
+				READ_ONCE(chan->connected) ||
+				READ_ONCE(chan->dead)) ?:
+			(READ_ONCE(chan->dead) ? -ENODEV : 0);
+	left = wait_event_interruptible_timeout(chan->regq,
+			READ_ONCE(chan->connected) || READ_ONCE(chan->dead),
+			timeout);
+	if (left < 0)
+		return left;
+	if (READ_ONCE(chan->dead))
+		return -ENODEV;
+	return left ? 0 : -ETIMEDOUT;
 }
 
 static bool modalfs_req_is_background(struct modalfs_req *req,
@@ -594,6 +803,7 @@ void modalfs_chan_release(struct modalfs_chan *chan, u32 portid)
 	if (chan->connected && chan->portid == portid) {
 		chan->connected = false;
 		chan->portid = 0;
+		chan->sk = NULL;
 		was = true;
 	}
 	spin_unlock(&chan->lock);
@@ -607,15 +817,24 @@ bool modalfs_chan_connected(struct modalfs_chan *chan)
 	return READ_ONCE(chan->connected);
 }
 
-/* Is portid the registered daemon (REPLY and NOTIFY are its alone)? */
-bool modalfs_chan_is_daemon(struct modalfs_chan *chan, u32 portid)
+/*
+ * Is the socket sk, bound to portid, the registered daemon (REPLY and
+ * NOTIFY are its alone)?
+ */
+bool modalfs_chan_is_daemon_sk(struct modalfs_chan *chan, u32 portid,
+			       const void *sk)
 {
 	bool ok;
 
 	spin_lock(&chan->lock);
-	ok = chan->connected && chan->portid == portid;
+	ok = chan->connected && chan->portid == portid && chan->sk == sk;
 	spin_unlock(&chan->lock);
 	return ok;
+}
+
+bool modalfs_chan_is_daemon(struct modalfs_chan *chan, u32 portid)
+{
+	return modalfs_chan_is_daemon_sk(chan, portid, NULL);
 }
 
 /*
@@ -734,46 +953,140 @@ unsigned int modalfs_conn_fail(struct modalfs_chan *chan,
 	return n;
 }
 
-/* Sends every request the current daemon has not seen, oldest first. */
-void modalfs_chan_resend(struct modalfs_chan *chan)
+static bool modalfs_req_reads_conn(struct modalfs_req *req, unsigned long conn)
+{
+	return req->conn == (struct modalfs_conn *)conn &&
+	       !modalfs_op_mutates(req->op);
+}
+
+/*
+ * The last unmount of conn's volume, with no daemon registered: requests
+ * that only read fail with EIO (nobody needs their answer), and those
+ * that change the volume stay queued for the next daemon, but their
+ * callers are done now: the end callbacks of asynchronous ones (WRITE
+ * writeback, whose messages carry a copy of the data) run as if the
+ * daemon had said 0, so the pages leave writeback and the superblock can
+ * go. Later asynchronous requests of conn do the same at submission.
+ * Returns how many requests stay queued for the next daemon.
+ */
+unsigned int modalfs_conn_detach(struct modalfs_chan *chan,
+				 struct modalfs_conn *conn)
 {
 	struct modalfs_req *req, *found;
-	u32 gen;
+	modalfs_end_t end;
+	unsigned int n;
+	void *priv;
 
+	spin_lock(&chan->lock);
+	conn->detached = true;
+	spin_unlock(&chan->lock);
+	modalfs_chan_fail_matching(chan, modalfs_req_reads_conn,
+				   (unsigned long)conn, -EIO);
 	for (;;) {
 		found = NULL;
 		spin_lock(&chan->lock);
-		if (!chan->connected || chan->dead) {
-			spin_unlock(&chan->lock);
-			return;
-		}
-		gen = chan->gen;
 		list_for_each_entry(req, &chan->reqs, lnode) {
-			if ((req->state == MODALFS_REQ_QUEUED ||
-			     req->state == MODALFS_REQ_SENT) &&
-			    req->gen != gen) {
+			if (req->conn == conn && req->end) {
 				found = req;
+				end = req->end;
+				priv = req->priv;
+				/* A reply from now on completes nobody. */
+				req->end = NULL;
+				req->priv = NULL;
+				refcount_inc(&req->ref);
 				break;
 			}
 		}
-		if (!found) {
+		spin_unlock(&chan->lock);
+		if (!found)
+			break;
+		modalfs_req_end_detached(found, end, priv);
+		modalfs_req_put(found);
+	}
+	spin_lock(&chan->lock);
+	n = conn->waiting;
+	spin_unlock(&chan->lock);
+	return n;
+}
+
+/*
+ * umount -f of one of several mounts of conn's volume: the requests
+ * waiting now fail with error, later ones are unaffected. Returns how
+ * many failed.
+ */
+unsigned int modalfs_conn_fail_waiting(struct modalfs_chan *chan,
+				       struct modalfs_conn *conn, int error)
+{
+	unsigned int n;
+
+	n = modalfs_chan_fail_matching(chan, modalfs_req_of_conn,
+				       (unsigned long)conn, error);
+	wake_up_all(&chan->slotq);
+	return n;
+}
+
+/*
+ * The first request at or after pos (the list head: from the start) that
+ * the daemon of generation gen has not been sent; under chan->lock.
+ */
+static struct modalfs_req *modalfs_next_unsent(struct modalfs_chan *chan,
+					       struct list_head *pos, u32 gen)
+{
+	struct modalfs_req *req;
+
+	req = list_entry(pos, struct modalfs_req, lnode);
+	list_for_each_entry_continue(req, &chan->reqs, lnode)
+		if ((req->state == MODALFS_REQ_QUEUED ||
+		     req->state == MODALFS_REQ_SENT) && req->gen != gen)
+			return req;
+	return NULL;
+}
+
+/*
+ * Sends every request the current daemon has not seen, oldest first, in
+ * one pass over the table: the scan continues after the request just
+ * sent while that one is still in the table (it holds our reference), so
+ * thousands of requests left by a dead daemon are not rescanned from the
+ * head for each one.
+ */
+void modalfs_chan_resend(struct modalfs_chan *chan)
+{
+	struct modalfs_req *req, *prev = NULL;
+	u32 gen;
+
+	for (;;) {
+		spin_lock(&chan->lock);
+		if (!chan->connected || chan->dead) {
 			spin_unlock(&chan->lock);
-			return;
+			break;
 		}
-		found->state = MODALFS_REQ_SENT;
-		found->gen = gen;
-		found->sent_at = jiffies;
-		refcount_inc(&found->ref);
+		gen = chan->gen;
+		/* prev left the table (answered): start over from the head. */
+		if (prev && (prev->state == MODALFS_REQ_SENT ||
+			     prev->state == MODALFS_REQ_QUEUED))
+			req = modalfs_next_unsent(chan, &prev->lnode, gen);
+		else
+			req = modalfs_next_unsent(chan, &chan->reqs, gen);
+		if (!req) {
+			spin_unlock(&chan->lock);
+			break;
+		}
+		req->state = MODALFS_REQ_SENT;
+		req->gen = gen;
+		req->sent_at = jiffies;
+		refcount_inc(&req->ref);
 		spin_unlock(&chan->lock);
 
-		wake_up_all(&found->waitq);
-		if (modalfs_req_transmit(found, gen)) {
-			modalfs_req_put(found);
-			return;
-		}
-		modalfs_req_put(found);
+		if (prev)
+			modalfs_req_put(prev);
+		prev = req;
+		wake_up_all(&req->waitq);
+		if (modalfs_req_transmit(req, gen))
+			break;
 		cond_resched();
 	}
+	if (prev)
+		modalfs_req_put(prev);
 }
 
 static const char *const modalfs_req_state_names[] = {
@@ -828,6 +1141,7 @@ void modalfs_chan_shutdown(struct modalfs_chan *chan)
 	cancel_work_sync(&chan->resend_work);
 	cancel_delayed_work_sync(&chan->expire_work);
 	wake_up_all(&chan->slotq);
+	wake_up_all(&chan->regq);
 
 	for (;;) {
 		spin_lock(&chan->lock);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Directory operations. Dentries, positive and negative, are trusted
- * without revalidation (this kernel writes the volume; NOTIFY invalidates
- * what modalfsctl changes) until the volume is deleted. A directory an op
- * changed refetches its times from the daemon at the next stat, so stat()
+ * without asking the daemon (this kernel writes the volume; NOTIFY
+ * invalidates what modalfsctl changes) until the volume's invalidation
+ * count moves on (modalfs_d_revalidate) or the volume is deleted. A
+ * directory an op changed refetches its times from the daemon at the next stat, so stat()
  * shows what the daemon keeps. Readdir positions are the daemon's cookies.
  */
 #include <linux/cred.h>
@@ -49,6 +50,24 @@ static void modalfs_dir_touch(struct inode *dir)
 }
 
 /*
+ * Link counts mirror what the daemon did, but the daemon may have changed
+ * them on its own (a GETATTR after NOTIFY can say 0), so, as FUSE does,
+ * never drop below 0 (drop_nlink WARNs and wraps) nor raise from 0
+ * (inc_nlink WARNs unless I_LINKABLE) or past U32_MAX.
+ */
+static void modalfs_drop_nlink(struct inode *inode)
+{
+	if (inode->i_nlink > 0)
+		drop_nlink(inode);
+}
+
+static void modalfs_inc_nlink(struct inode *inode)
+{
+	if (inode->i_nlink > 0 && inode->i_nlink < U32_MAX)
+		inc_nlink(inode);
+}
+
+/*
  * The daemon does not stamp the ctime of an inode that is linked,
  * unlinked or renamed in the same way, so the kernel's ctime is sent to
  * it with the next write_inode.
@@ -60,17 +79,64 @@ static void modalfs_ctime_now(struct inode *inode)
 		mark_inode_dirty_sync(inode);
 }
 
+/* The volume's invalidation count, sampled before asking the daemon. */
+static unsigned long modalfs_inval_now(struct super_block *sb)
+{
+	return (unsigned int)atomic_read(&MODALFS_SB(sb)->conn->inval);
+}
+
 /*
- * Cached dentries are trusted (this kernel writes the volume; NOTIFY
- * invalidates what others change) until the volume is deleted: then the
- * walk falls through to lookup, which says ESTALE.
+ * Cached dentries, positive and negative, are trusted (this kernel writes
+ * the volume; NOTIFY invalidates what others change) as long as d_time,
+ * the invalidation count of the volume when the daemon last vouched for
+ * the entry, is current. When a change the caches did not follow may
+ * have happened (a caller killed while the daemon held its request),
+ * the count moves on and each entry is checked with a LOOKUP at its next
+ * use, as FUSE's d_revalidate does once an entry times out. A deleted
+ * volume's walk falls through to lookup, which says ESTALE.
  */
 static int modalfs_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
-	return !modalfs_sb_gone(dentry->d_sb);
+	struct name_snapshot name;
+	struct modalfs_attr_val v;
+	struct modalfs_req *req;
+	struct dentry *parent;
+	struct inode *inode;
+	unsigned long seen;
+	int err, ret;
+
+	if (modalfs_sb_gone(dentry->d_sb))
+		return 0;
+	seen = modalfs_inval_now(dentry->d_sb);
+	if (READ_ONCE(dentry->d_time) == seen)
+		return 1;
+	if (flags & LOOKUP_RCU)
+		return -ECHILD;
+	parent = dget_parent(dentry);
+	take_dentry_name_snapshot(&name, dentry);
+	req = modalfs_dir_req(d_inode(parent), MODALFS_OP_LOOKUP, &name.name, 0);
+	release_dentry_name_snapshot(&name);
+	dput(parent);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	err = modalfs_req_call_attr(req, &v);
+	inode = d_inode(dentry);
+	if (err == -ENOENT)
+		ret = !inode;
+	else if (err == -EINTR || err == -ERESTARTSYS || err == -ENOMEM)
+		return err;
+	else if (err)
+		ret = 0;
+	else
+		ret = inode && inode->i_ino == v.ino &&
+		      (inode->i_mode & S_IFMT) == (v.mode & S_IFMT);
+	if (ret)
+		WRITE_ONCE(dentry->d_time, seen);
+	return ret;
 }
 
-static const struct dentry_operations modalfs_dentry_ops = {
+/* Every dentry of the volume has these (sb->s_d_op). */
+const struct dentry_operations modalfs_dentry_ops = {
 	.d_revalidate	= modalfs_d_revalidate,
 };
 
@@ -80,6 +146,8 @@ static struct dentry *modalfs_lookup(struct inode *dir, struct dentry *dentry,
 	struct modalfs_attr_val v;
 	struct modalfs_req *req;
 	struct inode *inode = NULL;
+	struct dentry *res;
+	unsigned long seen;
 	int err;
 
 	if (modalfs_sb_gone(dir->i_sb))
@@ -87,20 +155,26 @@ static struct dentry *modalfs_lookup(struct inode *dir, struct dentry *dentry,
 	err = modalfs_check_name(&dentry->d_name);
 	if (err)
 		return ERR_PTR(err);
-	if (!dentry->d_op)
-		d_set_d_op(dentry, &modalfs_dentry_ops);
+	seen = modalfs_inval_now(dir->i_sb);
 	req = modalfs_dir_req(dir, MODALFS_OP_LOOKUP, &dentry->d_name, 0);
 	if (IS_ERR(req))
 		return ERR_CAST(req);
 	err = modalfs_req_call_attr(req, &v);
-	if (err == -ENOENT)
+	if (err == -ENOENT) {
+		dentry->d_time = seen;
 		return d_splice_alias(NULL, dentry);
+	}
 	if (err)
 		return ERR_PTR(err);
 	inode = modalfs_iget(dir->i_sb, &v, false);
 	if (IS_ERR(inode))
 		return ERR_CAST(inode);
-	return d_splice_alias(inode, dentry);
+	dentry->d_time = seen;
+	res = d_splice_alias(inode, dentry);
+	/* An alias moved here (a sub-path mount's root): vouched for now. */
+	if (!IS_ERR_OR_NULL(res))
+		WRITE_ONCE(res->d_time, seen);
+	return res;
 }
 
 /* Owner and mode of a new inode, as inode_init_owner() would set them. */
@@ -153,6 +227,7 @@ static int modalfs_create_common(struct inode *dir, struct dentry *dentry,
 {
 	struct modalfs_attr_val v;
 	struct inode *inode;
+	unsigned long seen = modalfs_inval_now(dir->i_sb);
 	int err;
 
 	req->exp.type = type;
@@ -163,8 +238,9 @@ static int modalfs_create_common(struct inode *dir, struct dentry *dentry,
 	if (IS_ERR(inode))
 		return PTR_ERR(inode);
 	if (S_ISDIR(type))
-		inc_nlink(dir);
+		modalfs_inc_nlink(dir);
 	modalfs_dir_touch(dir);
+	dentry->d_time = seen;
 	d_instantiate(dentry, inode);
 	return 0;
 }
@@ -254,6 +330,7 @@ static int modalfs_link(struct dentry *old, struct inode *dir,
 	struct inode *inode = d_inode(old);
 	struct modalfs_attr_val v;
 	struct modalfs_req *req;
+	unsigned long seen;
 	int err;
 
 	err = modalfs_check_name(&dentry->d_name);
@@ -271,18 +348,20 @@ static int modalfs_link(struct dentry *old, struct inode *dir,
 	}
 	req->exp.ino = inode->i_ino;
 	req->exp.type = inode->i_mode & S_IFMT;
+	seen = modalfs_inval_now(dir->i_sb);
 	err = modalfs_req_call_attr(req, &v);
 	if (err)
 		return err;
-	/* The daemon counts the links (flufl.lock relies on st_nlink). */
-	if (v.nlink)
-		set_nlink(inode, v.nlink);
-	else
-		inc_nlink(inode);
+	/*
+	 * The daemon counts the links (flufl.lock relies on st_nlink); the
+	 * reply check guarantees at least one.
+	 */
+	set_nlink(inode, v.nlink);
 	/* The reply's ctime is the link's own stamp. */
 	inode->i_ctime = v.ctime;
 	modalfs_dir_touch(dir);
 	ihold(inode);
+	dentry->d_time = seen;
 	d_instantiate(dentry, inode);
 	return 0;
 }
@@ -302,9 +381,9 @@ static int modalfs_remove(struct inode *dir, struct dentry *dentry, u32 op)
 		return err;
 	if (op == MODALFS_OP_RMDIR) {
 		clear_nlink(inode);
-		drop_nlink(dir);
+		modalfs_drop_nlink(dir);
 	} else {
-		drop_nlink(inode);
+		modalfs_drop_nlink(inode);
 	}
 	modalfs_ctime_now(inode);
 	modalfs_dir_touch(dir);
@@ -363,11 +442,11 @@ static int modalfs_rename(struct user_namespace *mnt_userns,
 		if (old_dir != new_dir && target &&
 		    S_ISDIR(old->i_mode) != S_ISDIR(target->i_mode)) {
 			if (S_ISDIR(old->i_mode)) {
-				drop_nlink(old_dir);
-				inc_nlink(new_dir);
+				modalfs_drop_nlink(old_dir);
+				modalfs_inc_nlink(new_dir);
 			} else {
-				drop_nlink(new_dir);
-				inc_nlink(old_dir);
+				modalfs_drop_nlink(new_dir);
+				modalfs_inc_nlink(old_dir);
 			}
 		}
 		if (target)
@@ -376,15 +455,15 @@ static int modalfs_rename(struct user_namespace *mnt_userns,
 		if (target) {
 			if (S_ISDIR(target->i_mode)) {
 				clear_nlink(target);
-				drop_nlink(new_dir);
+				modalfs_drop_nlink(new_dir);
 			} else {
-				drop_nlink(target);
+				modalfs_drop_nlink(target);
 			}
 			modalfs_ctime_now(target);
 		}
 		if (S_ISDIR(old->i_mode) && old_dir != new_dir) {
-			drop_nlink(old_dir);
-			inc_nlink(new_dir);
+			modalfs_drop_nlink(old_dir);
+			modalfs_inc_nlink(new_dir);
 		}
 	}
 	modalfs_ctime_now(old);

@@ -17,6 +17,24 @@
 
 static struct kmem_cache *modalfs_inode_cachep;
 
+/*
+ * Orders the kernel's own changes to a file's size and data against
+ * GETATTR answers, as FUSE's fc->attr_version does: the answer to a
+ * GETATTR sent before a change is older than the change.
+ */
+static atomic64_t modalfs_attr_version = ATOMIC64_INIT(0);
+
+u64 modalfs_attr_version_now(void)
+{
+	return atomic64_read(&modalfs_attr_version);
+}
+
+void modalfs_attr_changed(struct inode *inode)
+{
+	WRITE_ONCE(MODALFS_I(inode)->attr_version,
+		   atomic64_inc_return(&modalfs_attr_version));
+}
+
 static void modalfs_inode_init_once(void *p)
 {
 	struct modalfs_inode_info *mi = p;
@@ -49,6 +67,8 @@ struct inode *modalfs_alloc_inode(struct super_block *sb)
 		return NULL;
 	mi->link = NULL;
 	mi->flags = 0;
+	mi->inval_seen = atomic_read(&MODALFS_SB(sb)->conn->inval);
+	mi->attr_version = 0;
 	return &mi->vfs_inode;
 }
 
@@ -240,6 +260,7 @@ static int modalfs_do_setattr(struct user_namespace *mnt_userns,
 	if ((valid & ATTR_SIZE) && attr->ia_size != i_size_read(inode))
 		truncate_setsize(inode, attr->ia_size);
 	setattr_copy(mnt_userns, inode, attr);
+	modalfs_attr_changed(inode);
 	/*
 	 * Only a size change moves blocks; the flush above keeps the replies
 	 * of earlier WRITEs, with older counts, from landing after this one.

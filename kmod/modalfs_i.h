@@ -92,6 +92,8 @@ int modalfs_reply_check(u32 op, const struct modalfs_expect *exp,
 bool modalfs_mode_valid(u32 mode);
 size_t modalfs_data_space(size_t len);
 int modalfs_put_data(struct sk_buff *skb, const void *buf, size_t len);
+int modalfs_put_data_pages(struct sk_buff *skb, struct page **src,
+			   size_t len, gfp_t gfp);
 size_t modalfs_get_data(const struct nlattr *head, int len, void *buf,
 			size_t size);
 ssize_t modalfs_xattr_result(size_t have, size_t bufsize);
@@ -129,13 +131,30 @@ struct modalfs_conn {
 	bool soft;			/* requests fail with EIO after timeo */
 	bool aborted;			/* under chan->lock: new requests EIO */
 	bool gone;			/* under chan->lock: new requests ESTALE */
+	/*
+	 * Under chan->lock: unmounted with no daemon; asynchronous
+	 * requests that change the volume complete for their caller at
+	 * once and wait in the table for the next daemon (kill_sb).
+	 */
+	bool detached;
 	int waiting;			/* under chan->lock: requests in table */
+	/*
+	 * Bumped whenever the volume changed in a way the caches did not
+	 * follow (modalfs_conn_inval); dentries and inodes remember the
+	 * value they were checked at and revalidate when it moved on.
+	 */
+	atomic_t inval;
 };
 
 #define MODALFS_TIMEO_DEFAULT	60
 #define MODALFS_TIMEO_MAX	3600
 /* Requests in the table beyond which synchronous callers wait. */
 #define MODALFS_MAX_INFLIGHT	1024
+/*
+ * Asynchronous requests beyond which background writeback and readahead
+ * wait (FUSE's max_background): 64 WRITEs are 4 MiB in flight.
+ */
+#define MODALFS_MAX_BACKGROUND	64
 
 struct modalfs_req {
 	struct hlist_node hnode;	/* chan->table, by id */
@@ -167,6 +186,10 @@ struct modalfs_req {
 	 * a daemon that is not (or no longer) registered.
 	 */
 	bool background;
+	bool async;			/* submitted by modalfs_req_async* */
+	bool deferrable;		/* ... by modalfs_req_async_try */
+	/* Its caller was killed while the daemon had it (channel.c). */
+	bool orphan;
 };
 
 struct modalfs_chan {
@@ -175,6 +198,7 @@ struct modalfs_chan {
 	struct list_head reqs;
 	atomic64_t next_id;
 	u32 portid;
+	const void *sk;			/* the daemon's socket, with portid */
 	u32 gen;			/* bumped at every registration */
 	bool connected;
 	bool dead;
@@ -185,7 +209,10 @@ struct modalfs_chan {
 	unsigned int inflight;		/* requests in the table */
 	unsigned int max_inflight;
 	unsigned int nsoft;		/* of those, with a deadline */
+	unsigned int nbackground;	/* of those, asynchronous */
+	unsigned int max_background;
 	wait_queue_head_t slotq;	/* callers waiting for inflight < max */
+	wait_queue_head_t regq;		/* callers waiting for a daemon */
 	/* Fails soft requests; logs hard ones the daemon sits on. */
 	struct delayed_work expire_work;
 };
@@ -203,10 +230,18 @@ int modalfs_req_submit(struct modalfs_req *req);
 int modalfs_req_wait(struct modalfs_req *req);
 int modalfs_req_call(struct modalfs_req *req);
 void modalfs_req_async(struct modalfs_req *req, modalfs_end_t end, void *priv);
+int modalfs_req_async_try(struct modalfs_req *req, modalfs_end_t end,
+			  void *priv);
+void modalfs_conn_inval(struct modalfs_conn *conn);
+int modalfs_chan_wait_daemon(struct modalfs_chan *chan, long timeout);
 int modalfs_chan_complete(struct modalfs_chan *chan, struct sk_buff *skb,
 			  const struct nlmsghdr *nlh, struct nlattr **tb);
 int modalfs_chan_fail(struct modalfs_chan *chan, u64 id);
 int modalfs_chan_register(struct modalfs_chan *chan, u32 portid);
+int modalfs_chan_register_sk(struct modalfs_chan *chan, u32 portid,
+			     const void *sk);
+bool modalfs_chan_is_daemon_sk(struct modalfs_chan *chan, u32 portid,
+			       const void *sk);
 void modalfs_chan_release(struct modalfs_chan *chan, u32 portid);
 void modalfs_chan_resend(struct modalfs_chan *chan);
 void modalfs_chan_shutdown(struct modalfs_chan *chan);
@@ -218,6 +253,10 @@ unsigned int modalfs_chan_warn_slow(struct modalfs_chan *chan,
 				    unsigned long now);
 unsigned int modalfs_conn_fail(struct modalfs_chan *chan,
 			       struct modalfs_conn *conn, int error);
+unsigned int modalfs_conn_detach(struct modalfs_chan *chan,
+				 struct modalfs_conn *conn);
+unsigned int modalfs_conn_fail_waiting(struct modalfs_chan *chan,
+				       struct modalfs_conn *conn, int error);
 struct modalfs_conn *modalfs_conn_new(u64 vol_id, bool soft,
 				      unsigned int timeo);
 void modalfs_conn_get(struct modalfs_conn *conn);
@@ -252,6 +291,14 @@ struct modalfs_inode_info {
 	struct inode vfs_inode;
 	char *link;			/* symlink target once known */
 	unsigned long flags;		/* MODALFS_I_* bits */
+	/* conn->inval when the attributes were last known good */
+	unsigned int inval_seen;
+	/*
+	 * modalfs_attr_version when the kernel last changed size or data
+	 * (FUSE's attr_version): a GETATTR answer asked for before that
+	 * must not overwrite them.
+	 */
+	u64 attr_version;
 };
 
 static inline struct modalfs_sb_info *MODALFS_SB(struct super_block *sb)
@@ -276,6 +323,7 @@ static inline bool modalfs_sb_gone(struct super_block *sb)
 /* notify.c */
 struct genl_info;
 int modalfs_nl_notify(struct sk_buff *skb, struct genl_info *info);
+int modalfs_nl_check_daemon(struct sk_buff *skb, struct genl_info *info);
 int modalfs_revalidate_inode(struct inode *inode);
 void modalfs_notify_sb(struct super_block *sb, u32 what, u64 ino,
 		       const char *name, size_t len);
@@ -289,6 +337,7 @@ void modalfs_sysfs_exit(void);
 struct modalfs_req *modalfs_new_req(struct super_block *sb, u32 op, u64 ino,
 				    size_t payload);
 
+extern const struct dentry_operations modalfs_dentry_ops;
 extern const struct inode_operations modalfs_dir_iops;
 extern const struct file_operations modalfs_dir_fops;
 extern const struct inode_operations modalfs_file_iops;
@@ -298,6 +347,8 @@ extern const struct inode_operations modalfs_special_iops;
 extern const struct address_space_operations modalfs_aops;
 extern struct file_system_type modalfs_fs_type;
 
+void modalfs_attr_changed(struct inode *inode);
+u64 modalfs_attr_version_now(void);
 int modalfs_inode_cache_init(void);
 void modalfs_inode_cache_exit(void);
 struct inode *modalfs_alloc_inode(struct super_block *sb);
@@ -323,6 +374,7 @@ extern const struct xattr_handler *modalfs_xattr_handlers[];
 ssize_t modalfs_listxattr(struct dentry *dentry, char *buffer, size_t size);
 
 int modalfs_write_folio_sync(struct folio *folio);
+extern atomic_t modalfs_fail_write_alloc;
 int modalfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 
 #endif /* _MODALFS_I_H */

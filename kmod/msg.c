@@ -10,6 +10,7 @@
  * malformed reply ends the request with EIO instead of reaching the VFS.
  */
 #include <linux/errno.h>
+#include <linux/highmem.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/stat.h>
@@ -305,6 +306,22 @@ static int modalfs_check_attr(const struct modalfs_expect *exp,
 }
 
 /*
+ * An ATTR describing an inode that a directory entry names (LOOKUP, the
+ * creating ops, LINK, MOUNT): it has at least one link. The dcache and
+ * the link counting in dir.c rely on that, as FUSE's does.
+ */
+static int modalfs_check_linked_attr(const struct modalfs_expect *exp,
+				     struct nlattr **tb)
+{
+	struct modalfs_attr_val v;
+
+	if (modalfs_check_attr(exp, tb))
+		return -EIO;
+	modalfs_attr_decode(tb[MODALFS_A_ATTR], &v);
+	return v.nlink ? 0 : -EIO;
+}
+
+/*
  * DATA chunks of a reply: each 1..DATA_CHUNK bytes, only the last one
  * short, at most exp->size bytes together. *total gets the sum.
  */
@@ -397,14 +414,16 @@ int modalfs_reply_check(u32 op, const struct modalfs_expect *exp,
 	case MODALFS_OP_MOUNT:
 		if (!tb[MODALFS_A_VOL_ID] || !nla_get_u64(tb[MODALFS_A_VOL_ID]))
 			return -EIO;
-		return modalfs_check_attr(exp, tb);
+		return modalfs_check_linked_attr(exp, tb);
 	case MODALFS_OP_LOOKUP:
-	case MODALFS_OP_GETATTR:
-	case MODALFS_OP_SETATTR:
 	case MODALFS_OP_CREATE:
 	case MODALFS_OP_MKDIR:
 	case MODALFS_OP_SYMLINK:
 	case MODALFS_OP_LINK:
+		return modalfs_check_linked_attr(exp, tb);
+	/* An open file may be unlinked: nlink 0 is a valid answer here. */
+	case MODALFS_OP_GETATTR:
+	case MODALFS_OP_SETATTR:
 		return modalfs_check_attr(exp, tb);
 	case MODALFS_OP_STATFS:
 		return modalfs_statfs_decode(tb[MODALFS_A_STATFS], &sv);
@@ -467,6 +486,85 @@ int modalfs_put_data(struct sk_buff *skb, const void *buf, size_t len)
 			return -EMSGSIZE;
 		p += chunk;
 		len -= chunk;
+	}
+	return 0;
+}
+
+/* Copies n bytes to byte *pos of the page fragments from frag first on. */
+static void modalfs_frags_put(struct sk_buff *skb, int first, size_t *pos,
+			      const void *buf, size_t n)
+{
+	while (n) {
+		skb_frag_t *frag = &skb_shinfo(skb)->frags[first +
+							   *pos / PAGE_SIZE];
+		size_t in = *pos % PAGE_SIZE;
+		size_t c = min_t(size_t, n, PAGE_SIZE - in);
+		char *dst = kmap_local_page(skb_frag_page(frag));
+
+		if (buf)
+			memcpy(dst + skb_frag_off(frag) + in, buf, c);
+		else
+			memset(dst + skb_frag_off(frag) + in, 0, c);
+		kunmap_local(dst);
+		if (buf)
+			buf = (const char *)buf + c;
+		*pos += c;
+		n -= c;
+	}
+}
+
+/*
+ * Appends len bytes, read from the start of src[0] on through the pages
+ * of src, as DATA attributes (protocol section 4) held in order-0 pages
+ * attached to skb as fragments. A 64 KiB WRITE in the linear buffer
+ * would need an order-5 allocation, which fails most exactly when
+ * writeback is what would free memory. Netlink copies fragments out to
+ * the daemon like linear data. Must be the last thing put into the
+ * message; its nlmsg_len must then be skb->len. Pages already attached
+ * when an allocation fails go with the skb.
+ */
+int modalfs_put_data_pages(struct sk_buff *skb, struct page **src,
+			   size_t len, gfp_t gfp)
+{
+	int first = skb_shinfo(skb)->nr_frags;
+	size_t total = 0, done, pos = 0;
+	unsigned int i, nr;
+
+	for (done = 0; done < len; done += MODALFS_DATA_CHUNK)
+		total += nla_total_size(min_t(size_t, len - done,
+					      MODALFS_DATA_CHUNK));
+	nr = DIV_ROUND_UP(total, PAGE_SIZE);
+	if (nr > MAX_SKB_FRAGS - first)
+		return -EMSGSIZE;
+	for (i = 0; i < nr; i++) {
+		struct page *page = alloc_page(gfp);
+
+		if (!page)
+			return -ENOMEM;
+		skb_add_rx_frag(skb, first + i, page, 0,
+				min_t(size_t, PAGE_SIZE, total - i * PAGE_SIZE),
+				PAGE_SIZE);
+	}
+	for (done = 0; done < len;) {
+		size_t chunk = min_t(size_t, len - done, MODALFS_DATA_CHUNK);
+		struct nlattr hdr = {
+			.nla_len = nla_attr_size(chunk),
+			.nla_type = MODALFS_A_DATA,
+		};
+		size_t end = done + chunk;
+
+		modalfs_frags_put(skb, first, &pos, &hdr, sizeof(hdr));
+		while (done < end) {
+			size_t in = done % PAGE_SIZE;
+			size_t c = min_t(size_t, end - done, PAGE_SIZE - in);
+			char *s = kmap_local_page(src[done / PAGE_SIZE]);
+
+			modalfs_frags_put(skb, first, &pos, s + in, c);
+			kunmap_local(s);
+			done += c;
+		}
+		modalfs_frags_put(skb, first, &pos, NULL,
+				  nla_padlen(nla_attr_size(chunk)));
 	}
 	return 0;
 }

@@ -51,7 +51,8 @@ static int modalfs_nl_register(struct sk_buff *skb, struct genl_info *info)
 			       __stringify(MODALFS_GENL_VERSION));
 		return -EPROTO;
 	}
-	err = modalfs_chan_register(&modalfs_chan, info->snd_portid);
+	err = modalfs_chan_register_sk(&modalfs_chan, info->snd_portid,
+				       NETLINK_CB(skb).sk);
 	if (err == -EBUSY) {
 		NL_SET_ERR_MSG(info->extack,
 			       "modalfs: another modalfsd is registered");
@@ -74,6 +75,26 @@ static const struct nla_policy modalfs_reply_id_policy[MODALFS_A_MAX + 1] = {
 	[MODALFS_A_REQ_ID] = { .type = NLA_U64 },
 };
 
+/*
+ * REPLY and NOTIFY come from the registered daemon's own socket, and from
+ * a sender that still has CAP_SYS_ADMIN: the port id alone could be
+ * rebound by another process while the daemon's socket is being released
+ * (netlink_release() frees the port before the release notifier runs).
+ */
+int modalfs_nl_check_daemon(struct sk_buff *skb, struct genl_info *info)
+{
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack, "modalfs: REPLY and NOTIFY need CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	if (!modalfs_chan_is_daemon_sk(&modalfs_chan, info->snd_portid,
+				       NETLINK_CB(skb).sk)) {
+		NL_SET_ERR_MSG(info->extack, "modalfs: sender is not the registered daemon");
+		return -EPERM;
+	}
+	return 0;
+}
+
 static int modalfs_nl_reply(struct sk_buff *skb, struct genl_info *info)
 {
 	struct modalfs_chan *chan = &modalfs_chan;
@@ -81,10 +102,9 @@ static int modalfs_nl_reply(struct sk_buff *skb, struct genl_info *info)
 	u64 id;
 	int err;
 
-	if (!modalfs_chan_is_daemon(chan, info->snd_portid)) {
-		NL_SET_ERR_MSG(info->extack, "modalfs: sender is not the registered daemon");
-		return -EPERM;
-	}
+	err = modalfs_nl_check_daemon(skb, info);
+	if (err)
+		return err;
 	if (!info->attrs[MODALFS_A_REQ_ID]) {
 		NL_SET_ERR_MSG(info->extack, "modalfs: REPLY needs REQ_ID");
 		return -EINVAL;
@@ -189,28 +209,35 @@ int modalfs_netlink_init(void)
 	int err;
 
 	modalfs_chan_init(&modalfs_chan, modalfs_nl_send);
-	err = genl_register_family(&modalfs_genl_family);
+	/*
+	 * The notifier first: once the family exists a daemon may register,
+	 * and if its socket closed before the notifier was in place, the
+	 * channel would stay registered to a dead port (EBUSY for ever).
+	 */
+	err = netlink_register_notifier(&modalfs_nl_notifier);
 	if (err)
 		return err;
-	modalfs_chan.family_id = modalfs_genl_family.id;
-	err = netlink_register_notifier(&modalfs_nl_notifier);
+	err = genl_register_family(&modalfs_genl_family);
 	if (err) {
-		genl_unregister_family(&modalfs_genl_family);
+		netlink_unregister_notifier(&modalfs_nl_notifier);
 		return err;
 	}
+	modalfs_chan.family_id = modalfs_genl_family.id;
 	/* Diagnostics only: a kernel without debugfs loses nothing else. */
 	modalfs_debugfs = debugfs_create_dir("modalfs", NULL);
 	debugfs_create_file("requests", 0400, modalfs_debugfs, NULL,
 			    &modalfs_requests_fops);
+	debugfs_create_atomic_t("fail_write_alloc", 0600, modalfs_debugfs,
+				&modalfs_fail_write_alloc);
 	return 0;
 }
 
 void modalfs_netlink_exit(void)
 {
 	debugfs_remove(modalfs_debugfs);
-	netlink_unregister_notifier(&modalfs_nl_notifier);
 	/* Waits for REPLY handlers running in parallel. */
 	genl_unregister_family(&modalfs_genl_family);
+	netlink_unregister_notifier(&modalfs_nl_notifier);
 	modalfs_chan_shutdown(&modalfs_chan);
 }
 

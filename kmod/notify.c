@@ -130,11 +130,10 @@ int modalfs_nl_notify(struct sk_buff *skb, struct genl_info *info)
 	u64 ino = 0;
 	u32 what;
 
-	if (!modalfs_chan_is_daemon(&modalfs_chan, info->snd_portid)) {
-		NL_SET_ERR_MSG(info->extack,
-			       "modalfs: sender is not the registered daemon");
-		return -EPERM;
-	}
+	int err = modalfs_nl_check_daemon(skb, info);
+
+	if (err)
+		return err;
 	if (__nla_parse(a, MODALFS_A_MAX, genlmsg_data(info->genlhdr),
 			genlmsg_len(info->genlhdr), modalfs_notify_policy,
 			NL_VALIDATE_STRICT, info->extack))
@@ -180,21 +179,33 @@ inval:
 /*
  * The daemon said inode's attributes changed: ask for them again. Size
  * and mtime are taken only while no local writes are pending (the kernel
- * owns them while it has dirty pages); the type never changes.
+ * owns them while it has dirty pages) and none happened since the
+ * GETATTR was sent (its answer may have been overtaken by a WRITE's);
+ * the type never changes.
  */
 int modalfs_revalidate_inode(struct inode *inode)
 {
 	struct modalfs_inode_info *mi = MODALFS_I(inode);
 	struct address_space *mapping = inode->i_mapping;
+	struct modalfs_conn *conn = MODALFS_SB(inode->i_sb)->conn;
 	struct modalfs_attr_val v;
 	struct modalfs_req *req;
+	unsigned int inval;
 	bool kept = false;
+	u64 version;
 	int err;
 
 	if (modalfs_sb_gone(inode->i_sb))
 		return -ESTALE;
+	/* A change the caches did not follow (modalfs_conn_inval). */
+	inval = atomic_read(&conn->inval);
+	if (READ_ONCE(mi->inval_seen) != inval) {
+		WRITE_ONCE(mi->inval_seen, inval);
+		set_bit(MODALFS_I_STALE, &mi->flags);
+	}
 	if (!test_and_clear_bit(MODALFS_I_STALE, &mi->flags))
 		return 0;
+	version = modalfs_attr_version_now();
 	req = modalfs_new_req(inode->i_sb, MODALFS_OP_GETATTR, inode->i_ino, 0);
 	if (IS_ERR(req)) {
 		set_bit(MODALFS_I_STALE, &mi->flags);
@@ -217,7 +228,8 @@ int modalfs_revalidate_inode(struct inode *inode)
 	inode->i_ctime = v.ctime;
 	if (!S_ISREG(inode->i_mode) ||
 	    (!mapping_tagged(mapping, PAGECACHE_TAG_DIRTY) &&
-	     !mapping_tagged(mapping, PAGECACHE_TAG_WRITEBACK))) {
+	     !mapping_tagged(mapping, PAGECACHE_TAG_WRITEBACK) &&
+	     READ_ONCE(mi->attr_version) <= version)) {
 		inode->i_blocks = v.blocks;
 		inode->i_mtime = v.mtime;
 		i_size_write(inode, v.size);

@@ -113,17 +113,29 @@ static int modalfs_write_inode(struct inode *inode,
 {
 	struct modalfs_req *req;
 	struct nlattr *nest;
+	bool connected = modalfs_chan_connected(&modalfs_chan);
 	int err;
 
 	/*
-	 * Background writeback does not wait for its WRITEs (addr.c); the
-	 * times must reach the daemon after them, so try again later.
+	 * Background writeback does not wait for its WRITEs (addr.c), and
+	 * sync(2) must not wait for an absent daemon (sync_fs does, and
+	 * killably); the times must reach the daemon after the data, so
+	 * try again later.
 	 */
-	if (wbc->sync_mode != WB_SYNC_ALL &&
-	    mapping_tagged(inode->i_mapping, PAGECACHE_TAG_WRITEBACK)) {
+	if ((wbc->sync_mode != WB_SYNC_ALL &&
+	     mapping_tagged(inode->i_mapping, PAGECACHE_TAG_WRITEBACK)) ||
+	    (wbc->for_sync && !connected &&
+	     !READ_ONCE(MODALFS_SB(inode->i_sb)->dying))) {
 		__mark_inode_dirty(inode, I_DIRTY_SYNC);
 		return 0;
 	}
+	/*
+	 * sync(2) and fsync: WRITEs that background writeback sent earlier
+	 * may still be in flight; the daemon stamps mtime when it applies a
+	 * WRITE, so the times go out only once those are answered.
+	 */
+	if (wbc->sync_mode == WB_SYNC_ALL)
+		filemap_fdatawait_keep_errors(inode->i_mapping);
 	req = modalfs_new_req(inode->i_sb, MODALFS_OP_SETATTR, inode->i_ino,
 			      128);
 	if (IS_ERR(req))
@@ -147,7 +159,7 @@ static int modalfs_write_inode(struct inode *inode,
 	 * an absent daemon (umount -l would wait behind it). It tries again
 	 * later instead; fsync and sync (WB_SYNC_ALL) do wait.
 	 */
-	if (wbc->sync_mode != WB_SYNC_ALL)
+	if (wbc->sync_mode != WB_SYNC_ALL || wbc->for_sync)
 		req->background = true;
 	err = modalfs_req_call(req);
 	modalfs_req_put(req);
@@ -173,17 +185,39 @@ static void modalfs_evict_inode(struct inode *inode)
 }
 
 /*
+ * How long a caller waits for a daemon to register: timeo on a soft
+ * mount, for ever (until a signal) on a hard one.
+ */
+static long modalfs_daemon_wait_jiffies(struct super_block *sb)
+{
+	struct modalfs_conn *conn = MODALFS_SB(sb)->conn;
+
+	return conn->soft ? (long)conn->timeo * HZ : 0;
+}
+
+/*
  * sync(2) and syncfs(2): data and inodes were written back before this
- * runs; make the volume durable. Skipped while no daemon is registered so
- * that unmounting never waits for one.
+ * runs; make the volume durable. With no daemon registered, what the
+ * dead one acknowledged may not be durable: wait (interruptibly) for the
+ * next one, write back what writeback had to keep dirty meanwhile, then
+ * FSYNC. Unmounting waits for a daemon in kill_sb instead.
  */
 static int modalfs_sync_fs(struct super_block *sb, int wait)
 {
 	struct modalfs_req *req;
 	int err;
 
-	if (!wait || !modalfs_chan_connected(&modalfs_chan))
+	if (!wait)
 		return 0;
+	if (!modalfs_chan_connected(&modalfs_chan)) {
+		if (READ_ONCE(MODALFS_SB(sb)->dying))
+			return 0;
+		err = modalfs_chan_wait_daemon(&modalfs_chan,
+					       modalfs_daemon_wait_jiffies(sb));
+		if (err)
+			return err == -ETIMEDOUT ? -EIO : err;
+		sync_inodes_sb(sb);
+	}
 	req = modalfs_new_req(sb, MODALFS_OP_FSYNC, MODALFS_ROOT_INO, 0);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
@@ -201,12 +235,25 @@ static int modalfs_show_options(struct seq_file *m, struct dentry *root)
 	return 0;
 }
 
-/* umount -f: like FUSE, the volume's requests fail with EIO from now on. */
+/*
+ * umount -f. It runs before the VFS checks whether the mount is busy, and
+ * every mount of the volume shares this superblock: while other mounts
+ * exist, only the requests waiting now fail with EIO (as NFS kills its
+ * RPCs), so stuck callers are freed but the volume keeps working for the
+ * other mounts. The last mount aborts the volume as FUSE does: its
+ * requests fail with EIO from now on.
+ */
 static void modalfs_umount_begin(struct super_block *sb)
 {
 	struct modalfs_sb_info *sbi = MODALFS_SB(sb);
 	unsigned int n;
 
+	if (atomic_read(&sb->s_active) > 1) {
+		n = modalfs_conn_fail_waiting(&modalfs_chan, sbi->conn, -EIO);
+		pr_info("modalfs: forced unmount of a mount of volume %s, which other mounts share: %u waiting requests failed with EIO\n",
+			sbi->vol_name, n);
+		return;
+	}
 	n = modalfs_conn_fail(&modalfs_chan, sbi->conn, -EIO);
 	pr_info("modalfs: forced unmount of volume %s: connection aborted, %u waiting requests failed with EIO\n",
 		sbi->vol_name, n);
@@ -255,6 +302,8 @@ static int modalfs_fill_super(struct super_block *sb,
 	int err;
 
 	sb->s_op = &modalfs_sops;
+	/* Every dentry, the roots of sub-path mounts included. */
+	sb->s_d_op = &modalfs_dentry_ops;
 	sb->s_xattr = modalfs_xattr_handlers;
 	/*
 	 * Lets the VFS remember per inode that there is no security.*
@@ -274,6 +323,17 @@ static int modalfs_fill_super(struct super_block *sb,
 	/* Readahead of 1 MiB = 16 READs of MODALFS_IO_MAX in flight. */
 	sb->s_bdi->ra_pages = (1024 * 1024) / PAGE_SIZE;
 	sb->s_bdi->io_pages = MODALFS_IO_MAX / PAGE_SIZE;
+	/*
+	 * As fuse_bdi_init: the daemon, not a disk, cleans our pages, and
+	 * it may be gone or stuck. Without a per-bdi limit, writers could
+	 * fill all of the global dirty allowance (and memory, with WRITEs
+	 * waiting for it); strictlimit holds this volume to its own share,
+	 * max_ratio to 1% of the dirty threshold.
+	 */
+	sb->s_bdi->capabilities |= BDI_CAP_STRICTLIMIT;
+	err = bdi_set_max_ratio(sb->s_bdi, 1);
+	if (err)
+		return err;
 
 	if (mnt->ino == MODALFS_ROOT_INO) {
 		rootv = *mnt;
@@ -679,15 +739,23 @@ static void modalfs_kill_sb(struct super_block *sb)
 		modalfs_volume_del(sbi);
 		WRITE_ONCE(sbi->dying, true);
 		/*
-		 * Nobody will answer writeback, and sync_filesystem() would
-		 * wait for it forever: fail what is left instead.
+		 * The last unmount during a daemon restart (a container
+		 * exiting, say): nobody answers writeback, and the teardown
+		 * must not wait for that (umount -l, exiting tasks). Each
+		 * WRITE's message holds a copy of its data, so the volume's
+		 * WRITEs, queued or still to come from sync_filesystem(), are
+		 * detached from the superblock instead: their pages are done
+		 * now and the messages wait in the table for the next daemon,
+		 * as the times, EVICTs and UMOUNT do.
 		 */
 		if (!modalfs_chan_connected(&modalfs_chan) &&
 		    !READ_ONCE(sbi->conn->aborted) &&
 		    !READ_ONCE(sbi->conn->gone)) {
-			modalfs_conn_fail(&modalfs_chan, sbi->conn, -EIO);
-			pr_warn("modalfs: volume %s unmounted while no modalfsd is registered; changes not yet written are lost\n",
-				sbi->vol_name);
+			unsigned int n = modalfs_conn_detach(&modalfs_chan,
+							     sbi->conn);
+
+			pr_warn("modalfs: volume %s unmounted while no modalfsd is registered; its unwritten changes (%u so far) wait for the next one\n",
+				sbi->vol_name, n);
 		}
 	}
 	kill_anon_super(sb);

@@ -42,8 +42,15 @@
  * treat a request id it has already answered as a retransmission.
  *
  * Request ids are unique across module loads on one host, not only within
- * one: the kernel starts its counter at the wall-clock time of the module
- * load in nanoseconds and adds one per request. A daemon that remembers
+ * one: the high 32 bits are an epoch the kernel draws at random at module
+ * load, the low 32 bits a counter that starts at 1 and adds one per
+ * request (a carry out of the counter moves the epoch on, so ids grow
+ * strictly within one load). Nothing ties ids to the clock, so setting
+ * the clock back between loads cannot make a new load reuse the ids of
+ * an earlier one; but a new load's ids may be lower than an old load's,
+ * so a daemon must not assume ids only grow across loads (for example,
+ * it must not prune its cache of remembered replies lowest id first
+ * across epochs: key and prune it per epoch, id >> 32). A daemon that remembers
  * the replies of non-idempotent operations it committed (a duplicate-
  * request cache, kept in the same transaction as the operation) answers a
  * retransmitted id with the remembered reply instead of running the
@@ -71,8 +78,14 @@
  *   Always carries MODALFS_A_REQ_ID of the request and MODALFS_A_ERRNO
  *   (u32, 0 for success, otherwise a positive errno value below 4096).
  *   When ERRNO is non-zero no other attribute is read. A reply that names
- *   an unknown id, or a request that was abandoned (the caller was killed)
- *   or never sent to this daemon, is dropped by the kernel. A reply whose
+ *   an unknown id, or a read-only request that was abandoned (its caller
+ *   was killed), or a request not sent to this daemon (not since it
+ *   registered: the daemon generation must match), is dropped by the
+ *   kernel. A request that changes the volume is never abandoned once a
+ *   daemon may have it: its reply is still taken after its caller was
+ *   killed. REPLY and NOTIFY are accepted only from the very socket that
+ *   registered, and only while its sender has CAP_SYS_ADMIN (else the
+ *   ack is -EPERM). A reply whose
  *   REQ_ID is readable and names a waiting request, but which is otherwise
  *   malformed (fails the attribute policy, lacks what the op needs, or
  *   contradicts the request), completes that request with EIO. The

@@ -85,7 +85,7 @@ void modalfs_ctl_free_orphan(struct modalfs_store *st, uint64_t vol,
 	 * EVICT itself (or its UMOUNT frees every orphan).
 	 */
 	if (!modalfs_ctl_vol_alive(vol))
-		modalfs_store_evict(st, vol, ino);
+		modalfs_store_evict(st, NULL, vol, ino);
 }
 
 struct dent_array {
@@ -284,7 +284,7 @@ int modalfs_ctl_do_mkdir(const struct modalfs_ctl_req *r)
 			gid = parent.gid;
 			m2 |= S_ISGID;
 		}
-		err = modalfs_store_mkdir(st, sp.vol, sp.dir, sp.name, m2,
+		err = modalfs_store_mkdir(st, NULL, sp.vol, sp.dir, sp.name, m2,
 					  c->uid, gid, &sp.attr);
 		if (err == EEXIST)	/* a racing mkdir */
 			err = modalfs_ctl_walk(st, c, vol, prefix, &sp);
@@ -363,9 +363,9 @@ static int rm_entry(struct modalfs_store *st, const struct modalfs_ctl_cred *c,
 		if (depth >= 0)
 			err = rm_tree(st, c, vol, a, depth);
 		if (!err)
-			err = modalfs_store_rmdir(st, vol, dir->ino, name);
+			err = modalfs_store_rmdir(st, NULL, vol, dir->ino, name);
 	} else {
-		err = modalfs_store_unlink(st, vol, dir->ino, name);
+		err = modalfs_store_unlink(st, NULL, vol, dir->ino, name);
 	}
 	if (err == ENOENT)	/* raced with another remover */
 		return 0;

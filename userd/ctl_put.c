@@ -59,7 +59,7 @@ void modalfs_ctl_stage_abort(struct modalfs_ctl_conn *conn)
 	if (!s->active)
 		return;
 	s->active = false;
-	if (!modalfs_store_unlink(conn->st, s->vol, s->dir, s->tmp)) {
+	if (!modalfs_store_unlink(conn->st, NULL, s->vol, s->dir, s->tmp)) {
 		modalfs_genl_notify(MODALFS_NOTIFY_INVAL_ENTRY, s->vol, s->dir,
 				    s->tmp);
 		modalfs_ctl_free_orphan(conn->st, s->vol, s->ino);
@@ -102,7 +102,7 @@ static int create_file(struct modalfs_store *st,
 	/* Without membership of the group, no setgid (inode_init_owner). */
 	if (c->uid && !modalfs_ctl_in_group(c, gid))
 		mode &= ~S_ISGID;
-	err = modalfs_store_create(st, vol, dir->ino, name, S_IFREG | mode,
+	err = modalfs_store_create(st, NULL, vol, dir->ino, name, S_IFREG | mode,
 				   c->uid, gid, 0, out);
 	if (!err)
 		modalfs_genl_notify(MODALFS_NOTIFY_INVAL_ENTRY, vol, dir->ino,
@@ -144,7 +144,7 @@ static int stage_begin(const struct modalfs_ctl_req *r,
 			.uid = sp->attr.uid, .gid = sp->attr.gid,
 		};
 
-		err = modalfs_store_setattr(r->st, sp->vol, at.ino, &sa, &at);
+		err = modalfs_store_setattr(r->st, NULL, sp->vol, at.ino, &sa, &at);
 	}
 	s->active = true;
 	s->vol = sp->vol;
@@ -171,7 +171,7 @@ static int stage_commit(const struct modalfs_ctl_req *r,
 	had_old = !modalfs_store_lookup(r->st, s->vol, s->dir, s->name, &old);
 	if (had_old && S_ISDIR(old.mode))
 		return EISDIR;
-	err = modalfs_store_rename(r->st, s->vol, s->dir, s->tmp, s->dir,
+	err = modalfs_store_rename(r->st, NULL, s->vol, s->dir, s->tmp, s->dir,
 				   s->name, 0);
 	if (err)
 		return err;
@@ -201,7 +201,7 @@ static int kill_privs(struct modalfs_store *st,
 		sa.mode &= ~(uint32_t)S_ISGID;
 	if (sa.mode == a->mode)
 		return 0;
-	return modalfs_store_setattr(st, vol, a->ino, &sa, a);
+	return modalfs_store_setattr(st, NULL, vol, a->ino, &sa, a);
 }
 
 static int put_reply(const struct modalfs_ctl_req *r,
@@ -264,7 +264,7 @@ static int target(const struct modalfs_ctl_req *r,
 		struct modalfs_setattr sa = { .valid = MODALFS_SET_SIZE,
 					      .size = off };
 
-		err = modalfs_store_setattr(r->st, sp->vol, sp->attr.ino, &sa,
+		err = modalfs_store_setattr(r->st, NULL, sp->vol, sp->attr.ino, &sa,
 					    &sp->attr);
 	}
 	*ino = sp->attr.ino;
@@ -315,7 +315,7 @@ int modalfs_ctl_do_put(const struct modalfs_ctl_req *r)
 	if (!err)
 		err = modalfs_store_getattr(r->st, sp.vol, ino, &attr);
 	if (!err && len)
-		err = modalfs_store_write(r->st, sp.vol, ino, off, buf, len,
+		err = modalfs_store_write(r->st, NULL, sp.vol, ino, off, buf, len,
 					  &attr);
 	free(buf);
 	if (!err && (flags & MODALFS_CTL_F_ATOMIC))

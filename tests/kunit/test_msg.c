@@ -388,6 +388,84 @@ static void msg_check_attr_ops(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_MKDIR, &exp), -EIO);
 }
 
+/*
+ * An entry names a linked inode: nlink 0 in LOOKUP, CREATE, LINK... is a
+ * lie (dir.c's link counting would WARN); GETATTR may say 0 (an open,
+ * unlinked file).
+ */
+static void msg_check_nlink_zero(struct kunit *test)
+{
+	static const u32 linked_ops[] = {
+		MODALFS_OP_LOOKUP, MODALFS_OP_CREATE, MODALFS_OP_MKDIR,
+		MODALFS_OP_SYMLINK, MODALFS_OP_LINK,
+	};
+	struct modalfs_attr_val v = tattr_default;
+	struct modalfs_expect exp = { 0 };
+	struct sk_buff *skb;
+	int i;
+
+	v.nlink = 0;
+	for (i = 0; i < ARRAY_SIZE(linked_ops); i++) {
+		skb = treply(test, 1, 0);
+		tput_attr(test, skb, MODALFS_A_ATTR, &v, 0);
+		KUNIT_EXPECT_EQ_MSG(test, tcheck(test, skb, linked_ops[i], &exp),
+				    -EIO, "op %u", linked_ops[i]);
+	}
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &v, 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_GETATTR, &exp), 0);
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &v, 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_SETATTR, &exp), 0);
+}
+
+/*
+ * WRITE data in page fragments: after linearizing, the message parses as
+ * DATA chunks carrying exactly the source bytes (two pages, one and a
+ * half chunks' worth; the last chunk short and padded).
+ */
+static void msg_data_pages(struct kunit *test)
+{
+	const size_t len = MODALFS_DATA_CHUNK + 4099;
+	struct nlattr *tb[MODALFS_A_MAX + 1];
+	unsigned int npages = DIV_ROUND_UP(len, PAGE_SIZE), i;
+	struct page **src;
+	struct sk_buff *skb;
+	char *want, *got;
+
+	src = kunit_kcalloc(test, npages, sizeof(*src), GFP_KERNEL);
+	want = kunit_kmalloc(test, len, GFP_KERNEL);
+	got = kunit_kzalloc(test, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, src);
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	for (i = 0; i < npages; i++) {
+		src[i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, src[i]);
+	}
+	for (i = 0; i < len; i++)
+		want[i] = (char)(i * 7 + i / 4096);
+	for (i = 0; i < npages; i++)
+		memcpy_to_page(src[i], 0, want + i * PAGE_SIZE,
+			       min_t(size_t, PAGE_SIZE, len - i * PAGE_SIZE));
+	skb = tmsg_new(test, MODALFS_CMD_REQUEST, 5, MODALFS_OP_WRITE);
+	KUNIT_ASSERT_EQ(test, modalfs_put_u64(skb, MODALFS_A_OFFSET, 0), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_put_data_pages(skb, src, len, GFP_KERNEL), 0);
+	KUNIT_EXPECT_GT(test, skb_shinfo(skb)->nr_frags, 0);
+	/* No high-order buffer: the linear part stays small. */
+	KUNIT_EXPECT_LT(test, skb_headlen(skb), 1024U);
+	nlmsg_hdr(skb)->nlmsg_len = skb->len;
+	KUNIT_ASSERT_EQ(test, skb_linearize(skb), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_msg_parse(nlmsg_hdr(skb), tb, NULL), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_get_data(nlmsg_attrdata(nlmsg_hdr(skb), GENL_HDRLEN),
+					       nlmsg_attrlen(nlmsg_hdr(skb), GENL_HDRLEN),
+					       got, len), len);
+	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
+	kfree_skb(skb);
+	for (i = 0; i < npages; i++)
+		__free_page(src[i]);
+}
+
 static void msg_check_mount(struct kunit *test)
 {
 	struct modalfs_attr_val dir = tattr_default;
@@ -611,6 +689,8 @@ static struct kunit_case modalfs_msg_cases[] = {
 	KUNIT_CASE(msg_attr_decode_missing),
 	KUNIT_CASE(msg_attr_decode_bad_mode),
 	KUNIT_CASE(msg_check_attr_ops),
+	KUNIT_CASE(msg_check_nlink_zero),
+	KUNIT_CASE(msg_data_pages),
 	KUNIT_CASE(msg_check_mount),
 	KUNIT_CASE(msg_check_read),
 	KUNIT_CASE(msg_check_write),

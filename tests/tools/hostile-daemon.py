@@ -9,6 +9,8 @@ with EIO (or drop it) and keep working.
                                         sends one NOTIFY without registering
                                         and prints "notify-ack ERRNAME"
 
+MOUNT of "/" gives the root, of "/NAME" that directory of the root.
+
 LOOKUP in the root, by name:
   ok, ok2          a regular file (ino 10 / 13) with content CONTENT
   long-data        READ answers one byte more than asked
@@ -30,17 +32,28 @@ LOOKUP in the root, by name:
   dup-reply        the right reply, twice
   slow             the right reply (a file, ino 14), 4 s late
   hang             no reply until "release" on the fifo
+  nlink-zero       a regular file (ino 45) with nlink 0
+  sub              an empty directory (ino 24)
   anything*        ERRNO with 8 bytes instead of 4 (fails the policy)
   (anything else)  ENOENT
+
+WRITE stores into the file's bytes and answers SIZE and ATTR; SETATTR
+answers the file's ATTR; UNLINK answers 0 and forgets the name. WRITE,
+SETATTR and GETATTR print "got OP INO" when they arrive.
 
 Every reply asks for an ack; each ack is printed as "ack LABEL ERRNAME"
 (OK for 0). Fifo commands: "set CONTENT", "add NAME", "del NAME",
 "release", "notify inval-inode INO", "notify inval-entry INO NAME",
 "notify vol-gone [VOL_ID]", "notify bad-KIND" (malformed ones); each NOTIFY
-prints "notify LABEL ERRNAME".
+prints "notify LABEL ERRNAME". "hold OP" (getattr, write, unlink, ...)
+keeps every later request of that op, answered as it would have been at
+arrival, until "release" (which also ends the hold); "nlink INO N" makes
+GETATTR report nlink N for INO; "dropcaps" drops CAP_SYS_ADMIN from the
+daemon's effective capabilities (its socket stays registered).
 
 Attribute and command numbers come from netlink/modalfs.h itself.
 """
+import ctypes
 import errno
 import os
 import re
@@ -202,19 +215,26 @@ class Volume:
             "long-data": (11, S_IFREG), "short-chunk": (12, S_IFREG),
             "dir-many": (20, S_IFDIR), "dir-back": (21, S_IFDIR),
             "dir-zero": (22, S_IFDIR), "flip": (30, S_IFREG),
+            "sub": (24, S_IFDIR),
         }
+        self.data = {}          # ino -> bytes written by WRITE
+        self.nlink = {}         # ino -> nlink GETATTR reports
+
+    def bytes_of(self, ino):
+        return self.data.get(ino, self.content)
 
     def size(self, ino):
         if ino in (10, 13, 14):
-            return len(self.content)
+            return len(self.bytes_of(ino))
         if ino in (11, 12):
             return 100000
         return 0
 
     def attr_of(self, ino, typ):
         if typ == S_IFDIR:
-            return attr_nest(ino, S_IFDIR | 0o755, nlink=2)
-        return attr_nest(ino, S_IFREG | 0o644, size=self.size(ino))
+            return attr_nest(ino, S_IFDIR | 0o755, nlink=self.nlink.get(ino, 2))
+        return attr_nest(ino, S_IFREG | 0o644, size=self.size(ino),
+                         nlink=self.nlink.get(ino, 1))
 
     def type_of(self, ino):
         if ino == 1:
@@ -233,6 +253,7 @@ class Daemon:
         self.acks = {}          # seq -> label
         self.later = []         # (due, attrs, label)
         self.hung = []          # (attrs, label) answered on "release"
+        self.holding = set()    # op names whose requests are held
         self.fifo = None
         if fifo:
             if not os.path.exists(fifo):
@@ -250,6 +271,10 @@ class Daemon:
         say("registered")
 
     def reply(self, attrs, label):
+        if label.split(":")[0] in self.holding:
+            self.hung.append((attrs, label))
+            say("holding", label)
+            return
         seq = self.g.send(self.family, CMD["MODALFS_CMD_REPLY"], attrs,
                           NLM_F_REQUEST | NLM_F_ACK)
         self.acks[seq] = label
@@ -272,9 +297,22 @@ class Daemon:
         label = OPNAME.get(op, str(op)) + (":" + name if name else "")
         vol = self.vol
 
+        if op in (OP["MODALFS_OP_WRITE"], OP["MODALFS_OP_SETATTR"],
+                  OP["MODALFS_OP_GETATTR"]):
+            say("got", OPNAME[op], ino)
         if op == OP["MODALFS_OP_MOUNT"]:
-            self.reply(head + [ok, u64(A["MODALFS_A_VOL_ID"], VOL_ID),
-                               vol.attr_of(1, S_IFDIR)], label)
+            path = a.get(A["MODALFS_A_PATH"], b"/").rstrip(b"\0").decode()
+            sub = path.strip("/")
+            if not sub:
+                self.reply(head + [ok, u64(A["MODALFS_A_VOL_ID"], VOL_ID),
+                                   vol.attr_of(1, S_IFDIR)], label)
+            elif vol.entries.get(sub, (0, 0))[1] == S_IFDIR:
+                i = vol.entries[sub][0]
+                self.reply(head + [ok, u64(A["MODALFS_A_VOL_ID"], VOL_ID),
+                                   vol.attr_of(i, S_IFDIR)], label)
+            else:
+                self.reply(head + [u32(A["MODALFS_A_ERRNO"], errno.ENOENT)],
+                           label)
         elif op == OP["MODALFS_OP_GETATTR"]:
             t = vol.type_of(ino)
             if t is None:
@@ -293,6 +331,19 @@ class Daemon:
             self.read(head, ok, ino, a, size, label)
         elif op == OP["MODALFS_OP_READDIR"]:
             self.readdir(head, ok, ino, a, size, label)
+        elif op == OP["MODALFS_OP_WRITE"] and vol.type_of(ino) == S_IFREG:
+            off = struct.unpack("Q", a[A["MODALFS_A_OFFSET"]][:8])[0]
+            data = a.get(A["MODALFS_A_DATA"], b"")
+            old = vol.bytes_of(ino)
+            old = old + b"\0" * max(0, off - len(old))
+            vol.data[ino] = old[:off] + data + old[off + len(data):]
+            self.reply(head + [ok, u32(A["MODALFS_A_SIZE"], len(data)),
+                               vol.attr_of(ino, S_IFREG)], label)
+        elif op == OP["MODALFS_OP_SETATTR"] and vol.type_of(ino):
+            self.reply(head + [ok, vol.attr_of(ino, vol.type_of(ino))], label)
+        elif op == OP["MODALFS_OP_UNLINK"] and ino == 1:
+            vol.entries.pop(name, None)
+            self.reply(head + [ok], label)
         else:
             self.reply(head + [u32(A["MODALFS_A_ERRNO"], errno.EROFS)], label)
 
@@ -316,6 +367,9 @@ class Daemon:
             self.reply(head + [ok], label)
         elif name == "bad-type":
             self.reply(head + [ok, attr_nest(42, 0o170644)], label)
+        elif name == "nlink-zero":
+            self.reply(head + [ok, attr_nest(45, S_IFREG | 0o644, nlink=0)],
+                       label)
         elif name == "nlink-max":
             self.reply(head + [ok, attr_nest(43, S_IFREG | 0o644,
                                              nlink=2**32 - 1)], label)
@@ -396,15 +450,23 @@ class Daemon:
             return
         if w[0] == "set":
             self.vol.content = (" ".join(w[1:]) + "\n").encode()
+            self.vol.data = {}
             say("content", repr(self.vol.content))
         elif w[0] == "add":
             self.vol.entries[w[1]] = (13, S_IFREG)
         elif w[0] == "del":
             self.vol.entries.pop(w[1], None)
         elif w[0] == "release":
+            self.holding = set()
             for attrs, label in self.hung:
                 self.reply(attrs, label + ":released")
             self.hung = []
+        elif w[0] == "hold":
+            self.holding.add(w[1])
+        elif w[0] == "nlink":
+            self.vol.nlink[int(w[1])] = int(w[2])
+        elif w[0] == "dropcaps":
+            drop_cap_sys_admin()
         elif w[0] == "notify":
             self.send_notify(w[1:])
         say("did", line)
@@ -476,6 +538,21 @@ class Daemon:
                         payload[0] != CMD["MODALFS_CMD_REQUEST"]:
                     continue
                 self.handle(parse(payload[4:]))
+
+
+CAP_SYS_ADMIN = 21
+
+
+def drop_cap_sys_admin():
+    """capset(2) without CAP_SYS_ADMIN in the effective set."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    hdr = (ctypes.c_uint32 * 2)(0x20080522, 0)     # _LINUX_CAPABILITY_VERSION_3
+    data = (ctypes.c_uint32 * 6)()
+    if libc.syscall(125, hdr, data):               # capget
+        sys.exit("hostile-daemon: capget failed")
+    data[0] &= ~(1 << CAP_SYS_ADMIN)                # effective, low word
+    if libc.syscall(126, hdr, data):               # capset
+        sys.exit("hostile-daemon: capset failed")
 
 
 def notify_unregistered(vol_id):

@@ -82,9 +82,9 @@ static void t_walk(void **state)
 	struct modalfs_store_path sp;
 	struct modalfs_iattr d, n;
 
-	assert_int_equal(modalfs_store_mkdir(f->st, f->vol, ROOT, "alice",
+	assert_int_equal(modalfs_store_mkdir(f->st, NULL, f->vol, ROOT, "alice",
 					     0700, 1001, 1001, &d), 0);
-	assert_int_equal(modalfs_store_create(f->st, f->vol, d.ino, "note",
+	assert_int_equal(modalfs_store_create(f->st, NULL, f->vol, d.ino, "note",
 					      S_IFREG | 0644, 1001, 1001, 0,
 					      &n), 0);
 	assert_int_equal(modalfs_ctl_walk(f->st, &alice, "vol", "/alice/note",

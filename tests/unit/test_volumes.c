@@ -105,23 +105,23 @@ static uint64_t fill_volume(struct fx *f, const char *name, int nfiles)
 	assert_int_equal(modalfs_store_vol_create(f->st, name,
 						  MODALFS_KIND_PERSISTED, &vi),
 			 0);
-	assert_int_equal(modalfs_store_mkdir(f->st, vi.vol_id, ROOT, "d", 0755,
+	assert_int_equal(modalfs_store_mkdir(f->st, NULL, vi.vol_id, ROOT, "d", 0755,
 					     0, 0, &d), 0);
 	for (int i = 0; i < nfiles; i++) {
 		snprintf(fn, sizeof(fn), "f%d", i);
-		assert_int_equal(modalfs_store_create(f->st, vi.vol_id,
+		assert_int_equal(modalfs_store_create(f->st, NULL, vi.vol_id,
 						      i % 2 ? d.ino : ROOT, fn,
 						      S_IFREG | 0644, 0, 0, 0,
 						      &a), 0);
-		assert_int_equal(modalfs_store_write(f->st, vi.vol_id, a.ino,
+		assert_int_equal(modalfs_store_write(f->st, NULL, vi.vol_id, a.ino,
 						     0, buf,
 						     i % 5 ? 100 : sizeof(buf),
 						     NULL), 0);
-		assert_int_equal(modalfs_store_setxattr(f->st, vi.vol_id,
+		assert_int_equal(modalfs_store_setxattr(f->st, NULL, vi.vol_id,
 							a.ino, "user.k", "v",
 							1, 0, NULL), 0);
 	}
-	assert_int_equal(modalfs_store_symlink(f->st, vi.vol_id, ROOT, "ln",
+	assert_int_equal(modalfs_store_symlink(f->st, NULL, vi.vol_id, ROOT, "ln",
 					       "target", 0, 0, &a), 0);
 	return vi.vol_id;
 }
@@ -170,9 +170,9 @@ static void t_path(void **state)
 	struct modalfs_store_path p;
 	struct modalfs_iattr d, a;
 
-	assert_int_equal(modalfs_store_mkdir(f->st, f->vol, ROOT, "a", 0755,
+	assert_int_equal(modalfs_store_mkdir(f->st, NULL, f->vol, ROOT, "a", 0755,
 					     0, 0, &d), 0);
-	assert_int_equal(modalfs_store_create(f->st, f->vol, d.ino, "f",
+	assert_int_equal(modalfs_store_create(f->st, NULL, f->vol, d.ino, "f",
 					      S_IFREG | 0600, 0, 0, 0, &a), 0);
 	assert_int_equal(modalfs_store_path(f->st, "vol", "/", &p), 0);
 	assert_true(p.exists);

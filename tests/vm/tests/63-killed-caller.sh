@@ -1,0 +1,69 @@
+#!/bin/bash
+# A caller SIGKILLed while the daemon holds its request (issue 12, kernel
+# item 1): the daemon is SIGSTOPped, an rm and a touch are sent to it and
+# killed, and the daemon resumes. The operations happen on the daemon, so
+# the kernel must not keep believing they did not: after the killed
+# UNLINK, f1 is gone; after the killed CREATE, f2 exists, and both views
+# agree with what a remount shows.
+. "$(dirname "$0")/../../lib.sh"
+
+VOL=vmtest-killed
+MNT=$TEST_TMP/mnt
+ERRNO=$MFS_TOOLS/mfs-errno
+require_root
+mkdir -p "$MNT"
+
+cleanup() {
+	[ -n "$MODALFSD_PID" ] && kill -CONT "$MODALFSD_PID" 2>/dev/null
+	is_mounted "$MNT" && umount "$MNT"
+	stop_daemon
+}
+TEST_CLEANUP=cleanup
+
+# killed_while_stopped CMD...: runs CMD while the daemon is stopped, kills
+# it with SIGKILL once its request is with the daemon, resumes the daemon.
+killed_while_stopped() {
+	local p i
+	kill -STOP "$MODALFSD_PID"
+	"$@" 2>/dev/null &
+	p=$!
+	sleep 1
+	kill -KILL "$p"
+	for ((i = 0; i < 50; i++)); do
+		[ "$(awk '{print $3}' /proc/$p/stat 2>/dev/null)" = D ] || break
+		sleep 0.1
+	done
+	wait "$p" 2>/dev/null
+	kill -CONT "$MODALFSD_PID"
+	sleep 1
+}
+
+step "load, start the daemon, mount $VOL"
+run_check "insmod modalfs.ko" load_module || finish
+run_check "modalfsd registers" start_daemon "$TEST_DAEMON_DIR" || finish
+check "modalfsctl persisted $VOL" "$MODALFSCTL" persisted "$VOL" || finish
+check "mount $VOL" mount -t modalfs "$VOL:/" "$MNT" || finish
+echo data > "$MNT/f1"
+check "f1 exists" test -e "$MNT/f1"
+check_fails "f2 does not exist" test -e "$MNT/f2"
+
+step "rm f1, killed while the daemon holds the UNLINK"
+killed_while_stopped rm -f "$MNT/f1"
+expect_eq "stat f1 -> ENOENT (the daemon did unlink it)" ENOENT "$($ERRNO stat "$MNT/f1")"
+expect_eq "open f1 -> ENOENT" ENOENT "$($ERRNO open "$MNT/f1")"
+
+step "touch f2, killed while the daemon holds the CREATE"
+killed_while_stopped touch "$MNT/f2"
+expect_eq "stat f2 -> OK (the daemon did create it)" OK "$($ERRNO stat "$MNT/f2")"
+expect_match "ls shows f2" "^f2$" "$(ls "$MNT")"
+check "touch f2 works" touch "$MNT/f2"
+
+step "a remount agrees"
+check "umount" umount "$MNT"
+check "mount again" mount -t modalfs "$VOL:/" "$MNT"
+expect_eq "f1 is gone after the remount" ENOENT "$($ERRNO stat "$MNT/f1")"
+expect_eq "f2 exists after the remount" OK "$($ERRNO stat "$MNT/f2")"
+check "umount" umount "$MNT"
+check_dmesg_clean
+check_stop_and_unload
+finish
