@@ -15,9 +15,10 @@ USER_CFLAGS ?= -O2 -g
 export USER_CFLAGS
 
 .PHONY: all module userd tools kunit clean deps check check-unit check-kunit \
-	check-vm demo install help fuzz check-long check-debug bench
+	check-vm demo install help fuzz check-long check-debug bench deb \
+	dashboard check-ui
 
-all: module userd tools
+all: module userd tools dashboard
 
 help:
 	@echo "make            build kmod/modalfs.ko, userd/modalfsd, tools/modalfsctl"
@@ -28,6 +29,8 @@ help:
 	@echo "make demo       boot a VM, mount job-storage-vol and run the shelve demo"
 	@echo "make bench      boot a VM and compare modalfs with tmpfs, NFS loopback and FUSE"
 	@echo "make install    install module, daemon, CLI and mount helper (DESTDIR=)"
+	@echo "make deb        build the modalfs and modalfs-dkms .deb packages (build/deb)"
+	@echo "make check-ui   boot a VM and drive the dashboard in headless Chromium (tests/ui)"
 
 module:
 	@test -n "$(KVER)" || { echo "no kernel headers under /lib/modules/*/build; run 'make deps'" >&2; exit 1; }
@@ -38,6 +41,10 @@ userd:
 
 tools:
 	$(MAKE) -C tools
+
+# The web dashboard (dashboard/, libmicrohttpd).
+dashboard:
+	$(MAKE) -C dashboard
 
 # The out-of-tree kunit.ko and the modalfs KUnit suites (tests/kunit).
 kunit: module
@@ -70,6 +77,11 @@ check-kunit: all kunit
 check-vm: all
 	./tests/run-checks.sh vm
 
+# The dashboard in headless Chromium, in one VM (tests/ui); screenshots
+# end up in build/check/vm1/ui/.
+check-ui: all deps
+	VM_SCRIPTS=46-dashboard.sh FAULT_POWERCUT_ROUNDS=0 ./tests/run-checks.sh vm
+
 demo: all
 	./tests/vm/demo.sh
 
@@ -81,9 +93,14 @@ bench: all
 install: all
 	./tools/install.sh "$(DESTDIR)"
 
+# Debian packages (debian/): modalfs and modalfs-dkms, checked by lintian.
+deb:
+	./tools/make-deb.sh
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
 	$(MAKE) -C userd clean
 	$(MAKE) -C tools clean
+	$(MAKE) -C dashboard clean
 	-$(MAKE) -C tests/kunit clean
 	rm -rf $(BUILD)

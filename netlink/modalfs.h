@@ -478,6 +478,16 @@ enum modalfs_dirent_attr {
  *                MODALFS_CTL_F_TRUNC truncates it to OFFSET first. Missing
  *                parent directories are ENOENT (modalfsctl makes them with
  *                CTL_MKDIR first).
+ *                MODALFS_CTL_F_ATOMIC: OFFSET 0 starts writing a new file
+ *                under a staging name in PATH's directory (dropping an
+ *                unfinished one of this connection); later chunks, in
+ *                order on the same connection, continue it (EINVAL
+ *                otherwise); the chunk with MODALFS_CTL_F_COMMIT too
+ *                renames it over PATH in one transaction. A connection
+ *                that ends before COMMIT leaves PATH as it was.
+ *                File commands check the peer's permissions as the VFS
+ *                would (Documentation/security.md); EACCES for a peer that
+ *                is neither root nor in the modalfs group.
  * CTL_MKDIR      req VOL_NAME PATH [MODE]            rep ATTR
  *                Creates the directory and any missing parents (mkdir -p);
  *                an existing directory is success, a non-directory ENOTDIR.
@@ -514,8 +524,11 @@ enum modalfs_ctl_cmd {
 #define MODALFS_CTL_F_FORCE		(1U << 0)	/* DELETE, APP_STOP */
 #define MODALFS_CTL_F_TRUNC		(1U << 1)	/* PUT */
 #define MODALFS_CTL_F_RECURSIVE		(1U << 2)	/* RM */
+#define MODALFS_CTL_F_ATOMIC		(1U << 3)	/* PUT: staged */
+#define MODALFS_CTL_F_COMMIT		(1U << 4)	/* PUT: last chunk */
 #define MODALFS_CTL_FLAGS \
-	(MODALFS_CTL_F_FORCE | MODALFS_CTL_F_TRUNC | MODALFS_CTL_F_RECURSIVE)
+	(MODALFS_CTL_F_FORCE | MODALFS_CTL_F_TRUNC | MODALFS_CTL_F_RECURSIVE | \
+	 MODALFS_CTL_F_ATOMIC | MODALFS_CTL_F_COMMIT)
 
 /* Volume kinds (MODALFS_VOLUME_KIND). */
 enum modalfs_volume_kind {

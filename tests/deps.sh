@@ -13,7 +13,22 @@ PACKAGES=(
 	python3 python3-flufl.lock sqlite3 fio
 	nfs-kernel-server fuse3 libfuse3-dev
 	clang libclang-rt-14-dev attr
+	libsystemd-dev libmicrohttpd-dev python3-prometheus-client
+	debhelper dh-dkms dkms lintian fakeroot
+	python3-pytest python3-setuptools python3-pip chromium
+	nodejs
 )
+
+# playwright-core for the browser test (tests/ui), pinned by its
+# package-lock.json. It needs Node.js 20 or later.
+npm_deps() {
+	local ui
+	ui=$(cd "$(dirname "${BASH_SOURCE[0]}")/ui" && pwd)
+	[ -d "$ui/node_modules/playwright-core" ] && return 0
+	command -v npm >/dev/null || { echo "deps.sh: npm missing; the browser test needs it" >&2; return 0; }
+	echo "deps.sh: npm ci in $ui"
+	(cd "$ui" && npm ci --no-audit --no-fund)
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -22,6 +37,7 @@ for p in "${PACKAGES[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
+	npm_deps
 	exit 0
 fi
 
@@ -31,3 +47,4 @@ SUDO=
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+npm_deps

@@ -39,7 +39,8 @@ bool ctl_root_ok(const char *cmd)
 {
 	if (geteuid() == 0)
 		return true;
-	fprintf(stderr, "modalfsctl: %s must be run as root\n", cmd);
+	fprintf(stderr, "modalfsctl: %s must be run as root (it calls mount(2))\n",
+		cmd);
 	return false;
 }
 
@@ -62,6 +63,11 @@ int ctl_open(struct ctl_conn *c)
 		int e = errno;
 
 		ctl_close(c);
+		if (e == EACCES || e == EPERM)
+			return ctl_fail("permission denied: modalfsd's socket %s is for root and the members of the '%s' group (ask an administrator: adduser %s %s)",
+					ctl_sock_path, MODALFS_CTL_GROUP,
+					getenv("USER") ? getenv("USER") : "USER",
+					MODALFS_CTL_GROUP);
 		return ctl_fail("cannot reach modalfsd at %s: %s%s",
 				ctl_sock_path, strerror(e),
 				e == ENOENT || e == ECONNREFUSED ?
@@ -98,7 +104,7 @@ int ctl_next(struct ctl_conn *c, uint8_t want)
 		return ctl_fail("reading from modalfsd at %s: %s",
 				ctl_sock_path, strerror(errno));
 	if (n == 0)
-		return ctl_fail("modalfsd at %s closed the connection",
+		return ctl_fail("modalfsd at %s closed the connection (it limits how many connections one user may have open)",
 				ctl_sock_path);
 	if (n > MODALFS_CTL_DGRAM_MAX ||
 	    modalfs_ctlmsg_parse(c->buf, n, &c->nlh, &cmd, c->tb) ||

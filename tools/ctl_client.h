@@ -20,6 +20,9 @@
 
 extern const char *ctl_sock_path;
 
+/* The group whose members may use modalfsd besides root (security.md). */
+#define MODALFS_CTL_GROUP	"modalfs"
+
 struct ctl_conn {
 	int fd;
 	uint32_t seq;
@@ -45,7 +48,7 @@ int ctl_report(const struct ctl_conn *c, const char *what);
 int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Checks the volume name rule, printing it when broken. */
 bool ctl_name_ok(const char *name);
-/* Mutating commands: true if root, else prints the rule. */
+/* mount and run: true if root, else prints the rule. */
 bool ctl_root_ok(const char *cmd);
 
 /* Progress bar on stderr, only when stderr is a terminal. */

@@ -174,18 +174,23 @@ static int remote_mkdir(struct ctl_conn *c, const char *vol, const char *path,
 	return rc;
 }
 
-/* One PUT of len bytes at off; trunc on the first. */
+/*
+ * One PUT of len bytes at off. The file is staged by modalfsd and replaces
+ * the old one only with the last chunk, so an interrupted put (or a full
+ * store) leaves the old file whole.
+ */
 static int put_chunk(struct ctl_conn *c, const char *vol, const char *path,
 		     uint64_t off, const char *buf, size_t len, uint32_t mode,
-		     bool trunc)
+		     bool last)
 {
 	struct nl_msg *m = path_req(c, MODALFS_CTL_PUT, vol, path);
+	uint32_t flags = MODALFS_CTL_F_ATOMIC |
+			 (last ? MODALFS_CTL_F_COMMIT : 0);
 	int rc = m ? 0 : 1;
 
 	if (m && (nla_put_u64(m, MODALFS_A_OFFSET, off) ||
 		  nla_put_u32(m, MODALFS_A_MODE, mode & 07777) ||
-		  (trunc && nla_put_u32(m, MODALFS_A_FLAGS,
-					MODALFS_CTL_F_TRUNC))))
+		  nla_put_u32(m, MODALFS_A_FLAGS, flags)))
 		rc = 1;
 	for (size_t done = 0; !rc && done < len; done += MODALFS_DATA_CHUNK) {
 		size_t n = len - done < MODALFS_DATA_CHUNK ?
@@ -248,10 +253,9 @@ static int put_file(struct ctl_conn *c, const char *vol, const char *local,
 		}
 		if (rc)
 			break;
-		/* The first request creates and truncates, even when empty. */
-		if (len || off == 0)
-			rc = put_chunk(c, vol, remote, off, buf, len,
-				       sb.st_mode, off == 0);
+		/* The last request commits, even when empty. */
+		rc = put_chunk(c, vol, remote, off, buf, len, sb.st_mode,
+			       len < MODALFS_IO_MAX);
 		if (rc)
 			break;
 		progress_add(&p, len);
@@ -339,8 +343,6 @@ int cmd_put(int argc, char **argv)
 				   n ? "LOCAL" : "NAME and LOCAL");
 	if (!ctl_name_ok(pos[0]))
 		return EXIT_USAGE;
-	if (!ctl_root_ok("put"))
-		return EXIT_RUNTIME;
 	if (stat(pos[1], &sb))
 		return ctl_fail("cannot read %s: %s", pos[1], strerror(errno));
 	if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
@@ -459,7 +461,12 @@ static int get_to_fd(struct ctl_conn *c, const char *vol, const char *remote,
 			break;
 		}
 		if (!started) {
-			*mode = at.mode & 07777;
+			/*
+			 * Never setuid, setgid or sticky: whoever can write
+			 * into the volume would otherwise plant a setuid
+			 * program on the machine of whoever runs get as root.
+			 */
+			*mode = at.mode & 0777;
 			progress_start(&p, remote, at.size);
 			started = true;
 		}
@@ -567,8 +574,6 @@ int cmd_rm(int argc, char **argv)
 				   n ? "PATH" : "NAME and PATH");
 	if (!ctl_name_ok(pos[0]))
 		return EXIT_USAGE;
-	if (!ctl_root_ok("rm"))
-		return EXIT_RUNTIME;
 	if (abs_path(pos[0], pos[1], path, sizeof(path)))
 		return EXIT_RUNTIME;
 	if (ctl_open(&c))

@@ -25,6 +25,7 @@
 #include "ctl_client.h"
 #include "modalfsctl.h"
 #include "mountopts.h"
+#include "volprobe.h"
 #include "../userd/fsutil.h"
 #include "../userd/names.h"
 
@@ -35,7 +36,7 @@ int cmd_mount(int argc, char **argv)
 	struct mount_opts mo = { 0 };
 	char src[MODALFS_VOL_NAME_MAX + MODALFS_PATH_MAX + 2], err[512];
 	const char *pos[2];
-	int n = 0;
+	int n = 0, e;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-o") || !strncmp(argv[i], "--options", 9)) {
@@ -70,9 +71,12 @@ int cmd_mount(int argc, char **argv)
 	}
 	if (!ctl_root_ok("mount"))
 		return EXIT_RUNTIME;
-	if (mount_volume(src, pos[1], &mo, err, sizeof(err)))
-		return ctl_fail("mounting %s on %s: %s", src, pos[1], err);
-	return 0;
+	e = mount_volume(src, pos[1], &mo, err, sizeof(err));
+	if (!e)
+		return 0;
+	if (e == ENOENT)
+		volprobe_explain(ctl_sock_path, src, pos[1], err, sizeof(err));
+	return ctl_fail("mounting %s on %s: %s", src, pos[1], err);
 }
 
 struct nfs {

@@ -266,8 +266,6 @@ static int cmd_make(uint8_t cmd, int argc, char **argv)
 		return usage_error(usage, "%s: missing NAME", argv[0]);
 	if (!ctl_name_ok(pos[0]))
 		return EXIT_USAGE;
-	if (!ctl_root_ok(argv[0]))
-		return EXIT_RUNTIME;
 	if (ctl_open(&c))
 		return EXIT_RUNTIME;
 	snprintf(what, sizeof(what), "volume '%s'", pos[0]);
@@ -413,8 +411,6 @@ static int cmd_delete(uint8_t cmd, int argc, char **argv, const char *label)
 			pos[0]);
 		return EXIT_USAGE;
 	}
-	if (!ctl_root_ok(label))
-		return EXIT_RUNTIME;
 	if (ctl_open(&c))
 		return EXIT_RUNTIME;
 	snprintf(what, sizeof(what), "%s '%s'", label, pos[0]);

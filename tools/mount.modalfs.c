@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mountopts.h"
+#include "volprobe.h"
 #include "../netlink/modalfs.h"
 
 #define EX_USAGE_MNT	1
@@ -100,6 +101,12 @@ int main(int argc, char **argv)
 	if (fake)
 		return 0;
 	e = mount_volume(src, dir, &mo, err, sizeof(err));
+	if (e == ENOENT) {
+		/* mount(8) names the source a "special device": say what it is. */
+		volprobe_explain(MODALFS_CTL_SOCKET, src, dir, err, sizeof(err));
+		fprintf(stderr, "modalfs: %s\n", err);
+		return EX_FAIL_MNT;
+	}
 	if (e) {
 		fprintf(stderr, "mount.modalfs: mounting %s on %s failed: %s\n",
 			src, dir, err);

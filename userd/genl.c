@@ -45,6 +45,7 @@ struct job {
 static struct {
 	struct modalfs_store *st;
 	void (*fatal)(int);
+	void (*registered)(void);
 	pthread_t rx;
 	pthread_t *workers;
 	int nworkers;
@@ -510,6 +511,8 @@ static void *rx_thread(void *arg)
 		pthread_mutex_unlock(&ch.send_lock);
 		modalfs_info("registered with the kernel (genl family %d, %d worker threads)",
 			     family, ch.nworkers);
+		if (ch.registered)
+			ch.registered();
 		/* Now that replies can be sent, run what came before the ack. */
 		while (held) {
 			struct job *j = held;
@@ -580,13 +583,14 @@ out:
 }
 
 int modalfs_genl_start(struct modalfs_store *st, int threads,
-		       void (*fatal)(int code))
+		       void (*fatal)(int code), void (*registered)(void))
 {
 	const char *die = getenv("MODALFSD_FAULT_DIE_BEFORE_REPLY");
 	int err;
 
 	ch.st = st;
 	ch.fatal = fatal;
+	ch.registered = registered;
 	ch.die_op = die ? atoi(die) : 0;
 	if (pipe2(ch.stop_pipe, O_CLOEXEC))
 		return errno;

@@ -8,10 +8,11 @@
  * Starts the kernel channel: a thread that resolves the "modalfs" genl
  * family (retrying every second while it is absent), registers, and feeds
  * REQUESTs to `threads` workers. On a registration error that retrying
- * cannot fix it calls fatal(exit_code) from that thread.
+ * cannot fix it calls fatal(exit_code) from that thread, and each time
+ * it has registered it calls registered() (may be NULL) from it.
  */
 int modalfs_genl_start(struct modalfs_store *st, int threads,
-		       void (*fatal)(int code));
+		       void (*fatal)(int code), void (*registered)(void));
 /* Stops receiving, lets workers answer what they hold, closes the socket. */
 void modalfs_genl_stop(void);
 

@@ -17,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 
 #include "ctl.h"
 #include "genl.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 
 #define MODALFS_VERSION "0.1"
@@ -38,11 +40,25 @@ static void usage(FILE *f)
 		"  --threads N       worker threads for kernel requests (default 4)\n"
 		"  --map-size BYTES  maximum store size (default 64G; K, M, G, T suffixes)\n"
 		"  --group-commit    commit concurrent write ops together (one sync per batch)\n"
+		"  --metrics-listen ADDR:PORT\n"
+		"                    serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+		"                    (numeric address, e.g. 127.0.0.1:9101 or [::1]:9101; off by default)\n"
 		"  --check           verify the store's invariants and exit (0 clean, 1 problems)\n"
 		"  --debug           log more\n"
 		"  --help            show this help\n"
 		"  --version         show the version\n",
 		MODALFS_CTL_SOCKET);
+}
+
+/*
+ * Called from the kernel-channel thread each time it has registered with
+ * the kernel; the control socket is already served by then. Under
+ * systemd (Type=notify) the first READY=1 ends "activating"; later ones
+ * (re-registration after a module reload) are ignored by systemd.
+ */
+static void registered(void)
+{
+	sd_notify(0, "READY=1\nSTATUS=Serving volumes");
 }
 
 /* Called from the kernel-channel thread on unrecoverable errors. */
@@ -85,12 +101,15 @@ int main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "group-commit", no_argument, NULL, 'g' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "metrics-listen", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *state_dir = "/var/lib/modalfs";
 	const char *sock_path = MODALFS_CTL_SOCKET;
+	const char *metrics_listen = NULL;
+	struct modalfs_metrics *metrics = NULL;
 	struct modalfs_store *st;
 	uint64_t map_size = 0;
 	int threads = 4, c, err, sig;
@@ -127,6 +146,9 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			check = true;
+			break;
+		case 'M':
+			metrics_listen = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -190,10 +212,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	modalfs_info("control socket at %s", sock_path);
-	err = modalfs_genl_start(st, threads, fatal);
+	if (metrics_listen) {
+		err = modalfs_metrics_start(&metrics, st, metrics_listen);
+		if (err) {
+			modalfs_err("cannot serve metrics on %s: %s%s",
+				    metrics_listen, strerror(err),
+				    err == EINVAL ? " (want a numeric ADDR:PORT, e.g. 127.0.0.1:9101)" : "");
+			modalfs_ctl_stop();
+			modalfs_store_close(st);
+			return 1;
+		}
+		modalfs_info("metrics at http://%s/metrics", metrics_listen);
+	}
+	err = modalfs_genl_start(st, threads, fatal, registered);
 	if (err) {
 		modalfs_err("cannot start the kernel channel: %s",
 			    strerror(err));
+		modalfs_metrics_stop(metrics);
 		modalfs_ctl_stop();
 		modalfs_store_close(st);
 		return 1;
@@ -208,6 +243,8 @@ int main(int argc, char **argv)
 	}
 	if (!exit_code)
 		modalfs_info("stopping on signal %d", sig);
+	sd_notify(0, "STOPPING=1");
+	modalfs_metrics_stop(metrics);
 	modalfs_genl_stop();
 	modalfs_ctl_stop();
 	modalfs_store_close(st);

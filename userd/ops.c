@@ -8,7 +8,8 @@
  * kernel can add optional ones.
  *
  * Exactly once: the ops listed in drc_op() run with a duplicate-request
- * cache entry (store.h, modalfs_store_drc_set), so a request id the store
+ * cache entry in their op context (store.h, struct modalfs_txc), so a
+ * request id the store
  * already committed is answered from the remembered reply values instead
  * of running again. The cache keeps the newest 65536 request ids.
  */
@@ -112,6 +113,7 @@ static const uint64_t op_required[MODALFS_OP_MAX + 1] = {
 
 struct req {
 	struct modalfs_store *st;
+	struct modalfs_txc *tx;	/* write ops: their context; else NULL */
 	const struct nlmsghdr *nlh;
 	struct nlattr *tb[MODALFS_A_MAX + 1];
 	uint64_t id, vol, ino;
@@ -262,7 +264,7 @@ static int op_setattr(struct req *r)
 		if (*nsecs[i] >= 1000000000u)
 			return EINVAL;
 	}
-	err = modalfs_store_setattr(r->st, r->vol, r->ino, &sa, &r->a);
+	err = modalfs_store_setattr(r->st, r->tx, r->vol, r->ino, &sa, &r->a);
 	return err ? err : put_attr(r->out, &r->a);
 }
 
@@ -314,18 +316,18 @@ static int op_make(struct req *r)
 
 	switch (r->op) {
 	case MODALFS_OP_CREATE:
-		err = modalfs_store_create(r->st, r->vol, r->ino, name,
+		err = modalfs_store_create(r->st, r->tx, r->vol, r->ino, name,
 					   u32(r, MODALFS_A_MODE), uid, gid,
 					   r->tb[MODALFS_A_RDEV] ?
 					   u32(r, MODALFS_A_RDEV) : 0, a);
 		break;
 	case MODALFS_OP_MKDIR:
-		err = modalfs_store_mkdir(r->st, r->vol, r->ino, name,
+		err = modalfs_store_mkdir(r->st, r->tx, r->vol, r->ino, name,
 					  u32(r, MODALFS_A_MODE), uid, gid,
 					  a);
 		break;
 	default:
-		err = modalfs_store_symlink(r->st, r->vol, r->ino, name,
+		err = modalfs_store_symlink(r->st, r->tx, r->vol, r->ino, name,
 					    str(r, MODALFS_A_TARGET), uid, gid,
 					    a);
 		break;
@@ -416,7 +418,7 @@ static int op_write(struct req *r)
 	if (err)
 		return err;
 	r->size = len;
-	err = modalfs_store_write(r->st, r->vol, r->ino,
+	err = modalfs_store_write(r->st, r->tx, r->vol, r->ino,
 				  u64(r, MODALFS_A_OFFSET), buf, len, &r->a);
 	free(buf);
 	if (err)
@@ -485,7 +487,7 @@ static int op_setxattr(struct req *r)
 
 	if (err)
 		return err;
-	err = modalfs_store_setxattr(r->st, r->vol, r->ino,
+	err = modalfs_store_setxattr(r->st, r->tx, r->vol, r->ino,
 				     str(r, MODALFS_A_NAME), buf, len,
 				     r->tb[MODALFS_A_FLAGS] ?
 				     u32(r, MODALFS_A_FLAGS) : 0, &r->a);
@@ -503,7 +505,7 @@ static int dispatch(struct req *r)
 	case MODALFS_OP_MOUNT:
 		return op_mount(r);
 	case MODALFS_OP_UMOUNT:
-		return modalfs_store_umount(r->st, r->vol);
+		return modalfs_store_umount(r->st, r->tx, r->vol);
 	case MODALFS_OP_STATFS:
 		return op_statfs(r);
 	case MODALFS_OP_LOOKUP:
@@ -531,18 +533,18 @@ static int dispatch(struct req *r)
 		free(target);
 		return err;
 	case MODALFS_OP_LINK:
-		err = modalfs_store_link(r->st, r->vol, r->ino,
+		err = modalfs_store_link(r->st, r->tx, r->vol, r->ino,
 					 u64(r, MODALFS_A_NEW_INO),
 					 str(r, MODALFS_A_NEW_NAME), &r->a);
 		return err ? err : put_attr(r->out, &r->a);
 	case MODALFS_OP_UNLINK:
-		return modalfs_store_unlink(r->st, r->vol, r->ino,
+		return modalfs_store_unlink(r->st, r->tx, r->vol, r->ino,
 					    str(r, MODALFS_A_NAME));
 	case MODALFS_OP_RMDIR:
-		return modalfs_store_rmdir(r->st, r->vol, r->ino,
+		return modalfs_store_rmdir(r->st, r->tx, r->vol, r->ino,
 					   str(r, MODALFS_A_NAME));
 	case MODALFS_OP_RENAME:
-		return modalfs_store_rename(r->st, r->vol, r->ino,
+		return modalfs_store_rename(r->st, r->tx, r->vol, r->ino,
 					    str(r, MODALFS_A_NAME),
 					    u64(r, MODALFS_A_NEW_INO),
 					    str(r, MODALFS_A_NEW_NAME),
@@ -557,7 +559,7 @@ static int dispatch(struct req *r)
 					   r->tb[MODALFS_A_FLAGS] ?
 					   u32(r, MODALFS_A_FLAGS) : 0);
 	case MODALFS_OP_EVICT:
-		return modalfs_store_evict(r->st, r->vol, r->ino);
+		return modalfs_store_evict(r->st, r->tx, r->vol, r->ino);
 	case MODALFS_OP_GETXATTR:
 		return op_getxattr(r);
 	case MODALFS_OP_SETXATTR:
@@ -565,7 +567,7 @@ static int dispatch(struct req *r)
 	case MODALFS_OP_LISTXATTR:
 		return op_listxattr(r);
 	case MODALFS_OP_REMOVEXATTR:
-		err = modalfs_store_removexattr(r->st, r->vol, r->ino,
+		err = modalfs_store_removexattr(r->st, r->tx, r->vol, r->ino,
 						str(r, MODALFS_A_NAME), &r->a);
 		return err ? err : put_attr(r->out, &r->a);
 	default:
@@ -661,9 +663,9 @@ static int run_op(struct req *r)
 	r->drc.fp = fingerprint(r);
 	r->drc.attr = drc_has_attr(r->op) ? &r->a : NULL;
 	r->drc.size = r->op == MODALFS_OP_WRITE ? &r->size : NULL;
-	modalfs_store_drc_set(r->st, &r->drc);
+	r->tx->drc = &r->drc;
 	err = dispatch(r);
-	modalfs_store_drc_set(r->st, NULL);
+	r->tx->drc = NULL;
 	if (err != MODALFS_DRC_HIT)
 		return err;
 	/* A retransmission of a committed op: the same reply again. */
@@ -704,11 +706,13 @@ struct batch_arg {
 	int err;
 };
 
-static int batch_fn(void *p)
+static int batch_fn(struct modalfs_txc *tx, void *p)
 {
 	struct batch_arg *b = p;
 
+	b->r->tx = tx;
 	b->err = run_op(b->r);
+	b->r->tx = NULL;
 	return 0;
 }
 

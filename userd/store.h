@@ -3,7 +3,7 @@
  * modalfsd storage interface.
  *
  * Everything the daemon knows about volumes and files goes through these
- * functions, so the backend (today LMDB, see store.c) can later be replaced
+ * functions, so the backend (today LMDB, see store_priv.h) can later be replaced
  * by a remote or distributed one without touching the protocol code.
  *
  * Every function returns 0 or a positive errno value. Every mutating call
@@ -96,18 +96,39 @@ struct modalfs_stats;
 struct modalfs_stats *modalfs_store_stats(struct modalfs_store *st);
 
 /*
+ * The explicit context of one write op (nothing about an op is kept in
+ * thread-local state). Write ops that the kernel sends take one; pass NULL
+ * for a plain op outside any batch (the control channel, tests).
+ *   drc     the op's duplicate-request cache entry, or NULL (set by the
+ *           caller before the op);
+ *   batch   the group-commit batch's transaction the op is nested in;
+ *   index   ops of that batch before this one (their pages are not yet
+ *           in the meta page, which space accounting must allow for);
+ *   drc_done  the entry was looked up/recorded by the op's transaction.
+ * The last three belong to the store.
+ */
+struct modalfs_txc {
+	struct modalfs_drc *drc;
+	void *batch;
+	unsigned int index;
+	bool drc_done;
+};
+
+/*
  * Group commit: after this, modalfs_store_batch() runs its function on one
  * writer thread, where every write op is a nested transaction of a batch
  * that is committed (and synced) once for up to 64 concurrent ops.
  */
 int modalfs_store_group_commit(struct modalfs_store *st);
 /*
- * Runs fn(arg), which may call any store function, and returns 0 once the
- * effects of its write ops are committed, or an errno if the batch could
- * not be committed (then they are lost and fn's results must be ignored).
- * Without group commit fn simply runs in the caller's thread.
+ * Runs fn(tx, arg), which may call any store function, passing tx to the
+ * write ops, and returns 0 once the effects of its write ops are
+ * committed, or an errno if the batch could not be committed (then they
+ * are lost and fn's results must be ignored). Without group commit fn
+ * simply runs in the caller's thread.
  */
-int modalfs_store_batch(struct modalfs_store *st, int (*fn)(void *arg),
+int modalfs_store_batch(struct modalfs_store *st,
+			int (*fn)(struct modalfs_txc *tx, void *arg),
 			void *arg);
 
 /* Volumes (control channel). */
@@ -123,14 +144,16 @@ int modalfs_store_vol_list(struct modalfs_store *st, modalfs_vol_cb cb,
 int modalfs_store_mount(struct modalfs_store *st, const char *name,
 			const char *path, uint64_t *vol_id,
 			struct modalfs_iattr *attr);
-int modalfs_store_umount(struct modalfs_store *st, uint64_t vol);
+int modalfs_store_umount(struct modalfs_store *st, struct modalfs_txc *tx,
+	uint64_t vol);
 int modalfs_store_statfs(struct modalfs_store *st, uint64_t vol,
 			 struct modalfs_statfs *sf);
 int modalfs_store_lookup(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 			 const char *name, struct modalfs_iattr *attr);
 int modalfs_store_getattr(struct modalfs_store *st, uint64_t vol,
 			  uint64_t ino, struct modalfs_iattr *attr);
-int modalfs_store_setattr(struct modalfs_store *st, uint64_t vol,
+int modalfs_store_setattr(struct modalfs_store *st, struct modalfs_txc *tx,
+	uint64_t vol,
 			  uint64_t ino, const struct modalfs_setattr *sa,
 			  struct modalfs_iattr *attr);
 /*
@@ -140,38 +163,47 @@ int modalfs_store_setattr(struct modalfs_store *st, uint64_t vol,
 int modalfs_store_readdir(struct modalfs_store *st, uint64_t vol,
 			  uint64_t dir, uint64_t offset, uint32_t max,
 			  modalfs_dirent_cb cb, void *arg, bool *eof);
-int modalfs_store_create(struct modalfs_store *st, uint64_t vol, uint64_t dir,
+int modalfs_store_create(struct modalfs_store *st, struct modalfs_txc *tx,
+	uint64_t vol, uint64_t dir,
 			 const char *name, uint32_t mode, uint32_t uid,
 			 uint32_t gid, uint32_t rdev, struct modalfs_iattr *attr);
-int modalfs_store_mkdir(struct modalfs_store *st, uint64_t vol, uint64_t dir,
+int modalfs_store_mkdir(struct modalfs_store *st, struct modalfs_txc *tx,
+	uint64_t vol, uint64_t dir,
 			const char *name, uint32_t mode, uint32_t uid,
 			uint32_t gid, struct modalfs_iattr *attr);
-int modalfs_store_symlink(struct modalfs_store *st, uint64_t vol,
+int modalfs_store_symlink(struct modalfs_store *st, struct modalfs_txc *tx,
+	uint64_t vol,
 			  uint64_t dir, const char *name, const char *target,
 			  uint32_t uid, uint32_t gid, struct modalfs_iattr *attr);
 /* buf must hold MODALFS_SYMLINK_MAX + 1 bytes; result is NUL-terminated. */
 int modalfs_store_readlink(struct modalfs_store *st, uint64_t vol,
 			   uint64_t ino, char *buf);
-int modalfs_store_link(struct modalfs_store *st, uint64_t vol, uint64_t ino,
+int modalfs_store_link(struct modalfs_store *st, struct modalfs_txc *tx,
+	uint64_t vol, uint64_t ino,
 		       uint64_t newdir, const char *newname,
 		       struct modalfs_iattr *attr);
-int modalfs_store_unlink(struct modalfs_store *st, uint64_t vol, uint64_t dir,
+int modalfs_store_unlink(struct modalfs_store *st, struct modalfs_txc *tx,
+	uint64_t vol, uint64_t dir,
 			 const char *name);
-int modalfs_store_rmdir(struct modalfs_store *st, uint64_t vol, uint64_t dir,
+int modalfs_store_rmdir(struct modalfs_store *st, struct modalfs_txc *tx,
+	uint64_t vol, uint64_t dir,
 			const char *name);
-int modalfs_store_rename(struct modalfs_store *st, uint64_t vol, uint64_t dir,
+int modalfs_store_rename(struct modalfs_store *st, struct modalfs_txc *tx,
+	uint64_t vol, uint64_t dir,
 			 const char *name, uint64_t newdir,
 			 const char *newname, uint32_t flags);
 /* Reads up to len bytes; *got < len only at end of file. */
 int modalfs_store_read(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 		       uint64_t off, size_t len, void *buf, size_t *got);
 /* attr (may be NULL) gets the inode as this write's transaction left it. */
-int modalfs_store_write(struct modalfs_store *st, uint64_t vol, uint64_t ino,
+int modalfs_store_write(struct modalfs_store *st, struct modalfs_txc *tx,
+	uint64_t vol, uint64_t ino,
 			uint64_t off, const void *buf, size_t len,
 			struct modalfs_iattr *attr);
 int modalfs_store_fsync(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 			uint32_t flags);
-int modalfs_store_evict(struct modalfs_store *st, uint64_t vol, uint64_t ino);
+int modalfs_store_evict(struct modalfs_store *st, struct modalfs_txc *tx,
+	uint64_t vol, uint64_t ino);
 
 /*
  * Extended attributes (header: MODALFS_XATTR_*). getxattr: buf holds
@@ -182,13 +214,15 @@ int modalfs_store_evict(struct modalfs_store *st, uint64_t vol, uint64_t ino);
 int modalfs_store_getxattr(struct modalfs_store *st, uint64_t vol,
 			   uint64_t ino, const char *name, void *buf,
 			   size_t *len);
-int modalfs_store_setxattr(struct modalfs_store *st, uint64_t vol,
+int modalfs_store_setxattr(struct modalfs_store *st, struct modalfs_txc *tx,
+	uint64_t vol,
 			   uint64_t ino, const char *name, const void *val,
 			   size_t len, uint32_t flags,
 			   struct modalfs_iattr *attr);
 int modalfs_store_listxattr(struct modalfs_store *st, uint64_t vol,
 			    uint64_t ino, char *buf, size_t *len);
-int modalfs_store_removexattr(struct modalfs_store *st, uint64_t vol,
+int modalfs_store_removexattr(struct modalfs_store *st, struct modalfs_txc *tx,
+	uint64_t vol,
 			      uint64_t ino, const char *name,
 			      struct modalfs_iattr *attr);
 /* 0 for a valid xattr name, else EOPNOTSUPP, EINVAL or ERANGE. */
@@ -198,15 +232,15 @@ int modalfs_store_name_check(const char *name);
 
 /*
  * Duplicate-request cache (header section 2). Before running a
- * non-idempotent request, the caller points this thread at a struct
- * modalfs_drc with the request id and where the op's reply values will be
- * (attr, size; NULL when the reply has none). The op's one write
- * transaction then first looks the id up: when found it commits nothing,
- * the op returns MODALFS_DRC_HIT and d->rep holds the remembered reply.
- * Otherwise, if the op succeeds, the reply values are recorded in that
- * same transaction. Failed ops commit nothing and record nothing, so
- * running them again cannot apply anything twice. Clear with NULL after
- * the op. The cache keeps the 65536 highest (newest) ids.
+ * non-idempotent request, the caller points its op context (struct
+ * modalfs_txc) at a struct modalfs_drc with the request id and where the
+ * op's reply values will be (attr, size; NULL when the reply has none).
+ * The op's one write transaction then first looks the id up: when found it
+ * commits nothing, the op returns MODALFS_DRC_HIT and d->rep holds the
+ * remembered reply. Otherwise, if the op succeeds, the reply values are
+ * recorded in that same transaction. Failed ops commit nothing and record
+ * nothing, so running them again cannot apply anything twice. The cache
+ * keeps the 65536 highest (newest) ids.
  */
 #define MODALFS_DRC_HIT		0x10000	/* never an errno */
 #define MODALFS_DRC_ATTR	(1u << 0)
@@ -236,7 +270,6 @@ struct modalfs_drc {
 	struct modalfs_drc_reply rep;
 };
 
-void modalfs_store_drc_set(struct modalfs_store *st, struct modalfs_drc *d);
 /* Tests: keep only max ids instead of 65536 (0: back to 65536). */
 void modalfs_store_drc_bound(struct modalfs_store *st, size_t max);
 

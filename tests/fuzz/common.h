@@ -59,15 +59,15 @@ static void fuzz_store_init(void)
 	if ((err = modalfs_store_vol_persisted(fuzz_st, "vol", &vi)))
 		fuzz_die("volume", err);
 	memset(buf, 'a', sizeof(buf));
-	if ((err = modalfs_store_create(fuzz_st, vi.vol_id, 1, "f",
+	if ((err = modalfs_store_create(fuzz_st, NULL, vi.vol_id, 1, "f",
 					S_IFREG | 0644, 0, 0, 0, &a)) ||
-	    (err = modalfs_store_write(fuzz_st, vi.vol_id, a.ino, 0, buf,
+	    (err = modalfs_store_write(fuzz_st, NULL, vi.vol_id, a.ino, 0, buf,
 				       sizeof(buf), NULL)) ||
-	    (err = modalfs_store_setxattr(fuzz_st, vi.vol_id, a.ino, "user.x",
+	    (err = modalfs_store_setxattr(fuzz_st, NULL, vi.vol_id, a.ino, "user.x",
 					  "v", 1, 0, NULL)) ||
-	    (err = modalfs_store_mkdir(fuzz_st, vi.vol_id, 1, "d", 0755, 0, 0,
+	    (err = modalfs_store_mkdir(fuzz_st, NULL, vi.vol_id, 1, "d", 0755, 0, 0,
 				       &a)) ||
-	    (err = modalfs_store_symlink(fuzz_st, vi.vol_id, a.ino, "l",
+	    (err = modalfs_store_symlink(fuzz_st, NULL, vi.vol_id, a.ino, "l",
 					 "../f", 0, 0, &a)))
 		fuzz_die("populate", err);
 	/*

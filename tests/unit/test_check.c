@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * cmocka tests of protocol v2 in the store (userd/store.c): extended
+ * cmocka tests of protocol v2 in the store (userd/store_*.c): extended
  * attributes, the consistency checker behind `modalfsd --check` (clean
  * stores pass, each kind of corruption is reported), invariants after a
  * long random sequence of operations, and ENOSPC on a completely full map.
@@ -28,7 +28,7 @@ static uint64_t mkfile(struct fx *f, uint64_t dir, const char *name)
 {
 	struct modalfs_iattr a;
 
-	assert_int_equal(modalfs_store_create(f->st, f->vol, dir, name,
+	assert_int_equal(modalfs_store_create(f->st, NULL, f->vol, dir, name,
 					      S_IFREG | 0644, 1000, 1000, 0,
 					      &a), 0);
 	return a.ino;
@@ -38,7 +38,7 @@ static uint64_t mkd(struct fx *f, uint64_t dir, const char *name)
 {
 	struct modalfs_iattr a;
 
-	assert_int_equal(modalfs_store_mkdir(f->st, f->vol, dir, name, 0755,
+	assert_int_equal(modalfs_store_mkdir(f->st, NULL, f->vol, dir, name, 0755,
 					     0, 0, &a), 0);
 	return a.ino;
 }
@@ -67,27 +67,27 @@ static void t_name_errnos(void **state)
 
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	assert_int_equal(modalfs_store_create(f->st, f->vol, ROOT, longname,
+	assert_int_equal(modalfs_store_create(f->st, NULL, f->vol, ROOT, longname,
 					      S_IFREG | 0644, 0, 0, 0, &a),
 			 ENAMETOOLONG);
 	longname[MODALFS_NAME_MAX] = '\0';	/* exactly 255: fine */
-	assert_int_equal(modalfs_store_create(f->st, f->vol, ROOT, longname,
+	assert_int_equal(modalfs_store_create(f->st, NULL, f->vol, ROOT, longname,
 					      S_IFREG | 0644, 0, 0, 0, &a), 0);
-	assert_int_equal(modalfs_store_mkdir(f->st, f->vol, ROOT, "a/b", 0755,
+	assert_int_equal(modalfs_store_mkdir(f->st, NULL, f->vol, ROOT, "a/b", 0755,
 					     0, 0, &a), EINVAL);
-	assert_int_equal(modalfs_store_mkdir(f->st, f->vol, ROOT, "..", 0755,
+	assert_int_equal(modalfs_store_mkdir(f->st, NULL, f->vol, ROOT, "..", 0755,
 					     0, 0, &a), EINVAL);
-	assert_int_equal(modalfs_store_symlink(f->st, f->vol, ROOT, ".", "t",
+	assert_int_equal(modalfs_store_symlink(f->st, NULL, f->vol, ROOT, ".", "t",
 					       0, 0, &a), EINVAL);
-	assert_int_equal(modalfs_store_create(f->st, f->vol, ROOT, "",
+	assert_int_equal(modalfs_store_create(f->st, NULL, f->vol, ROOT, "",
 					      S_IFREG | 0644, 0, 0, 0, &a),
 			 EINVAL);
 	mkfile(f, ROOT, "f");
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "f", ROOT,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "f", ROOT,
 					      "x/y", 0), EINVAL);
-	assert_int_equal(modalfs_store_link(f->st, f->vol, a.ino, ROOT, "..",
+	assert_int_equal(modalfs_store_link(f->st, NULL, f->vol, a.ino, ROOT, "..",
 					    &a), EINVAL);
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "."),
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "."),
 			 EINVAL);
 	assert_int_equal(modalfs_store_lookup(f->st, f->vol, ROOT, "a/b", &a),
 			 EINVAL);
@@ -107,7 +107,7 @@ static void t_xattr_basic(void **state)
 	assert_int_equal(modalfs_store_getxattr(f->st, f->vol, ino, "user.a",
 						buf, &len), ENODATA);
 	usleep(2000);
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.a",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.a",
 						"hello", 5, 0, &a), 0);
 	/* ctime moved, mtime did not. */
 	assert_true(a.ctime_sec > before.ctime_sec ||
@@ -120,12 +120,12 @@ static void t_xattr_basic(void **state)
 	assert_int_equal(len, 5);
 	assert_memory_equal(buf, "hello", 5);
 	/* Empty values exist and are distinct from absent ones. */
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino,
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino,
 						"trusted.e", "", 0, 0, &a), 0);
 	assert_int_equal(modalfs_store_getxattr(f->st, f->vol, ino,
 						"trusted.e", buf, &len), 0);
 	assert_int_equal(len, 0);
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino,
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino,
 						"security.s", "x", 1, 0, &a),
 			 0);
 	assert_int_equal(modalfs_store_listxattr(f->st, f->vol, ino, buf,
@@ -137,15 +137,15 @@ static void t_xattr_basic(void **state)
 	assert_non_null(memmem(buf, len, "trusted.e\0", 10));
 	assert_non_null(memmem(buf, len, "security.s\0", 11));
 	/* Replace shrinks the value. */
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.a",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.a",
 						"hi", 2, 0, &a), 0);
 	assert_int_equal(modalfs_store_getxattr(f->st, f->vol, ino, "user.a",
 						buf, &len), 0);
 	assert_int_equal(len, 2);
 	assert_memory_equal(buf, "hi", 2);
-	assert_int_equal(modalfs_store_removexattr(f->st, f->vol, ino,
+	assert_int_equal(modalfs_store_removexattr(f->st, NULL, f->vol, ino,
 						   "user.a", &a), 0);
-	assert_int_equal(modalfs_store_removexattr(f->st, f->vol, ino,
+	assert_int_equal(modalfs_store_removexattr(f->st, NULL, f->vol, ino,
 						   "user.a", &a), ENODATA);
 	assert_int_equal(modalfs_store_getxattr(f->st, f->vol, ino, "user.a",
 						buf, &len), ENODATA);
@@ -153,7 +153,7 @@ static void t_xattr_basic(void **state)
 						 &len), 0);
 	assert_int_equal(len, strlen("security.s") + strlen("trusted.e") + 2);
 	/* Directories carry xattrs too; other inodes' are separate. */
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ROOT, "user.a",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ROOT, "user.a",
 						"root", 4, 0, &a), 0);
 	assert_int_equal(a.ino, ROOT);
 	assert_int_equal(modalfs_store_getxattr(f->st, f->vol, ino, "user.a",
@@ -170,60 +170,60 @@ static void t_xattr_errors(void **state)
 	struct modalfs_iattr a;
 	size_t len;
 
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "os2.x",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "os2.x",
 						"v", 1, 0, &a), EOPNOTSUPP);
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "system.x",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "system.x",
 						"v", 1, 0, &a), EOPNOTSUPP);
 	assert_int_equal(modalfs_store_getxattr(f->st, f->vol, ino, "usr.x",
 						buf, &len), EOPNOTSUPP);
-	assert_int_equal(modalfs_store_removexattr(f->st, f->vol, ino, "x",
+	assert_int_equal(modalfs_store_removexattr(f->st, NULL, f->vol, ino, "x",
 						   &a), EOPNOTSUPP);
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.",
 						"v", 1, 0, &a), EINVAL);
 	memcpy(name, "user.", 5);
 	memset(name + 5, 'n', sizeof(name) - 6);
 	name[sizeof(name) - 1] = '\0';
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, name, "v",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, name, "v",
 						1, 0, &a), ERANGE);
 	name[MODALFS_NAME_MAX] = '\0';
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, name, "v",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, name, "v",
 						1, 0, &a), 0);
 	/* Value size limit. */
 	memset(buf, 'v', sizeof(buf));
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.big",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.big",
 						buf, MODALFS_XATTR_SIZE_MAX + 1,
 						0, &a), E2BIG);
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.big",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.big",
 						buf, MODALFS_XATTR_SIZE_MAX, 0,
 						&a), 0);
 	assert_int_equal(modalfs_store_getxattr(f->st, f->vol, ino, "user.big",
 						buf, &len), 0);
 	assert_int_equal(len, MODALFS_XATTR_SIZE_MAX);
 	/* CREATE / REPLACE. */
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.big",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.big",
 						"a", 1, MODALFS_XATTR_CREATE,
 						&a), EEXIST);
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.no",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.no",
 						"a", 1, MODALFS_XATTR_REPLACE,
 						&a), ENODATA);
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.no",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.no",
 						"a", 1, MODALFS_XATTR_CREATE,
 						&a), 0);
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.no",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.no",
 						"b", 1, MODALFS_XATTR_REPLACE,
 						&a), 0);
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.no",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.no",
 						"b", 1, 4, &a), EINVAL);
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.no",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.no",
 						"b", 1, 3, &a), EINVAL);
 	/* Missing inode. */
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, 999, "user.a",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, 999, "user.a",
 						"b", 1, 0, &a), ESTALE);
 	assert_int_equal(modalfs_store_getxattr(f->st, f->vol, 999, "user.a",
 						buf, &len), ESTALE);
 	assert_int_equal(modalfs_store_listxattr(f->st, f->vol, 999, buf,
 						 &len), ESTALE);
-	assert_int_equal(modalfs_store_removexattr(f->st, f->vol, 999,
+	assert_int_equal(modalfs_store_removexattr(f->st, NULL, f->vol, 999,
 						   "user.a", &a), ESTALE);
 	assert_int_equal(problems(f), 0);
 }
@@ -241,7 +241,7 @@ static void t_xattr_budget(void **state)
 	memset(buf, 'v', sizeof(buf));
 	for (i = 0; i < 40; i++) {
 		snprintf(name, sizeof(name), "user.v%02d", i);
-		err = modalfs_store_setxattr(f->st, f->vol, ino, name, buf,
+		err = modalfs_store_setxattr(f->st, NULL, f->vol, ino, name, buf,
 					     sizeof(buf), 0, &a);
 		if (err)
 			break;
@@ -252,10 +252,10 @@ static void t_xattr_budget(void **state)
 	assert_true(total + strlen(name) + sizeof(buf) >
 		    MODALFS_XATTR_INODE_MAX);
 	/* Replacing one with a value of the same size still fits. */
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.v00",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.v00",
 						buf, sizeof(buf), 0, &a), 0);
 	/* A small one that fits the remaining bytes works. */
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.s",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.s",
 						"x", 1, 0, &a), 0);
 
 	/* The list budget: 64 KiB of names. */
@@ -265,7 +265,7 @@ static void t_xattr_budget(void **state)
 		char n[MODALFS_NAME_MAX + 1];
 
 		snprintf(n, sizeof(n), "user.%0250d", i);
-		err = modalfs_store_setxattr(f->st, f->vol, ino, n, "", 0, 0,
+		err = modalfs_store_setxattr(f->st, NULL, f->vol, ino, n, "", 0, 0,
 					     &a);
 		if (err)
 			break;
@@ -293,13 +293,13 @@ static void t_xattr_freed_with_inode(void **state)
 	char buf[16];
 	size_t len;
 
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ino, "user.a",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ino, "user.a",
 						"1", 1, 0, &a), 0);
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "f"), 0);
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "f"), 0);
 	/* Still open (orphan): xattrs still readable. */
 	assert_int_equal(modalfs_store_getxattr(f->st, f->vol, ino, "user.a",
 						buf, &len), 0);
-	assert_int_equal(modalfs_store_evict(f->st, f->vol, ino), 0);
+	assert_int_equal(modalfs_store_evict(f->st, NULL, f->vol, ino), 0);
 	assert_int_equal(modalfs_store_getxattr(f->st, f->vol, ino, "user.a",
 						buf, &len), ESTALE);
 	/* The checker would flag an xattr record of a missing inode. */
@@ -318,13 +318,13 @@ static void t_check_clean(void **state)
 
 	memset(buf, 1, sizeof(buf));
 	x = mkfile(f, e, "x");
-	assert_int_equal(modalfs_store_write(f->st, f->vol, x, 70000, buf,
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, x, 70000, buf,
 					     sizeof(buf), &a), 0);
-	assert_int_equal(modalfs_store_link(f->st, f->vol, x, ROOT, "xl", &a),
+	assert_int_equal(modalfs_store_link(f->st, NULL, f->vol, x, ROOT, "xl", &a),
 			 0);
-	assert_int_equal(modalfs_store_symlink(f->st, f->vol, d, "s", "x/y",
+	assert_int_equal(modalfs_store_symlink(f->st, NULL, f->vol, d, "s", "x/y",
 					       0, 0, &a), 0);
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, e, "user.q",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, e, "user.q",
 						"z", 1, 0, &a), 0);
 	assert_int_equal(modalfs_store_vol_create(f->st, "second",
 						  MODALFS_KIND_EPHEMERAL, &vi),
@@ -613,7 +613,7 @@ static void t_check_size_blocks(void **state)
 	MDB_dbi data;
 
 	memset(buf, 7, sizeof(buf));
-	assert_int_equal(modalfs_store_write(f->st, f->vol, x, 0, buf,
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, x, 0, buf,
 					     sizeof(buf), &a), 0);
 	data = raw_open(f, &r, "data");
 	k = key2(kb, f->vol, x);
@@ -674,52 +674,52 @@ static void t_random_ops_invariants(void **state)
 		switch (rnd() % 13) {
 		case 0:
 		case 1:
-			err = modalfs_store_create(f->st, f->vol, d, n,
+			err = modalfs_store_create(f->st, NULL, f->vol, d, n,
 						   S_IFREG | 0600, 0, 0, 0, &a);
 			if (!err && ninos < 64)
 				inos[ninos++] = a.ino;
 			break;
 		case 2:
-			err = modalfs_store_mkdir(f->st, f->vol, d, n, 0700, 0,
+			err = modalfs_store_mkdir(f->st, NULL, f->vol, d, n, 0700, 0,
 						  0, &a);
 			if (!err && ndirs < 16)
 				dirs[ndirs++] = a.ino;
 			break;
 		case 3:
-			err = modalfs_store_unlink(f->st, f->vol, d, n);
+			err = modalfs_store_unlink(f->st, NULL, f->vol, d, n);
 			break;
 		case 4:
-			err = modalfs_store_rmdir(f->st, f->vol, d, n);
+			err = modalfs_store_rmdir(f->st, NULL, f->vol, d, n);
 			break;
 		case 5:
 		case 6:
-			err = modalfs_store_rename(f->st, f->vol, d, n, d2, n2,
+			err = modalfs_store_rename(f->st, NULL, f->vol, d, n, d2, n2,
 						   (uint32_t)(rnd() % 3));
 			break;
 		case 7:
-			err = modalfs_store_link(f->st, f->vol, ino, d, n, &a);
+			err = modalfs_store_link(f->st, NULL, f->vol, ino, d, n, &a);
 			break;
 		case 8:
-			err = modalfs_store_write(f->st, f->vol, ino,
+			err = modalfs_store_write(f->st, NULL, f->vol, ino,
 						  rnd() % 200000, buf,
 						  rnd() % sizeof(buf), &a);
 			break;
 		case 9:
 			sa.size = rnd() % 300000;
-			err = modalfs_store_setattr(f->st, f->vol, ino, &sa,
+			err = modalfs_store_setattr(f->st, NULL, f->vol, ino, &sa,
 						    &a);
 			break;
 		case 10:
-			err = modalfs_store_setxattr(f->st, f->vol, ino,
+			err = modalfs_store_setxattr(f->st, NULL, f->vol, ino,
 						     rnd() % 2 ? "user.x" :
 						     "trusted.y", buf,
 						     rnd() % 3000, 0, &a);
 			break;
 		case 11:
-			err = modalfs_store_evict(f->st, f->vol, ino);
+			err = modalfs_store_evict(f->st, NULL, f->vol, ino);
 			break;
 		case 12:
-			err = modalfs_store_symlink(f->st, f->vol, d, n, "t",
+			err = modalfs_store_symlink(f->st, NULL, f->vol, d, n, "t",
 						    0, 0, &a);
 			break;
 		}
@@ -730,7 +730,7 @@ static void t_random_ops_invariants(void **state)
 		}
 		/* Now and then everything is unmounted: orphans go. */
 		if (rnd() % 200 == 0)
-			assert_int_equal(modalfs_store_umount(f->st, f->vol),
+			assert_int_equal(modalfs_store_umount(f->st, NULL, f->vol),
 					 0);
 	}
 	/* The sequence did real work, not just errors. */
@@ -756,7 +756,7 @@ static void t_enospc_full(void **state)
 	assert_int_equal(modalfs_store_statfs(f->st, f->vol, &sf0), 0);
 	memset(buf, 0x5a, sizeof(buf));
 	for (;;) {
-		err = modalfs_store_write(f->st, f->vol, ino, off, buf,
+		err = modalfs_store_write(f->st, NULL, f->vol, ino, off, buf,
 					  sizeof(buf), &a);
 		if (err)
 			break;
@@ -766,15 +766,15 @@ static void t_enospc_full(void **state)
 	/* Then fill every last page with small files and xattrs. */
 	for (small = 0; small < 100000; small++) {
 		snprintf(name, sizeof(name), "s%d", small);
-		err = modalfs_store_create(f->st, f->vol, ROOT, name,
+		err = modalfs_store_create(f->st, NULL, f->vol, ROOT, name,
 					   S_IFREG | 0644, 0, 0, 0, &a);
 		if (err)
 			break;
 	}
 	assert_int_equal(err, ENOSPC);
-	assert_int_equal(modalfs_store_setxattr(f->st, f->vol, ROOT, "user.a",
+	assert_int_equal(modalfs_store_setxattr(f->st, NULL, f->vol, ROOT, "user.a",
 						"v", 1, 0, &a), ENOSPC);
-	assert_int_equal(modalfs_store_write(f->st, f->vol, ino, off, "x", 1,
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, ino, off, "x", 1,
 					     &a), ENOSPC);
 	assert_int_equal(modalfs_store_statfs(f->st, f->vol, &sf1), 0);
 	assert_true(sf1.bavail < sf0.bavail);
@@ -786,17 +786,17 @@ static void t_enospc_full(void **state)
 		struct modalfs_setattr sa = { .valid = MODALFS_SET_SIZE,
 					      .size = off / 2 };
 
-		assert_int_equal(modalfs_store_setattr(f->st, f->vol, ino,
+		assert_int_equal(modalfs_store_setattr(f->st, NULL, f->vol, ino,
 						       &sa, &a), 0);
 	}
 	for (int i = 0; i < small; i++) {
 		snprintf(name, sizeof(name), "s%d", i);
-		assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT,
+		assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT,
 						      name), 0);
 	}
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "big"), 0);
-	assert_int_equal(modalfs_store_evict(f->st, f->vol, ino), 0);
-	assert_int_equal(modalfs_store_umount(f->st, f->vol), 0);
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "big"), 0);
+	assert_int_equal(modalfs_store_evict(f->st, NULL, f->vol, ino), 0);
+	assert_int_equal(modalfs_store_umount(f->st, NULL, f->vol), 0);
 	assert_int_equal(problems(f), 0);
 	assert_int_equal(modalfs_store_statfs(f->st, f->vol, &sf2), 0);
 	assert_true(sf2.bavail > sf1.bavail + off / 2 / sf2.bsize);
@@ -804,7 +804,7 @@ static void t_enospc_full(void **state)
 	ino = mkfile(f, ROOT, "again");
 	off = 0;
 	for (int i = 0; i < 8; i++, off += sizeof(buf))
-		assert_int_equal(modalfs_store_write(f->st, f->vol, ino, off,
+		assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, ino, off,
 						     buf, sizeof(buf), &a), 0);
 	assert_int_equal(problems(f), 0);
 }

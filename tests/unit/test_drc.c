@@ -390,7 +390,7 @@ static void t_drc_reads_not_cached(void **state)
 	assert_int_equal(resend(f, m, NULL), 0);
 	assert_int_equal(run(f, named(MODALFS_OP_UNLINK, 32, f, ROOT, "x"),
 			     NULL), 0);
-	assert_int_equal(modalfs_store_evict(f->st, f->vol, ino), 0);
+	assert_int_equal(modalfs_store_evict(f->st, NULL, f->vol, ino), 0);
 	assert_int_equal(resend(f, m, NULL), ESTALE);
 	nlmsg_free(m);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-/* cmocka tests of the LMDB store (userd/store.c) and name rules. */
+/* cmocka tests of the LMDB store (userd/store_*.c) and name rules. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +23,7 @@ static uint64_t mkfile(struct fx *f, uint64_t dir, const char *name)
 {
 	struct modalfs_iattr a;
 
-	assert_int_equal(modalfs_store_create(f->st, f->vol, dir, name,
+	assert_int_equal(modalfs_store_create(f->st, NULL, f->vol, dir, name,
 					      S_IFREG | 0644, 1000, 1000, 0,
 					      &a), 0);
 	return a.ino;
@@ -33,7 +33,7 @@ static uint64_t mkd(struct fx *f, uint64_t dir, const char *name)
 {
 	struct modalfs_iattr a;
 
-	assert_int_equal(modalfs_store_mkdir(f->st, f->vol, dir, name, 0755,
+	assert_int_equal(modalfs_store_mkdir(f->st, NULL, f->vol, dir, name, 0755,
 					     0, 0, &a), 0);
 	return a.ino;
 }
@@ -157,7 +157,7 @@ static void t_list_usage(void **state)
 	uint64_t a = mkfile(f, ROOT, "a");
 
 	mkd(f, ROOT, "d");
-	assert_int_equal(modalfs_store_write(f->st, f->vol, a, 0, buf,
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, a, 0, buf,
 					     sizeof(buf), NULL), 0);
 	assert_int_equal(modalfs_store_vol_list(f->st, count_cb, &vi), 0);
 	assert_string_equal(vi.name, "vol");
@@ -220,13 +220,13 @@ static void t_create_lookup(void **state)
 	assert_int_equal(a.nlink, 1);
 	assert_int_equal(a.uid, 1000);
 	assert_int_equal(a.size, 0);
-	assert_int_equal(modalfs_store_create(f->st, f->vol, ROOT, "f",
+	assert_int_equal(modalfs_store_create(f->st, NULL, f->vol, ROOT, "f",
 					      S_IFREG | 0600, 0, 0, 0, &a),
 			 EEXIST);
-	assert_int_equal(modalfs_store_create(f->st, f->vol, ROOT, "d",
+	assert_int_equal(modalfs_store_create(f->st, NULL, f->vol, ROOT, "d",
 					      S_IFDIR | 0600, 0, 0, 0, &a),
 			 EINVAL);
-	assert_int_equal(modalfs_store_create(f->st, f->vol, ROOT, "fifo",
+	assert_int_equal(modalfs_store_create(f->st, NULL, f->vol, ROOT, "fifo",
 					      S_IFIFO | 0600, 0, 0, 0, &a), 0);
 	assert_int_equal(a.mode, S_IFIFO | 0600);
 	assert_int_equal(lookup(f, ROOT, "missing", NULL), ENOENT);
@@ -244,7 +244,7 @@ static void t_lookup_errors(void **state)
 			 ESTALE);
 	assert_int_equal(modalfs_store_getattr(f->st, f->vol, 9999, &a),
 			 ESTALE);
-	assert_int_equal(modalfs_store_create(f->st, f->vol, ino, "x",
+	assert_int_equal(modalfs_store_create(f->st, NULL, f->vol, ino, "x",
 					      S_IFREG | 0644, 0, 0, 0, &a),
 			 ENOTDIR);
 }
@@ -254,8 +254,8 @@ static void t_ino_unique(void **state)
 	struct fx *f = *state;
 	uint64_t a = mkfile(f, ROOT, "a"), b;
 
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "a"), 0);
-	assert_int_equal(modalfs_store_evict(f->st, f->vol, a), 0);
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "a"), 0);
+	assert_int_equal(modalfs_store_evict(f->st, NULL, f->vol, a), 0);
 	b = mkfile(f, ROOT, "a");
 	assert_true(b > a);
 }
@@ -273,7 +273,7 @@ static void t_mkdir_nlink(void **state)
 	mkd(f, d, "e");
 	mkfile(f, d, "file");
 	assert_int_equal(getattr(f, d).nlink, 3);
-	assert_int_equal(modalfs_store_rmdir(f->st, f->vol, d, "e"), 0);
+	assert_int_equal(modalfs_store_rmdir(f->st, NULL, f->vol, d, "e"), 0);
 	assert_int_equal(getattr(f, d).nlink, 2);
 }
 
@@ -283,13 +283,13 @@ static void t_unlink_rmdir_types(void **state)
 
 	mkd(f, ROOT, "d");
 	mkfile(f, ROOT, "f");
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "d"),
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "d"),
 			 EISDIR);
-	assert_int_equal(modalfs_store_rmdir(f->st, f->vol, ROOT, "f"),
+	assert_int_equal(modalfs_store_rmdir(f->st, NULL, f->vol, ROOT, "f"),
 			 ENOTDIR);
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "nope"),
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "nope"),
 			 ENOENT);
-	assert_int_equal(modalfs_store_rmdir(f->st, f->vol, ROOT, "nope"),
+	assert_int_equal(modalfs_store_rmdir(f->st, NULL, f->vol, ROOT, "nope"),
 			 ENOENT);
 }
 
@@ -300,14 +300,14 @@ static void t_rmdir_notempty(void **state)
 	uint64_t d = mkd(f, ROOT, "d");
 
 	mkfile(f, d, "f");
-	assert_int_equal(modalfs_store_rmdir(f->st, f->vol, ROOT, "d"),
+	assert_int_equal(modalfs_store_rmdir(f->st, NULL, f->vol, ROOT, "d"),
 			 ENOTEMPTY);
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, d, "f"), 0);
-	assert_int_equal(modalfs_store_rmdir(f->st, f->vol, ROOT, "d"), 0);
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, d, "f"), 0);
+	assert_int_equal(modalfs_store_rmdir(f->st, NULL, f->vol, ROOT, "d"), 0);
 	assert_int_equal(getattr(f, ROOT).nlink, 2);
 	assert_int_equal(lookup(f, ROOT, "d", NULL), ENOENT);
 	/* Creating inside the removed (still referenced) dir fails. */
-	assert_int_equal(modalfs_store_create(f->st, f->vol, d, "g",
+	assert_int_equal(modalfs_store_create(f->st, NULL, f->vol, d, "g",
 					      S_IFREG | 0644, 0, 0, 0, &a),
 			 ENOENT);
 }
@@ -320,16 +320,16 @@ static void t_link_nlink(void **state)
 	struct modalfs_iattr a;
 	uint64_t d = mkd(f, ROOT, "d"), ino = mkfile(f, ROOT, "f"), got;
 
-	assert_int_equal(modalfs_store_link(f->st, f->vol, ino, d, "g", &a), 0);
+	assert_int_equal(modalfs_store_link(f->st, NULL, f->vol, ino, d, "g", &a), 0);
 	assert_int_equal(a.nlink, 2);
 	assert_int_equal(lookup(f, d, "g", &got), 0);
 	assert_int_equal(got, ino);
-	assert_int_equal(modalfs_store_link(f->st, f->vol, ino, ROOT, "h",
+	assert_int_equal(modalfs_store_link(f->st, NULL, f->vol, ino, ROOT, "h",
 					    &a), 0);
 	assert_int_equal(getattr(f, ino).nlink, 3);
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "f"), 0);
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "f"), 0);
 	assert_int_equal(getattr(f, ino).nlink, 2);
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, d, "g"), 0);
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, d, "g"), 0);
 	assert_int_equal(getattr(f, ino).nlink, 1);
 	/* Directories keep nlink 2 + subdirs regardless of file links. */
 	assert_int_equal(getattr(f, d).nlink, 2);
@@ -341,13 +341,13 @@ static void t_link_errors(void **state)
 	struct modalfs_iattr a;
 	uint64_t d = mkd(f, ROOT, "d"), ino = mkfile(f, ROOT, "f");
 
-	assert_int_equal(modalfs_store_link(f->st, f->vol, d, ROOT, "x", &a),
+	assert_int_equal(modalfs_store_link(f->st, NULL, f->vol, d, ROOT, "x", &a),
 			 EPERM);
-	assert_int_equal(modalfs_store_link(f->st, f->vol, ino, ROOT, "d",
+	assert_int_equal(modalfs_store_link(f->st, NULL, f->vol, ino, ROOT, "d",
 					    &a), EEXIST);
-	assert_int_equal(modalfs_store_link(f->st, f->vol, ino, ino, "x", &a),
+	assert_int_equal(modalfs_store_link(f->st, NULL, f->vol, ino, ino, "x", &a),
 			 ENOTDIR);
-	assert_int_equal(modalfs_store_link(f->st, f->vol, 999, ROOT, "x",
+	assert_int_equal(modalfs_store_link(f->st, NULL, f->vol, 999, ROOT, "x",
 					    &a), ESTALE);
 	assert_int_equal(getattr(f, ino).nlink, 1);
 }
@@ -359,15 +359,15 @@ static void t_rename_simple(void **state)
 	struct fx *f = *state;
 	uint64_t d = mkd(f, ROOT, "d"), ino = mkfile(f, ROOT, "a"), got;
 
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "a", d, "b",
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "a", d, "b",
 					      0), 0);
 	assert_int_equal(lookup(f, ROOT, "a", NULL), ENOENT);
 	assert_int_equal(lookup(f, d, "b", &got), 0);
 	assert_int_equal(got, ino);
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "a", d, "b",
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "a", d, "b",
 					      0), ENOENT);
 	/* Same name, same dir: nothing happens. */
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, d, "b", d, "b",
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, d, "b", d, "b",
 					      0), 0);
 	assert_int_equal(lookup(f, d, "b", NULL), 0);
 }
@@ -378,13 +378,13 @@ static void t_rename_replace_file(void **state)
 	uint64_t a = mkfile(f, ROOT, "a"), b = mkfile(f, ROOT, "b"), got;
 	struct modalfs_iattr at;
 
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "a", ROOT,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "a", ROOT,
 					      "b", 0), 0);
 	assert_int_equal(lookup(f, ROOT, "b", &got), 0);
 	assert_int_equal(got, a);
 	/* The replaced inode is an orphan until evicted. */
 	assert_int_equal(getattr(f, b).nlink, 0);
-	assert_int_equal(modalfs_store_evict(f->st, f->vol, b), 0);
+	assert_int_equal(modalfs_store_evict(f->st, NULL, f->vol, b), 0);
 	assert_int_equal(modalfs_store_getattr(f->st, f->vol, b, &at), ESTALE);
 }
 
@@ -397,17 +397,17 @@ static void t_rename_dirs(void **state)
 	mkfile(f, ROOT, "file");
 	mkfile(f, lookup(f, ROOT, "full", &got) ? 0 : got, "x");
 	/* dir over empty dir: allowed; the old one is orphaned. */
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "d1", ROOT,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "d1", ROOT,
 					      "d2", 0), 0);
 	assert_int_equal(lookup(f, ROOT, "d2", &got), 0);
 	assert_int_equal(got, d1);
 	assert_int_equal(getattr(f, d2).nlink, 0);
 	assert_int_equal(getattr(f, ROOT).nlink, 4);	/* d2, full + 2 */
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "d2", ROOT,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "d2", ROOT,
 					      "full", 0), ENOTEMPTY);
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "d2", ROOT,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "d2", ROOT,
 					      "file", 0), ENOTDIR);
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "file",
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "file",
 					      ROOT, "d2", 0), EISDIR);
 }
 
@@ -416,19 +416,19 @@ static void t_rename_subtree(void **state)
 	struct fx *f = *state;
 	uint64_t a = mkd(f, ROOT, "a"), b = mkd(f, a, "b"), c = mkd(f, b, "c");
 
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "a", c, "x",
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "a", c, "x",
 					      0), EINVAL);
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "a", a, "x",
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "a", a, "x",
 					      0), EINVAL);
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "a", ROOT,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "a", ROOT,
 					      "a2", 0), 0);
 	/* Moving c up to the root changes both parents' nlink. */
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, b, "c", ROOT, "c",
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, b, "c", ROOT, "c",
 					      0), 0);
 	assert_int_equal(getattr(f, b).nlink, 2);
 	assert_int_equal(getattr(f, ROOT).nlink, 4);
 	/* And now b can move below c (no longer its ancestor). */
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, a, "b", c, "b",
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, a, "b", c, "b",
 					      0), 0);
 	assert_int_equal(getattr(f, c).nlink, 3);
 	assert_int_equal(getattr(f, a).nlink, 2);
@@ -439,16 +439,16 @@ static void t_rename_flags(void **state)
 	struct fx *f = *state;
 	uint64_t a = mkfile(f, ROOT, "a"), b = mkfile(f, ROOT, "b"), got;
 
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "a", ROOT,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "a", ROOT,
 			 "b", MODALFS_RENAME_NOREPLACE), EEXIST);
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "a", ROOT,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "a", ROOT,
 			 "c", MODALFS_RENAME_EXCHANGE), ENOENT);
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "a", ROOT,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "a", ROOT,
 			 "b", MODALFS_RENAME_EXCHANGE |
 			 MODALFS_RENAME_NOREPLACE), EINVAL);
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "a", ROOT,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "a", ROOT,
 			 "b", 1u << 7), EINVAL);
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "a", ROOT,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "a", ROOT,
 			 "b", MODALFS_RENAME_EXCHANGE), 0);
 	assert_int_equal(lookup(f, ROOT, "a", &got), 0);
 	assert_int_equal(got, b);
@@ -466,7 +466,7 @@ static void t_rename_exchange_dirs(void **state)
 	file = mkfile(f, ROOT, "file");
 	mkd(f, d, "sub");
 	/* Exchange a dir in p with a file in the root: nlinks move. */
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, p, "d", ROOT,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, p, "d", ROOT,
 			 "file", MODALFS_RENAME_EXCHANGE), 0);
 	assert_int_equal(lookup(f, ROOT, "file", &got), 0);
 	assert_int_equal(got, d);
@@ -475,7 +475,7 @@ static void t_rename_exchange_dirs(void **state)
 	assert_int_equal(getattr(f, p).nlink, 2);
 	assert_int_equal(getattr(f, ROOT).nlink, 4);
 	/* Exchanging a dir with its own descendant's entry is refused. */
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "file", d,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "file", d,
 			 "sub", MODALFS_RENAME_EXCHANGE), EINVAL);
 }
 
@@ -485,10 +485,10 @@ static void t_rename_hardlinks(void **state)
 	struct modalfs_iattr a;
 	uint64_t ino = mkfile(f, ROOT, "a");
 
-	assert_int_equal(modalfs_store_link(f->st, f->vol, ino, ROOT, "b", &a),
+	assert_int_equal(modalfs_store_link(f->st, NULL, f->vol, ino, ROOT, "b", &a),
 			 0);
 	/* Two links of one inode: POSIX rename does nothing. */
-	assert_int_equal(modalfs_store_rename(f->st, f->vol, ROOT, "a", ROOT,
+	assert_int_equal(modalfs_store_rename(f->st, NULL, f->vol, ROOT, "a", ROOT,
 					      "b", 0), 0);
 	assert_int_equal(lookup(f, ROOT, "a", NULL), 0);
 	assert_int_equal(lookup(f, ROOT, "b", NULL), 0);
@@ -592,8 +592,8 @@ static void t_readdir_stable(void **state)
 	assert_false(eof);
 	assert_int_equal(r->n, 4);
 	/* Remove a seen and an unseen entry, add a new one, continue. */
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "e1"), 0);
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "e5"), 0);
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "e1"), 0);
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "e5"), 0);
 	mkfile(f, ROOT, "new");
 	assert_int_equal(modalfs_store_readdir(f->st, f->vol, ROOT,
 					       r->cookies[3], 100, rd_cb, r,
@@ -622,7 +622,7 @@ static void t_write_read_blocks(void **state)
 	for (size_t done = 0; done < len;) {
 		size_t n = len - done < 50000 ? len - done : 50000;
 
-		assert_int_equal(modalfs_store_write(f->st, f->vol, ino,
+		assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, ino,
 						     off + done, w + done, n, NULL),
 				 0);
 		done += n;
@@ -650,7 +650,7 @@ static void t_read_holes_eof(void **state)
 	size_t got;
 
 	memset(buf, 0xab, sizeof(buf));
-	assert_int_equal(modalfs_store_write(f->st, f->vol, ino, 1 << 20, "xy",
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, ino, 1 << 20, "xy",
 					     2, NULL), 0);
 	assert_int_equal(modalfs_store_read(f->st, f->vol, ino, 500000,
 					    sizeof(buf), buf, &got), 0);
@@ -677,14 +677,14 @@ static void t_truncate(void **state)
 	unsigned char *w = malloc(len), *rd = malloc(len);
 
 	fill(w, len, 0);
-	assert_int_equal(modalfs_store_write(f->st, f->vol, ino, 0, w, len, NULL),
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, ino, 0, w, len, NULL),
 			 0);
 	sa.size = 70000;
-	assert_int_equal(modalfs_store_setattr(f->st, f->vol, ino, &sa, &a), 0);
+	assert_int_equal(modalfs_store_setattr(f->st, NULL, f->vol, ino, &sa, &a), 0);
 	assert_int_equal(a.size, 70000);
 	assert_int_equal(a.blocks, (70000 + 511) / 512);
 	sa.size = 300000;
-	assert_int_equal(modalfs_store_setattr(f->st, f->vol, ino, &sa, &a), 0);
+	assert_int_equal(modalfs_store_setattr(f->st, NULL, f->vol, ino, &sa, &a), 0);
 	assert_int_equal(a.size, 300000);
 	assert_int_equal(modalfs_store_read(f->st, f->vol, ino, 0, len, rd,
 					    &got), 0);
@@ -694,7 +694,7 @@ static void t_truncate(void **state)
 		if (rd[i])
 			fail_msg("byte %zu is %d after truncate+grow", i, rd[i]);
 	sa.size = 0;
-	assert_int_equal(modalfs_store_setattr(f->st, f->vol, ino, &sa, &a), 0);
+	assert_int_equal(modalfs_store_setattr(f->st, NULL, f->vol, ino, &sa, &a), 0);
 	assert_int_equal(a.blocks, 0);
 	free(w);
 	free(rd);
@@ -712,7 +712,7 @@ static void t_setattr(void **state)
 	struct modalfs_iattr a;
 	uint64_t ino = mkfile(f, ROOT, "f"), d = mkd(f, ROOT, "d");
 
-	assert_int_equal(modalfs_store_setattr(f->st, f->vol, ino, &sa, &a), 0);
+	assert_int_equal(modalfs_store_setattr(f->st, NULL, f->vol, ino, &sa, &a), 0);
 	assert_int_equal(a.mode, S_IFREG | 04711);
 	assert_int_equal(a.uid, 5);
 	assert_int_equal(a.gid, 6);
@@ -721,11 +721,11 @@ static void t_setattr(void **state)
 	assert_int_equal(getattr(f, ino).mtime_sec, 123456789);
 	sa.valid = MODALFS_SET_SIZE;
 	sa.size = 10;
-	assert_int_equal(modalfs_store_setattr(f->st, f->vol, d, &sa, &a),
+	assert_int_equal(modalfs_store_setattr(f->st, NULL, f->vol, d, &sa, &a),
 			 EISDIR);
 	sa.valid = MODALFS_SET_ATIME;
 	sa.atime_nsec = 1000000000;
-	assert_int_equal(modalfs_store_setattr(f->st, f->vol, ino, &sa, &a),
+	assert_int_equal(modalfs_store_setattr(f->st, NULL, f->vol, ino, &sa, &a),
 			 EINVAL);
 }
 
@@ -737,18 +737,18 @@ static void t_write_errors(void **state)
 	size_t got;
 	char buf[8];
 
-	assert_int_equal(modalfs_store_write(f->st, f->vol, d, 0, "x", 1, NULL),
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, d, 0, "x", 1, NULL),
 			 EISDIR);
 	assert_int_equal(modalfs_store_read(f->st, f->vol, d, 0, 8, buf, &got),
 			 EISDIR);
-	assert_int_equal(modalfs_store_write(f->st, f->vol, 777, 0, "x", 1, NULL),
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, 777, 0, "x", 1, NULL),
 			 ESTALE);
-	assert_int_equal(modalfs_store_symlink(f->st, f->vol, ROOT, "l", "t",
+	assert_int_equal(modalfs_store_symlink(f->st, NULL, f->vol, ROOT, "l", "t",
 					       0, 0, &a), 0);
-	assert_int_equal(modalfs_store_write(f->st, f->vol, a.ino, 0, "x", 1,
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, a.ino, 0, "x", 1,
 					     NULL),
 			 EINVAL);
-	assert_int_equal(modalfs_store_write(f->st, f->vol, d, INT64_MAX, "xx",
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, d, INT64_MAX, "xx",
 					     2, NULL), EFBIG);
 }
 
@@ -759,7 +759,7 @@ static void t_symlink(void **state)
 	char buf[MODALFS_SYMLINK_MAX + 1];
 	uint64_t ino = mkfile(f, ROOT, "f");
 
-	assert_int_equal(modalfs_store_symlink(f->st, f->vol, ROOT, "l",
+	assert_int_equal(modalfs_store_symlink(f->st, NULL, f->vol, ROOT, "l",
 					       "../some/target", 3, 4, &a), 0);
 	assert_int_equal(a.mode, S_IFLNK | 0777);
 	assert_int_equal(a.size, strlen("../some/target"));
@@ -767,8 +767,8 @@ static void t_symlink(void **state)
 	assert_string_equal(buf, "../some/target");
 	assert_int_equal(modalfs_store_readlink(f->st, f->vol, ino, buf),
 			 EINVAL);
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "l"), 0);
-	assert_int_equal(modalfs_store_evict(f->st, f->vol, a.ino), 0);
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "l"), 0);
+	assert_int_equal(modalfs_store_evict(f->st, NULL, f->vol, a.ino), 0);
 	assert_int_equal(modalfs_store_readlink(f->st, f->vol, a.ino, buf),
 			 ESTALE);
 }
@@ -783,19 +783,19 @@ static void t_orphan_evict(void **state)
 	size_t got;
 	char buf[16];
 
-	assert_int_equal(modalfs_store_write(f->st, f->vol, ino, 0, "hello", 5,
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, ino, 0, "hello", 5,
 					     NULL),
 			 0);
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "f"), 0);
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "f"), 0);
 	/* Still readable through the open inode. */
 	assert_int_equal(getattr(f, ino).nlink, 0);
 	assert_int_equal(modalfs_store_read(f->st, f->vol, ino, 0, 16, buf,
 					    &got), 0);
 	assert_int_equal(got, 5);
-	assert_int_equal(modalfs_store_evict(f->st, f->vol, ino), 0);
+	assert_int_equal(modalfs_store_evict(f->st, NULL, f->vol, ino), 0);
 	assert_int_equal(modalfs_store_getattr(f->st, f->vol, ino, &a), ESTALE);
 	/* A repeated EVICT (retransmission) is harmless. */
-	assert_int_equal(modalfs_store_evict(f->st, f->vol, ino), 0);
+	assert_int_equal(modalfs_store_evict(f->st, NULL, f->vol, ino), 0);
 }
 
 static void t_evict_linked(void **state)
@@ -803,7 +803,7 @@ static void t_evict_linked(void **state)
 	struct fx *f = *state;
 	uint64_t ino = mkfile(f, ROOT, "f");
 
-	assert_int_equal(modalfs_store_evict(f->st, f->vol, ino), 0);
+	assert_int_equal(modalfs_store_evict(f->st, NULL, f->vol, ino), 0);
 	assert_int_equal(getattr(f, ino).nlink, 1);
 	assert_int_equal(lookup(f, ROOT, "f", NULL), 0);
 }
@@ -816,9 +816,9 @@ static void t_umount_frees_orphans(void **state)
 	uint64_t i1 = mkfile(f, ROOT, "a"), i2 = mkfile(f, ROOT, "b");
 
 	mkfile(f, ROOT, "keep");
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "a"), 0);
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "b"), 0);
-	assert_int_equal(modalfs_store_umount(f->st, f->vol), 0);
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "a"), 0);
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "b"), 0);
+	assert_int_equal(modalfs_store_umount(f->st, NULL, f->vol), 0);
 	assert_int_equal(modalfs_store_getattr(f->st, f->vol, i1, &a), ESTALE);
 	assert_int_equal(modalfs_store_getattr(f->st, f->vol, i2, &a), ESTALE);
 	assert_int_equal(lookup(f, ROOT, "keep", NULL), 0);
@@ -836,7 +836,7 @@ static void t_reopen(void **state)
 	char buf[16];
 	size_t n;
 
-	assert_int_equal(modalfs_store_write(f->st, f->vol, ino, 0, "persist",
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, ino, 0, "persist",
 					     7, NULL), 0);
 	assert_int_equal(modalfs_store_fsync(f->st, f->vol, ino, 0), 0);
 	modalfs_store_close(f->st);
@@ -867,7 +867,7 @@ static void t_enospc(void **state)
 
 	memset(buf, 0x5a, MODALFS_STORE_BLOCK);
 	while (off < (64ULL << 20)) {
-		err = modalfs_store_write(f->st, f->vol, ino, off, buf,
+		err = modalfs_store_write(f->st, NULL, f->vol, ino, off, buf,
 					  MODALFS_STORE_BLOCK, NULL);
 		if (err)
 			break;
@@ -880,10 +880,10 @@ static void t_enospc(void **state)
 	assert_int_equal(modalfs_store_statfs(f->st, f->vol, &sf), 0);
 	assert_int_equal(sf.namelen, 255);
 	/* Free the space, then writing works again. */
-	assert_int_equal(modalfs_store_unlink(f->st, f->vol, ROOT, "big"), 0);
-	assert_int_equal(modalfs_store_evict(f->st, f->vol, ino), 0);
+	assert_int_equal(modalfs_store_unlink(f->st, NULL, f->vol, ROOT, "big"), 0);
+	assert_int_equal(modalfs_store_evict(f->st, NULL, f->vol, ino), 0);
 	ino2 = mkfile(f, ROOT, "again");
-	assert_int_equal(modalfs_store_write(f->st, f->vol, ino2, 0, buf,
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, ino2, 0, buf,
 					     MODALFS_STORE_BLOCK, NULL), 0);
 	assert_int_equal(getattr(f, ino2).size, MODALFS_STORE_BLOCK);
 	free(buf);
@@ -928,7 +928,7 @@ static void t_volume_isolation(void **state)
 	int n = 0;
 
 	memset(buf, 0xa5, sizeof(buf));
-	assert_int_equal(modalfs_store_write(f->st, f->vol, file, 0, buf,
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, file, 0, buf,
 					     sizeof(buf), NULL), 0);
 	assert_int_equal(modalfs_store_vol_persisted(f->st, "other", &vb), 0);
 	b = vb.vol_id;
@@ -938,11 +938,11 @@ static void t_volume_isolation(void **state)
 	assert_int_equal(modalfs_store_getattr(f->st, b, file, &a), ESTALE);
 	assert_int_equal(modalfs_store_read(f->st, b, file, 0, sizeof(out),
 					    out, &got), ESTALE);
-	assert_int_equal(modalfs_store_write(f->st, b, file, 0, buf, 1, NULL),
+	assert_int_equal(modalfs_store_write(f->st, NULL, b, file, 0, buf, 1, NULL),
 			 ESTALE);
-	assert_int_equal(modalfs_store_setattr(f->st, b, file, &sa, &a),
+	assert_int_equal(modalfs_store_setattr(f->st, NULL, b, file, &sa, &a),
 			 ESTALE);
-	assert_int_equal(modalfs_store_link(f->st, b, file, ROOT, "stolen",
+	assert_int_equal(modalfs_store_link(f->st, NULL, b, file, ROOT, "stolen",
 					    &a), ESTALE);
 	assert_int_not_equal(modalfs_store_lookup(f->st, b, dir, "secret",
 						  &a), 0);
@@ -950,8 +950,8 @@ static void t_volume_isolation(void **state)
 						   isolation_dirent_cb, &n,
 						   &eof), 0);
 	assert_int_equal(n, 0);
-	assert_int_not_equal(modalfs_store_unlink(f->st, b, dir, "secret"), 0);
-	assert_int_not_equal(modalfs_store_rename(f->st, b, dir, "secret",
+	assert_int_not_equal(modalfs_store_unlink(f->st, NULL, b, dir, "secret"), 0);
+	assert_int_not_equal(modalfs_store_rename(f->st, NULL, b, dir, "secret",
 						  ROOT, "moved", 0), 0);
 	assert_int_equal(modalfs_store_lookup(f->st, b, ROOT, "stolen", &a),
 			 ENOENT);
@@ -961,7 +961,7 @@ static void t_volume_isolation(void **state)
 		char name[16];
 
 		snprintf(name, sizeof(name), "f%d", i);
-		assert_int_equal(modalfs_store_create(f->st, b, ROOT, name,
+		assert_int_equal(modalfs_store_create(f->st, NULL, b, ROOT, name,
 						      S_IFREG | 0644, 0, 0, 0,
 						      &a), 0);
 		assert_int_equal(modalfs_store_read(f->st, b, a.ino, 0,

@@ -1,12 +1,7 @@
-/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+// SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Volume lifecycle for the control channel: apps, ephemeral volumes,
  * deleting volumes, path lookup for the file commands and store space.
- *
- * This is the "volume lifecycle (ctl)" section of store.c: it is
- * #included at the end of store.c, so it uses store.c's static helpers and
- * stays the only LMDB code outside that file. It has its own file only so
- * that two people can edit store.c and this section at the same time.
  *
  * Records, all in the meta DBI under key prefixes (so no DBI is added and
  * old stores open unchanged):
@@ -28,6 +23,17 @@
 
 #define APP_PFX		"app/"
 #define APPNAME_PFX	"appname/"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_priv.h"
+
 #define DEL_PFX		"del/"
 #define APP_NAMED	1u
 /* Deletions per transaction: bounds a txn's dirty pages whatever the size. */
@@ -59,7 +65,7 @@ static MDB_val *keytext(struct key *k, const char *pfx, const char *text)
 	return &k->v;
 }
 
-static MDB_val *keydel(struct key *k, uint64_t vol)
+MDB_val *keydel(struct key *k, uint64_t vol)
 {
 	memcpy(k->b, DEL_PFX, 4);
 	be64(k->b + 4, vol);
@@ -89,7 +95,7 @@ static int app_get(struct modalfs_store *st, MDB_txn *t, const char *id,
 
 	if (strlen(id) > MODALFS_APP_ID_MAX)
 		return ENOENT;
-	return rec_get(t, st->meta, keytext(&k, APP_PFX, id), ar, sizeof(*ar),
+	return rec_get(t, st->db[DB_META], keytext(&k, APP_PFX, id), ar, sizeof(*ar),
 		       ENOENT);
 }
 
@@ -103,7 +109,7 @@ static int appname_get(struct modalfs_store *st, MDB_txn *t, const char *name,
 
 	if (strlen(name) > MODALFS_VOL_NAME_MAX)
 		return ENOENT;
-	rc = mdb_get(t, st->meta, keytext(&k, APPNAME_PFX, name), &v);
+	rc = mdb_get(t, st->db[DB_META], keytext(&k, APPNAME_PFX, name), &v);
 	if (rc)
 		return store_errno(rc);
 	if (v.mv_size == 0 || v.mv_size > MODALFS_APP_ID_MAX)
@@ -127,7 +133,7 @@ int modalfs_store_app_create(struct modalfs_store *st, const char *name,
 
 	if (name && (!*name || strlen(name) > MODALFS_VOL_NAME_MAX))
 		return EINVAL;
-	err = txn_begin(st, true, &t);
+	err = txn_begin(st, NULL, true, &t);
 	if (err)
 		return err;
 	if (name) {
@@ -158,19 +164,19 @@ int modalfs_store_app_create(struct modalfs_store *st, const char *name,
 	make_app_id(id);
 	v.mv_size = sizeof(ar);
 	v.mv_data = &ar;
-	err = store_errno(mdb_put(t, st->meta, keytext(&k, APP_PFX, id), &v,
+	err = store_errno(mdb_put(t, st->db[DB_META], keytext(&k, APP_PFX, id), &v,
 				  MDB_NOOVERWRITE));
 	if (!err && name) {
 		v.mv_size = strlen(id);
 		v.mv_data = id;
-		err = store_errno(mdb_put(t, st->meta,
+		err = store_errno(mdb_put(t, st->db[DB_META],
 					  keytext(&k2, APPNAME_PFX, name), &v,
 					  0));
 	}
 	if (!err)
 		to_appinfo(id, strlen(id), &ar, out);
 out:
-	return txn_end(st, t, err);
+	return txn_end(st, NULL, t, err);
 }
 
 int modalfs_store_app_find(struct modalfs_store *st, const char *id_or_name,
@@ -181,7 +187,7 @@ int modalfs_store_app_find(struct modalfs_store *st, const char *id_or_name,
 	MDB_txn *t;
 	int err;
 
-	err = txn_begin(st, false, &t);
+	err = txn_begin(st, NULL, false, &t);
 	if (err)
 		return err;
 	snprintf(id, sizeof(id), "%s", id_or_name);
@@ -211,10 +217,10 @@ int modalfs_store_app_list(struct modalfs_store *st, modalfs_app_cb cb,
 	size_t pl = strlen(APP_PFX);
 	int err;
 
-	err = txn_begin(st, false, &t);
+	err = txn_begin(st, NULL, false, &t);
 	if (err)
 		return err;
-	err = store_errno(mdb_cursor_open(t, st->meta, &c));
+	err = store_errno(mdb_cursor_open(t, st->db[DB_META], &c));
 	if (err) {
 		mdb_txn_abort(t);
 		return err;
@@ -246,24 +252,56 @@ int modalfs_store_app_remove(struct modalfs_store *st, const char *app_id)
 	MDB_txn *t;
 	int err;
 
-	err = txn_begin(st, true, &t);
+	err = txn_begin(st, NULL, true, &t);
 	if (err)
 		return err;
 	err = app_get(st, t, app_id, &ar);
 	if (!err && (ar.flags & APP_NAMED))
-		err = del_ignore_missing(t, st->meta,
+		err = del_ignore_missing(t, st->db[DB_META],
 					 keytext(&k, APPNAME_PFX, ar.name));
 	if (!err)
-		err = store_errno(mdb_del(t, st->meta,
+		err = store_errno(mdb_del(t, st->db[DB_META],
 					  keytext(&k, APP_PFX, app_id), NULL));
-	return txn_end(st, t, err);
+	return txn_end(st, NULL, t, err);
 }
 
 /* ---- volumes without usage (cheap) ---- */
 
-static void to_volinfo_light(const char *name, size_t nlen,
-			     const struct volrec *vr,
-			     struct modalfs_volinfo *vi)
+/* Sums regular-file bytes and counts inodes of one volume. */
+static int vol_usage(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		     uint64_t *bytes, uint64_t *files)
+{
+	MDB_cursor *c;
+	struct key k;
+	MDB_val kk, vv;
+	int err = store_errno(mdb_cursor_open(t, st->db[DB_INODES], &c));
+
+	*bytes = *files = 0;
+	if (err)
+		return err;
+	err = first_with_prefix(c, key2(&k, vol, 0), 8, &kk, &vv);
+	while (!err) {
+		struct inorec r;
+
+		if (vv.mv_size == sizeof(r)) {
+			memcpy(&r, vv.mv_data, sizeof(r));
+			if (S_ISREG(r.mode))
+				*bytes += r.size;
+		}
+		(*files)++;
+		err = next_with_prefix(c, k.b, 8, &kk, &vv);
+	}
+	mdb_cursor_close(c);
+	return err == ENOENT ? 0 : err;
+}
+
+/*
+ * The one gatherer of struct modalfs_volinfo: from the volume's record,
+ * and with usage its bytes and files too (which costs a scan).
+ */
+static int fill_volinfo(struct modalfs_store *st, MDB_txn *t,
+			const char *name, size_t nlen, const struct volrec *vr,
+			bool usage, struct modalfs_volinfo *vi)
 {
 	memset(vi, 0, sizeof(*vi));
 	memcpy(vi->name, name, nlen);
@@ -272,6 +310,7 @@ static void to_volinfo_light(const char *name, size_t nlen,
 	vi->vol_id = vr->vol_id;
 	vi->kind = vr->kind;
 	vi->created = vr->created;
+	return usage ? vol_usage(st, t, vr->vol_id, &vi->bytes, &vi->files) : 0;
 }
 
 int modalfs_store_vol_lookup(struct modalfs_store *st, const char *name,
@@ -284,18 +323,19 @@ int modalfs_store_vol_lookup(struct modalfs_store *st, const char *name,
 
 	if (k.mv_size == 0 || k.mv_size > MODALFS_VOL_NAME_MAX)
 		return ENOENT;
-	err = txn_begin(st, false, &t);
+	err = txn_begin(st, NULL, false, &t);
 	if (err)
 		return err;
-	err = rec_get(t, st->volumes, &k, &vr, sizeof(vr), ENOENT);
+	err = rec_get(t, st->db[DB_VOLUMES], &k, &vr, sizeof(vr), ENOENT);
 	if (!err)
-		to_volinfo_light(name, k.mv_size, &vr, out);
+		fill_volinfo(st, t, name, k.mv_size, &vr, false, out);
 	mdb_txn_abort(t);
 	return err;
 }
 
-int modalfs_store_vol_each(struct modalfs_store *st, modalfs_vol_cb cb,
-			   void *arg)
+/* Every volume in name order, with or without its usage. */
+static int vol_walk(struct modalfs_store *st, bool usage, modalfs_vol_cb cb,
+		    void *arg)
 {
 	struct modalfs_volinfo vi;
 	MDB_cursor *c;
@@ -303,10 +343,10 @@ int modalfs_store_vol_each(struct modalfs_store *st, modalfs_vol_cb cb,
 	MDB_txn *t;
 	int err, rc;
 
-	err = txn_begin(st, false, &t);
+	err = txn_begin(st, NULL, false, &t);
 	if (err)
 		return err;
-	err = store_errno(mdb_cursor_open(t, st->volumes, &c));
+	err = store_errno(mdb_cursor_open(t, st->db[DB_VOLUMES], &c));
 	if (err) {
 		mdb_txn_abort(t);
 		return err;
@@ -319,8 +359,10 @@ int modalfs_store_vol_each(struct modalfs_store *st, modalfs_vol_cb cb,
 		    k.mv_size > MODALFS_VOL_NAME_MAX)
 			continue;
 		memcpy(&vr, v.mv_data, sizeof(vr));
-		to_volinfo_light(k.mv_data, k.mv_size, &vr, &vi);
-		err = cb(&vi, arg);
+		err = fill_volinfo(st, t, k.mv_data, k.mv_size, &vr, usage,
+				   &vi);
+		if (!err)
+			err = cb(&vi, arg);
 		if (err)
 			break;
 	}
@@ -329,6 +371,18 @@ int modalfs_store_vol_each(struct modalfs_store *st, modalfs_vol_cb cb,
 	mdb_cursor_close(c);
 	mdb_txn_abort(t);
 	return err;
+}
+
+int modalfs_store_vol_each(struct modalfs_store *st, modalfs_vol_cb cb,
+			   void *arg)
+{
+	return vol_walk(st, false, cb, arg);
+}
+
+int modalfs_store_vol_list(struct modalfs_store *st, modalfs_vol_cb cb,
+			   void *arg)
+{
+	return vol_walk(st, true, cb, arg);
 }
 
 int modalfs_store_vol_ephemeral(struct modalfs_store *st, const char *app_id,
@@ -359,38 +413,23 @@ int modalfs_store_vol_ephemeral(struct modalfs_store *st, const char *app_id,
 	 * an ephemeral volume whose app does not exist, which the caller's
 	 * reaper deletes, so nothing leaks.
 	 */
-	err = txn_begin(st, true, &t);
+	err = txn_begin(st, NULL, true, &t);
 	if (err)
 		return err;
 	k.mv_size = strlen(name);
 	k.mv_data = name;
-	err = rec_get(t, st->volumes, &k, &vr, sizeof(vr), ENOENT);
+	err = rec_get(t, st->db[DB_VOLUMES], &k, &vr, sizeof(vr), ENOENT);
 	if (!err) {
 		snprintf(vr.app_id, sizeof(vr.app_id), "%s", app_id);
 		err = volrec_put(st, t, name, &vr);
 	}
-	err = txn_end(st, t, err);
+	err = txn_end(st, NULL, t, err);
 	if (!err)
 		snprintf(out->app_id, sizeof(out->app_id), "%s", app_id);
 	return err;
 }
 
 /* ---- deleting ---- */
-
-/* Every DBI whose keys start with be64 vol; inodes first (see purge). */
-static size_t vol_dbis(struct modalfs_store *st, MDB_dbi *out)
-{
-	size_t n = 0;
-
-	out[n++] = st->inodes;
-	out[n++] = st->dirents;
-	out[n++] = st->dcookies;
-	out[n++] = st->symlinks;
-	out[n++] = st->orphans;
-	out[n++] = st->xattrs;
-	out[n++] = st->data;
-	return n;
-}
 
 /*
  * Deletes up to budget records of vol in one transaction. Inodes go first:
@@ -400,21 +439,22 @@ static size_t vol_dbis(struct modalfs_store *st, MDB_dbi *out)
 static int purge_some(struct modalfs_store *st, uint64_t vol, uint32_t budget,
 		      bool *done)
 {
-	MDB_dbi dbis[16];
-	size_t n = vol_dbis(st, dbis);
 	MDB_txn *t;
 	struct key k;
 	int err;
 
 	*done = false;
-	err = txn_begin(st, true, &t);
+	err = txn_begin(st, NULL, true, &t);
 	if (err)
 		return err;
-	for (size_t i = 0; i < n && budget && !err; i++) {
+	/* DB_INODES is the first of the table's per-volume databases. */
+	for (int i = 0; i < NDBS && budget && !err; i++) {
 		MDB_cursor *c;
 		MDB_val kk, vv;
 
-		err = store_errno(mdb_cursor_open(t, dbis[i], &c));
+		if (!(store_dbs[i].flags & DBF_PER_VOL))
+			continue;
+		err = store_errno(mdb_cursor_open(t, st->db[i], &c));
 		if (err)
 			break;
 		while (budget &&
@@ -428,13 +468,14 @@ static int purge_some(struct modalfs_store *st, uint64_t vol, uint32_t budget,
 		mdb_cursor_close(c);
 		if (err == ENOENT) {
 			err = 0;
-			if (i == n - 1)
-				*done = true;
+			*done = true;	/* so far: every database up to i */
+		} else {
+			*done = false;
 		}
 	}
 	if (!err && *done)
-		err = del_ignore_missing(t, st->meta, keydel(&k, vol));
-	return txn_end(st, t, err);
+		err = del_ignore_missing(t, st->db[DB_META], keydel(&k, vol));
+	return txn_end(st, NULL, t, err);
 }
 
 static int purge(struct modalfs_store *st, uint64_t vol, uint32_t batch)
@@ -459,7 +500,7 @@ int modalfs_store_vol_delete(struct modalfs_store *st, uint64_t vol,
 	MDB_txn *t;
 	int err;
 
-	err = txn_begin(st, true, &t);
+	err = txn_begin(st, NULL, true, &t);
 	if (err)
 		return err;
 	err = volrec_by_id(st, t, vol, name, &vr);
@@ -468,14 +509,14 @@ int modalfs_store_vol_delete(struct modalfs_store *st, uint64_t vol,
 	if (!err) {
 		MDB_val nk = { .mv_size = strlen(name), .mv_data = name };
 
-		err = store_errno(mdb_del(t, st->volumes, &nk, NULL));
+		err = store_errno(mdb_del(t, st->db[DB_VOLUMES], &nk, NULL));
 	}
 	if (!err)
-		err = store_errno(mdb_del(t, st->volids, key1(&k, vol), NULL));
+		err = store_errno(mdb_del(t, st->db[DB_VOLIDS], key1(&k, vol), NULL));
 	if (!err)
-		err = store_errno(mdb_put(t, st->meta, keydel(&k, vol), &empty,
+		err = store_errno(mdb_put(t, st->db[DB_META], keydel(&k, vol), &empty,
 					  0));
-	err = txn_end(st, t, err);
+	err = txn_end(st, NULL, t, err);
 	if (err)
 		return err;
 	return purge(st, vol, batch);
@@ -491,10 +532,10 @@ int modalfs_store_vol_purge_pending(struct modalfs_store *st)
 		MDB_txn *t;
 		int err;
 
-		err = txn_begin(st, false, &t);
+		err = txn_begin(st, NULL, false, &t);
 		if (err)
 			return err;
-		err = store_errno(mdb_cursor_open(t, st->meta, &c));
+		err = store_errno(mdb_cursor_open(t, st->db[DB_META], &c));
 		if (!err) {
 			k.v.mv_data = (void *)DEL_PFX;
 			k.v.mv_size = 4;
@@ -532,7 +573,7 @@ int modalfs_store_space(struct modalfs_store *st,
 	sp->page_size = ms.ms_psize;
 	sp->map_pages = info.me_mapsize / ms.ms_psize;
 	sp->used_pages = info.me_last_pgno + 1;
-	err = txn_begin(st, false, &t);
+	err = txn_begin(st, NULL, false, &t);
 	if (err)
 		return err;
 	err = free_pages(t, &sp->free_pages);
@@ -545,71 +586,170 @@ int modalfs_store_space(struct modalfs_store *st,
 int modalfs_store_path(struct modalfs_store *st, const char *volname,
 		       const char *path, struct modalfs_store_path *out)
 {
-	MDB_val k = { .mv_size = strlen(volname), .mv_data = (void *)volname };
-	uint64_t ino = MODALFS_ROOT_INO;
-	const char *p = path ? path : "/";
-	struct volrec vr;
-	struct inorec r;
+	struct walk w;
 	MDB_txn *t;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (k.mv_size == 0 || k.mv_size > MODALFS_VOL_NAME_MAX)
-		return ENOENT;
-	err = txn_begin(st, false, &t);
+	err = txn_begin(st, NULL, false, &t);
 	if (err)
 		return err;
-	err = rec_get(t, st->volumes, &k, &vr, sizeof(vr), ENOENT);
-	if (err)
-		goto out;
-	out->vol = vr.vol_id;
-	out->dir = MODALFS_ROOT_INO;
-	out->exists = true;
-	err = ino_get(st, t, vr.vol_id, ino, &r);
-	if (err == ESTALE)
-		err = EIO;
-	while (!err && *p) {
-		size_t n = strcspn(p, "/");
-		struct dentrec d;
-
-		if (n == 0 || (n == 1 && p[0] == '.')) {
-			p += n + (p[n] == '/');
-			continue;
-		}
-		if (!out->exists) {
-			err = ENOENT;
-			break;
-		}
-		if (!S_ISDIR(r.mode)) {
-			err = ENOTDIR;
-			break;
-		}
-		if (n > MODALFS_NAME_MAX) {
-			err = ENAMETOOLONG;
-			break;
-		}
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			err = EINVAL;
-			break;
-		}
-		out->dir = ino;
-		memcpy(out->name, p, n);
-		out->name[n] = '\0';
-		err = dent_get(st, t, vr.vol_id, ino, out->name, &d);
-		if (err == ENOENT) {
-			out->exists = false;
-			err = 0;
-		} else if (!err) {
-			ino = d.ino;
-			err = ino_get(st, t, vr.vol_id, ino, &r);
-			if (err == ESTALE)
-				err = EIO;
-		}
-		p += n + (p[n] == '/');
+	err = walk_path(st, t, volname, path, false, &w);
+	out->vol = w.vol;	/* 0 when there is no such volume */
+	if (!err) {
+		out->dir = w.dir;
+		memcpy(out->name, w.name, sizeof(out->name));
+		out->exists = w.exists;
+		if (w.exists)
+			to_attr(w.ino, &w.r, &out->attr);
 	}
-	if (!err && out->exists)
-		to_attr(ino, &r, &out->attr);
-out:
 	mdb_txn_abort(t);
 	return err;
 }
+
+int volrec_by_id(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		 char *name, struct volrec *vr)
+{
+	struct key k;
+	MDB_val kv;
+	int rc = mdb_get(t, st->db[DB_VOLIDS], key1(&k, vol), &kv);
+
+	if (rc == MDB_NOTFOUND)
+		return ESTALE;
+	if (rc)
+		return store_errno(rc);
+	if (kv.mv_size == 0 || kv.mv_size > MODALFS_VOL_NAME_MAX)
+		return EIO;
+	memcpy(name, kv.mv_data, kv.mv_size);
+	name[kv.mv_size] = '\0';
+	return rec_get(t, st->db[DB_VOLUMES], &kv, vr, sizeof(*vr), ESTALE);
+}
+
+int volrec_put(struct modalfs_store *st, MDB_txn *t, const char *name,
+	       const struct volrec *vr)
+{
+	MDB_val k = { .mv_size = strlen(name), .mv_data = (void *)name };
+	MDB_val v = { .mv_size = sizeof(*vr), .mv_data = (void *)vr };
+
+	return store_errno(mdb_put(t, st->db[DB_VOLUMES], &k, &v, 0));
+}
+
+/* ---- volumes ---- */
+
+void make_app_id(char *out)
+{
+	static const char al[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[22];
+	size_t i;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		srandom(ts.tv_nsec ^ getpid());
+		for (i = 0; i < sizeof(rnd); i++)
+			rnd[i] = random();
+	}
+	memcpy(out, "ap-", 3);
+	for (i = 0; i < sizeof(rnd); i++)
+		out[3 + i] = al[rnd[i] % (sizeof(al) - 1)];
+	out[3 + i] = '\0';
+}
+
+
+int vol_make(struct modalfs_store *st, const char *name, uint32_t kind,
+	     bool excl, struct modalfs_volinfo *out)
+{
+	static const char nvk[] = "next_vol_id";
+	size_t nlen = strlen(name);
+	MDB_val k = { .mv_size = nlen, .mv_data = (void *)name };
+	MDB_val mk = { .mv_size = sizeof(nvk) - 1, .mv_data = (void *)nvk };
+	MDB_val v, nv;
+	struct volrec vr;
+	struct inorec root;
+	struct key ik;
+	uint64_t next = 1;
+	uint32_t ns;
+	MDB_txn *t;
+	int err, rc;
+
+	if (nlen == 0 || nlen > MODALFS_VOL_NAME_MAX)
+		return EINVAL;
+	err = txn_begin(st, NULL, true, &t);
+	if (err)
+		return err;
+	rc = mdb_get(t, st->db[DB_VOLUMES], &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		err = space_check(st, NULL);
+		if (err)
+			goto out;
+	}
+	if (rc == 0) {
+		if (excl || v.mv_size != sizeof(vr)) {
+			err = excl ? EEXIST : EIO;
+			goto out;
+		}
+		memcpy(&vr, v.mv_data, sizeof(vr));
+		err = fill_volinfo(st, t, name, nlen, &vr, true, out);
+		goto out;
+	}
+	if (rc != MDB_NOTFOUND) {
+		err = store_errno(rc);
+		goto out;
+	}
+	rc = mdb_get(t, st->db[DB_META], &mk, &v);
+	if (rc == 0 && v.mv_size == sizeof(next))
+		memcpy(&next, v.mv_data, sizeof(next));
+	else if (rc != MDB_NOTFOUND) {
+		err = rc ? store_errno(rc) : EIO;
+		goto out;
+	}
+	memset(&vr, 0, sizeof(vr));
+	vr.version = REC_VERSION;
+	vr.kind = kind;
+	vr.vol_id = next++;
+	now(&vr.created, &ns);
+	vr.next_ino = MODALFS_ROOT_INO + 1;
+	make_app_id(vr.app_id);
+	nv.mv_size = sizeof(next);
+	nv.mv_data = &next;
+	err = store_errno(mdb_put(t, st->db[DB_META], &mk, &nv, 0));
+	if (!err)
+		err = volrec_put(st, t, name, &vr);
+	if (!err)
+		err = store_errno(mdb_put(t, st->db[DB_VOLIDS], key1(&ik, vr.vol_id),
+					  &k, 0));
+	if (err)
+		goto out;
+	memset(&root, 0, sizeof(root));
+	root.version = REC_VERSION;
+	root.mode = S_IFDIR | 0755;
+	root.nlink = 2;
+	root.next_cookie = MODALFS_DIR_COOKIE_FIRST;
+	root.parent = MODALFS_ROOT_INO;
+	touch_mc(&root);
+	root.atime_sec = root.mtime_sec;
+	root.atime_nsec = root.mtime_nsec;
+	err = ino_put(st, t, vr.vol_id, MODALFS_ROOT_INO, &root);
+	if (!err)
+		err = fill_volinfo(st, t, name, nlen, &vr, true, out);
+out:
+	return txn_end(st, NULL, t, err);
+}
+
+int modalfs_store_vol_persisted(struct modalfs_store *st, const char *name,
+				struct modalfs_volinfo *out)
+{
+	return vol_make(st, name, MODALFS_KIND_PERSISTED, false, out);
+}
+
+int modalfs_store_vol_create(struct modalfs_store *st, const char *name,
+			     uint32_t kind, struct modalfs_volinfo *out)
+{
+	if (kind != MODALFS_KIND_PERSISTED && kind != MODALFS_KIND_EPHEMERAL)
+		return EINVAL;
+	return vol_make(st, name, kind, true, out);
+}
+
+

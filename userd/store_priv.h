@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The LMDB backend's private header: shared by the store_*.c units and
+ * nothing else (the rest of the daemon sees store.h). The schema is
+ * described in store_txn.c, next to the table of databases.
+ */
+#ifndef MODALFS_STORE_PRIV_H
+#define MODALFS_STORE_PRIV_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "store.h"
+
+#define BS MODALFS_STORE_BLOCK
+#define REC_VERSION 1
+#define MAX_DEPTH 65536
+
+/* Bound of the duplicate-request cache (see store_txn.c). */
+#define DRC_MAX 65536
+#define DRC_VERSION 2
+
+/* The databases of the environment; store_dbs[] names them. */
+enum store_db {
+	DB_META,
+	DB_VOLUMES,
+	DB_VOLIDS,
+	DB_INODES,
+	DB_DIRENTS,
+	DB_DCOOKIES,
+	DB_DATA,
+	DB_SYMLINKS,
+	DB_ORPHANS,
+	DB_XATTRS,
+	DB_DRC,
+	NDBS
+};
+
+/* Keys of this database start with be64 vol (purge, check's strays). */
+#define DBF_PER_VOL	(1u << 0)
+/* Added after the first release: an old store may lack it. */
+#define DBF_LATER	(1u << 1)
+
+struct store_db_desc {
+	const char *name;
+	unsigned int flags;	/* DBF_* */
+	const char *what;	/* per-volume records, for --check */
+};
+
+extern const struct store_db_desc store_dbs[NDBS];
+
+struct batch_req;
+
+struct modalfs_store {
+	MDB_env *env;
+	MDB_dbi db[NDBS];	/* (MDB_dbi)-1: absent (read-only check) */
+	uint64_t map_size;
+	uint64_t reserve;	/* bytes only space-freeing ops may use */
+	size_t drc_max;		/* DRC_MAX; smaller in tests */
+	unsigned int psize;
+	bool rdonly;		/* opened by modalfs_store_check */
+	int lock_fd;
+
+	/* Group commit (modalfs_store_group_commit), see store_writer.c. */
+	bool group;
+	pthread_t writer;
+	pthread_mutex_t wlock;
+	pthread_cond_t wmore, wdone;
+	struct batch_req *whead, *wtail;
+	bool wstop;
+	char *dir;
+	struct modalfs_stats *stats;
+};
+
+struct volrec {
+	uint32_t version;
+	uint32_t kind;
+	uint64_t vol_id;
+	int64_t created;
+	uint64_t next_ino;
+	char app_id[MODALFS_APP_ID_MAX + 1];
+	char pad[7];
+};
+
+struct inorec {
+	uint32_t version;
+	uint32_t mode, uid, gid, nlink, rdev;
+	uint64_t size, blocks;
+	int64_t atime_sec, mtime_sec, ctime_sec;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec, pad;
+	uint64_t next_cookie;	/* directories */
+	uint64_t parent;	/* directories */
+};
+
+struct dentrec {
+	uint64_t cookie;
+	uint64_t ino;
+	uint32_t type;
+	uint32_t pad;
+};
+
+/* ---- store_txn.c: errors, keys, records, transactions ---- */
+
+int store_errno(int rc);
+
+struct key {
+	unsigned char b[24 + MODALFS_NAME_MAX + 1];
+	MDB_val v;
+};
+
+void be64(unsigned char *p, uint64_t x);
+uint64_t get_be64(const unsigned char *p);
+MDB_val *key1(struct key *k, uint64_t a);
+MDB_val *key2(struct key *k, uint64_t a, uint64_t b);
+MDB_val *key3(struct key *k, uint64_t a, uint64_t b, uint64_t c);
+MDB_val *keyname(struct key *k, uint64_t a, uint64_t b, const char *name);
+/* The 8-byte big-endian number at off in k, 0 if k is too short. */
+uint64_t kget(const MDB_val *k, size_t off);
+
+bool has_prefix(const MDB_val *k, const void *prefix, size_t plen);
+int first_with_prefix(MDB_cursor *c, const MDB_val *start, size_t plen,
+		      MDB_val *k, MDB_val *v);
+int next_with_prefix(MDB_cursor *c, const void *prefix, size_t plen,
+		     MDB_val *k, MDB_val *v);
+int del_range(MDB_txn *t, MDB_dbi dbi, const MDB_val *start, size_t plen,
+	      uint64_t *blocks);
+int del_ignore_missing(MDB_txn *t, MDB_dbi dbi, MDB_val *k);
+
+void now(int64_t *sec, uint32_t *nsec);
+void touch_mc(struct inorec *r);
+void touch_c(struct inorec *r);
+uint64_t blocks512(size_t len);
+
+int rec_get_raw(MDB_txn *t, MDB_dbi dbi, MDB_val *key, void *out,
+		size_t size);
+int rec_get(MDB_txn *t, MDB_dbi dbi, MDB_val *key, void *out, size_t size,
+	    int missing);
+
+/*
+ * Transactions. A write txn of a kernel op runs in the op's context tx
+ * (NULL outside a group-commit batch): nested in the batch's txn, and
+ * guarded by the op's duplicate-request cache entry, which txn_begin
+ * looks up (MODALFS_DRC_HIT: nothing to do) and txn_end records.
+ */
+int txn_begin(struct modalfs_store *st, struct modalfs_txc *tx, bool write,
+	      MDB_txn **t);
+int txn_end(struct modalfs_store *st, struct modalfs_txc *tx, MDB_txn *t,
+	    int err);
+int commit_counted(struct modalfs_store *st, MDB_txn *t, uint32_t ops);
+
+/* ---- store_open.c: space ---- */
+int free_pages(MDB_txn *t, uint64_t *pages);
+int space_check(struct modalfs_store *st, struct modalfs_txc *tx);
+/*
+ * Pages one op may add beyond what it frees: a full MODALFS_IO_MAX write
+ * or xattr (overflow pages) plus the copied tree paths of a few DBIs.
+ * space_check and statfs hold that much back.
+ */
+#define OP_SLACK_BYTES (2 * MODALFS_IO_MAX + 64 * 4096)
+int store_open(struct modalfs_store **out, const char *dir,
+	       uint64_t map_size, bool rdonly, unsigned int *missing);
+
+/* ---- store_ns.c: inodes and directory entries ---- */
+int ino_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol, uint64_t ino,
+	    struct inorec *r);
+int ino_put(struct modalfs_store *st, MDB_txn *t, uint64_t vol, uint64_t ino,
+	    const struct inorec *r);
+int reg_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol, uint64_t ino,
+	    struct inorec *r);
+void to_attr(uint64_t ino, const struct inorec *r, struct modalfs_iattr *a);
+int dent_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+	     uint64_t dir, const char *name, struct dentrec *d);
+int free_inode(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+	       uint64_t ino);
+
+/*
+ * The one path resolver: walks PATH from the root of volume volname.
+ * With dotdot, ".." goes to the parent; without, it is EINVAL. On success
+ * ino/r are the last component found; dir and name name the last
+ * component and exists says whether it was found (a missing component
+ * before the last is ENOENT; "/" is the root with name "").
+ */
+struct walk {
+	uint64_t vol, ino, dir;
+	struct inorec r;
+	char name[MODALFS_NAME_MAX + 1];
+	bool exists;
+};
+int walk_path(struct modalfs_store *st, MDB_txn *t, const char *volname,
+	      const char *path, bool dotdot, struct walk *w);
+
+/* ---- store_data.c: the block map ---- */
+int set_size(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+	     uint64_t ino, struct inorec *r, uint64_t size);
+
+/* ---- store_xattr.c ---- */
+int xattr_usage(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		uint64_t ino, const char *skip, uint64_t *list,
+		uint64_t *total);
+
+/* ---- store_vol.c: volumes and apps ---- */
+int volrec_by_id(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		 char *name, struct volrec *vr);
+int volrec_put(struct modalfs_store *st, MDB_txn *t, const char *name,
+	       const struct volrec *vr);
+MDB_val *keydel(struct key *k, uint64_t vol);
+int vol_make(struct modalfs_store *st, const char *name, uint32_t kind,
+	     bool excl, struct modalfs_volinfo *out);
+void make_app_id(char *out);
+
+#endif

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Group commit.
+ *
+ * Every commit of a write transaction syncs the data file, which bounds
+ * write ops per second by the disk's sync rate. With group commit, write
+ * ops submitted concurrently are run one after the other by a single
+ * writer thread, each as a nested transaction of one batch transaction
+ * (so each op is still atomic and a failing op is rolled back alone), and
+ * the batch is committed with one sync. Callers get their result only
+ * after the batch committed, so no reply ever reveals uncommitted state.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store_priv.h"
+
+struct batch_req {
+	int (*fn)(struct modalfs_txc *tx, void *arg);
+	void *arg;
+	int err;
+	bool done;
+	struct batch_req *next;
+};
+
+#define BATCH_MAX 64
+
+static void *writer_main(void *p)
+{
+	struct modalfs_store *st = p;
+
+	for (;;) {
+		struct batch_req *batch, *r, *last;
+		MDB_txn *parent = NULL;
+		int n, perr;
+
+		pthread_mutex_lock(&st->wlock);
+		while (!st->whead && !st->wstop)
+			pthread_cond_wait(&st->wmore, &st->wlock);
+		if (!st->whead) {
+			pthread_mutex_unlock(&st->wlock);
+			return NULL;
+		}
+		batch = last = st->whead;
+		for (n = 1; n < BATCH_MAX && last->next; n++)
+			last = last->next;
+		st->whead = last->next;
+		if (!st->whead)
+			st->wtail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&st->wlock);
+
+		perr = store_errno(mdb_txn_begin(st->env, NULL, 0, &parent));
+		for (r = batch, n = 0; r; r = r->next, n++) {
+			struct modalfs_txc tx = { .batch = parent, .index = n };
+
+			r->err = perr;
+			if (!perr)
+				r->fn(&tx, r->arg);
+		}
+		if (!perr) {
+			perr = store_errno(commit_counted(st, parent, n));
+			for (r = batch; r && perr; r = r->next)
+				r->err = perr;
+		}
+		pthread_mutex_lock(&st->wlock);
+		for (r = batch; r; r = r->next)
+			r->done = true;
+		pthread_cond_broadcast(&st->wdone);
+		pthread_mutex_unlock(&st->wlock);
+	}
+}
+
+int modalfs_store_group_commit(struct modalfs_store *st)
+{
+	int err;
+
+	if (st->group)
+		return 0;
+	pthread_mutex_init(&st->wlock, NULL);
+	pthread_cond_init(&st->wmore, NULL);
+	pthread_cond_init(&st->wdone, NULL);
+	err = pthread_create(&st->writer, NULL, writer_main, st);
+	if (!err)
+		st->group = true;
+	return err;
+}
+
+int modalfs_store_batch(struct modalfs_store *st,
+			int (*fn)(struct modalfs_txc *tx, void *arg),
+			void *arg)
+{
+	struct batch_req r = { .fn = fn, .arg = arg };
+
+	if (!st->group) {
+		struct modalfs_txc tx = { 0 };
+
+		fn(&tx, arg);
+		return 0;
+	}
+	pthread_mutex_lock(&st->wlock);
+	if (st->wtail)
+		st->wtail->next = &r;
+	else
+		st->whead = &r;
+	st->wtail = &r;
+	pthread_cond_signal(&st->wmore);
+	while (!r.done)
+		pthread_cond_wait(&st->wdone, &st->wlock);
+	pthread_mutex_unlock(&st->wlock);
+	return r.err;
+}
+
