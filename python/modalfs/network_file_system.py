@@ -263,8 +263,10 @@ class NetworkFileSystem:
                    ) -> int:
         """Copies the binary file object ``fp`` to ``remote_path``.
 
-        Missing parent directories are created, an existing file is
-        replaced. Data moves in 64 KiB requests, so files of any size
+        Missing parent directories are created; an existing file is
+        replaced atomically: readers see the old file whole until the last
+        chunk arrives, and a writer that fails or dies half-way leaves it
+        as it was. Data moves in 64 KiB requests, so files of any size
         stream without being held in memory. Returns the bytes written;
         ``progress_cb`` is called with the count after each request.
         """
@@ -275,36 +277,28 @@ class NetworkFileSystem:
         parent = str(PurePosixPath(path).parent)
         if parent != "/":
             self._mkdir(parent)
-        c = self._c()
-        off = 0
-        while True:
-            chunk = fp.read(wire.IO_MAX)
-            if chunk is None:
-                raise exc.InvalidError("write_file needs a blocking file object")
-            if not isinstance(chunk, (bytes, bytearray, memoryview)):
-                raise exc.InvalidError("write_file needs a binary file object")
-            chunk = bytes(chunk)
-            # A short read need not be the end: keep reading until empty.
-            while len(chunk) < wire.IO_MAX:
-                more = fp.read(wire.IO_MAX - len(chunk))
-                if not more:
-                    break
-                chunk += more
-            if off and not chunk:
-                break
-            m = (c.request(wire.CTL_PUT).put_str(wire.A_VOL_NAME, name)
-                 .put_str(wire.A_PATH, path).put_u64(wire.A_OFFSET, off))
-            for i in range(0, len(chunk), wire.DATA_CHUNK):
-                m.put(wire.A_DATA, chunk[i:i + wire.DATA_CHUNK])
-            if off == 0:
-                m.put_u32(wire.A_FLAGS, wire.F_TRUNC)
-            c.call(m, f"{name}:{path}: writing")
-            off += len(chunk)
-            if progress_cb:
-                progress_cb(off)
-            if len(chunk) < wire.IO_MAX:
-                break
-        return off
+        base = self._c()
+        # The staging file belongs to one connection and its chunks must
+        # arrive in order, so a write has a connection of its own.
+        with Client(base.socket_path, base.timeout) as c:
+            off = 0
+            chunk = _read_full(fp)
+            while True:
+                # Read one ahead: the last chunk carries COMMIT.
+                nxt = _read_full(fp) if len(chunk) == wire.IO_MAX else b""
+                flags = wire.F_ATOMIC | (0 if nxt else wire.F_COMMIT)
+                m = (c.request(wire.CTL_PUT).put_str(wire.A_VOL_NAME, name)
+                     .put_str(wire.A_PATH, path).put_u64(wire.A_OFFSET, off)
+                     .put_u32(wire.A_FLAGS, flags))
+                for i in range(0, len(chunk), wire.DATA_CHUNK):
+                    m.put(wire.A_DATA, chunk[i:i + wire.DATA_CHUNK])
+                c.call(m, f"{name}:{path}: writing")
+                off += len(chunk)
+                if progress_cb:
+                    progress_cb(off)
+                if not nxt:
+                    return off
+                chunk = nxt
 
     def _get(self, path: str, off: int) -> bytes:
         c = self._c()
@@ -455,3 +449,18 @@ def _with_path(e: FileEntry, parent: str, name: str) -> FileEntry:
     return FileEntry(path=rel, type=e.type, mtime=e.mtime, size=e.size,
                      mode=e.mode)
 
+
+def _read_full(fp: BinaryIO) -> bytes:
+    """Up to 64 KiB from ``fp``; short reads (pipes) are filled up, so
+    fewer bytes mean the end of the stream."""
+    buf = b""
+    while len(buf) < wire.IO_MAX:
+        more = fp.read(wire.IO_MAX - len(buf))
+        if more is None:
+            raise exc.InvalidError("write_file needs a blocking file object")
+        if not isinstance(more, (bytes, bytearray, memoryview)):
+            raise exc.InvalidError("write_file needs a binary file object")
+        if not more:
+            break
+        buf += bytes(more)
+    return buf

@@ -61,6 +61,8 @@ A_STATS = 32
 F_FORCE = 1 << 0
 F_TRUNC = 1 << 1
 F_RECURSIVE = 1 << 2
+F_ATOMIC = 1 << 3
+F_COMMIT = 1 << 4
 
 # enum modalfs_volume_attr
 VOLUME_NAME = 1

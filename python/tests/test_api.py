@@ -177,3 +177,30 @@ def test_stats(daemon: str) -> None:
     assert set(s) >= {"commits", "syncs", "batches", "ops"}
     for op in s["ops"].values():
         assert op["requests"] >= op["errors"]
+
+
+def test_write_file_replaces_atomically(volume: NetworkFileSystem) -> None:
+    old = os.urandom(200000)
+    volume.write_file("/f", io.BytesIO(old))
+
+    class Failing(io.RawIOBase):
+        """Gives 150000 bytes, then fails, as a dying source would."""
+
+        def __init__(self) -> None:
+            self.off = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, b) -> int:  # type: ignore[no-untyped-def]
+            if self.off >= 150000:
+                raise OSError("source went away")
+            n = min(len(b), 150000 - self.off)
+            b[:n] = b"x" * n
+            self.off += n
+            return n
+
+    with pytest.raises(OSError, match="went away"):
+        volume.write_file("/f", Failing())
+    assert b"".join(volume.read_file("/f")) == old, "a failed write changed the file"
+    assert [e.path for e in volume.listdir("/")] == ["f"], "a staging file is left"

@@ -64,7 +64,8 @@ def test_constants_match_the_header() -> None:
     assert [k for k in ops if k not in ("UNSPEC",) and not k.startswith("_")] \
         == OP_NAMES
     for flag, val in (("FORCE", wire.F_FORCE), ("TRUNC", wire.F_TRUNC),
-                      ("RECURSIVE", wire.F_RECURSIVE)):
+                      ("RECURSIVE", wire.F_RECURSIVE),
+                      ("ATOMIC", wire.F_ATOMIC), ("COMMIT", wire.F_COMMIT)):
         m = re.search(r"#define MODALFS_CTL_F_%s\s+\(1U << (\d+)\)" % flag, text)
         assert m and 1 << int(m.group(1)) == val, flag
 

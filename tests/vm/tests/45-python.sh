@@ -12,7 +12,7 @@
 . "$(dirname "$0")/../../lib.sh"
 
 # Tests in python/tests, all of which must pass (none skipped).
-PYTEST_TESTS=30
+PYTEST_TESTS=31
 SITE=$TEST_TMP/site
 
 require_root
