@@ -66,8 +66,8 @@ else
 fi
 KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-600}
 # Update these with the cases you add (tests/unit, tests/kunit).
-UNIT_PLAN=${UNIT_PLAN:-143}
-KUNIT_PLAN=${KUNIT_PLAN:-81}
+UNIT_PLAN=${UNIT_PLAN:-109}
+KUNIT_PLAN=${KUNIT_PLAN:-90}
 
 LAYER=${1:-all}
 case $LAYER in

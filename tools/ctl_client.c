@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,11 +64,14 @@ int ctl_open(struct ctl_conn *c)
 		int e = errno;
 
 		ctl_close(c);
-		if (e == EACCES || e == EPERM)
+		if (e == EACCES || e == EPERM) {
+			struct passwd *pw = getpwuid(getuid());
+
 			return ctl_fail("permission denied: modalfsd's socket %s is for root and the members of the '%s' group (ask an administrator: adduser %s %s)",
 					ctl_sock_path, MODALFS_CTL_GROUP,
-					getenv("USER") ? getenv("USER") : "USER",
+					pw ? pw->pw_name : "USER",
 					MODALFS_CTL_GROUP);
+		}
 		return ctl_fail("cannot reach modalfsd at %s: %s%s",
 				ctl_sock_path, strerror(e),
 				e == ENOENT || e == ECONNREFUSED ?
@@ -100,6 +104,8 @@ int ctl_next(struct ctl_conn *c, uint8_t want)
 	ssize_t n;
 
 	n = recv(c->fd, c->buf, MODALFS_CTL_DGRAM_MAX, MSG_TRUNC);
+	if (n < 0 && errno == ECONNRESET)
+		n = 0;	/* closed at once: over its connection limit */
 	if (n < 0)
 		return ctl_fail("reading from modalfsd at %s: %s",
 				ctl_sock_path, strerror(errno));

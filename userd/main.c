@@ -39,7 +39,7 @@ static void usage(FILE *f)
 		"  --socket PATH     control socket (default %s)\n"
 		"  --threads N       worker threads for kernel requests (default 4)\n"
 		"  --map-size BYTES  maximum store size (default 64G; K, M, G, T suffixes)\n"
-		"  --group-commit    commit concurrent write ops together (one sync per batch)\n"
+		"  --group-commit    accepted for old scripts: group commit is always on\n"
 		"  --metrics-listen ADDR:PORT\n"
 		"                    serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 		"                    (numeric address, e.g. 127.0.0.1:9101 or [::1]:9101; off by default)\n"
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 	struct modalfs_store *st;
 	uint64_t map_size = 0;
 	int threads = 4, c, err, sig;
-	bool group = false, check = false;
+	bool check = false;
 	sigset_t set;
 	char *end;
 
@@ -141,8 +141,7 @@ int main(int argc, char **argv)
 		case 'd':
 			modalfs_log_level = MODALFS_LOG_DEBUG;
 			break;
-		case 'g':
-			group = true;
+		case 'g':	/* always on now */
 			break;
 		case 'c':
 			check = true;
@@ -196,13 +195,7 @@ int main(int argc, char **argv)
 			    err == EBUSY ? " (another modalfsd uses it)" : "");
 		return 1;
 	}
-	if (group && (err = modalfs_store_group_commit(st))) {
-		modalfs_err("cannot start group commit: %s", strerror(err));
-		modalfs_store_close(st);
-		return 1;
-	}
-	modalfs_info("store opened in %s%s", state_dir,
-		     group ? " (group commit)" : "");
+	modalfs_info("store opened in %s", state_dir);
 	err = modalfs_ctl_start(st, sock_path);
 	if (err) {
 		modalfs_err("cannot serve the control socket %s: %s%s",

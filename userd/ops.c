@@ -505,7 +505,7 @@ static int dispatch(struct req *r)
 	case MODALFS_OP_MOUNT:
 		return op_mount(r);
 	case MODALFS_OP_UMOUNT:
-		return modalfs_store_umount(r->st, r->tx, r->vol);
+		return modalfs_store_umount(r->st, r->vol);
 	case MODALFS_OP_STATFS:
 		return op_statfs(r);
 	case MODALFS_OP_LOOKUP:
@@ -618,8 +618,28 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 }
 
 /*
+ * FNV-1a over 8-byte words (then the tail bytes): a WRITE's megabyte is
+ * hashed eight times faster than byte by byte.
+ */
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (; n >= 8; n -= 8, b += 8) {
+		uint64_t w;
+
+		memcpy(&w, b, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return fnv(h, b, n);
+}
+
+/*
  * The request's identity beyond its id: op, ids, names, offset and the
- * payload's length, i.e. what a retransmission repeats exactly.
+ * payload's bytes, i.e. what a retransmission repeats exactly. The bytes,
+ * not just their length: a WRITE taken for the retransmission of another
+ * one of the same length would silently not be applied.
  */
 static uint64_t fingerprint(struct req *r)
 {
@@ -630,7 +650,6 @@ static uint64_t fingerprint(struct req *r)
 	};
 	uint64_t h = 0xcbf29ce484222325ULL;
 	const struct genlmsghdr *g = nlmsg_data(r->nlh);
-	uint32_t datalen = 0;
 	struct nlattr *a;
 	int rem;
 
@@ -647,8 +666,8 @@ static uint64_t fingerprint(struct req *r)
 	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0),
 			  rem)
 		if (nla_type(a) == MODALFS_A_DATA)
-			datalen += nla_len(a);
-	return fnv(h, &datalen, sizeof(datalen));
+			h = hash_bytes(h, nla_data(a), nla_len(a));
+	return h;
 }
 
 /* Runs on the thread that owns the op's write txn (group commit!). */
@@ -679,10 +698,14 @@ static int run_op(struct req *r)
 	return 0;
 }
 
+/*
+ * Write ops that run on the writer (one transaction each, in a batch).
+ * UMOUNT is not one: it frees orphans in transactions of its own, bounded
+ * whatever their number.
+ */
 static bool is_write_op(uint32_t op)
 {
 	switch (op) {
-	case MODALFS_OP_UMOUNT:
 	case MODALFS_OP_SETATTR:
 	case MODALFS_OP_CREATE:
 	case MODALFS_OP_MKDIR:

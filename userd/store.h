@@ -21,9 +21,6 @@
 
 #include "../netlink/modalfs.h"
 
-/* File data is stored in blocks of this many bytes (the last may be short). */
-#define MODALFS_STORE_BLOCK	65536u
-
 #define MODALFS_STORE_DEFAULT_MAP (64ULL << 30)
 
 struct modalfs_store;
@@ -115,17 +112,12 @@ struct modalfs_txc {
 };
 
 /*
- * Group commit: after this, modalfs_store_batch() runs its function on one
- * writer thread, where every write op is a nested transaction of a batch
- * that is committed (and synced) once for up to 64 concurrent ops.
- */
-int modalfs_store_group_commit(struct modalfs_store *st);
-/*
- * Runs fn(tx, arg), which may call any store function, passing tx to the
- * write ops, and returns 0 once the effects of its write ops are
- * committed, or an errno if the batch could not be committed (then they
- * are lost and fn's results must be ignored). Without group commit fn
- * simply runs in the caller's thread.
+ * Group commit, always on: runs fn(tx, arg) on the store's one writer
+ * thread, where every write op is a nested transaction of a batch that is
+ * committed (and synced) once for up to 64 concurrent ops. fn may call any
+ * store function, passing tx to the write ops. Returns 0 once the effects
+ * of its write ops are committed, or an errno if the batch could not be
+ * committed (then they are lost and fn's results must be ignored).
  */
 int modalfs_store_batch(struct modalfs_store *st,
 			int (*fn)(struct modalfs_txc *tx, void *arg),
@@ -144,8 +136,8 @@ int modalfs_store_vol_list(struct modalfs_store *st, modalfs_vol_cb cb,
 int modalfs_store_mount(struct modalfs_store *st, const char *name,
 			const char *path, uint64_t *vol_id,
 			struct modalfs_iattr *attr);
-int modalfs_store_umount(struct modalfs_store *st, struct modalfs_txc *tx,
-	uint64_t vol);
+/* Frees the volume's orphans in bounded transactions (not in a batch). */
+int modalfs_store_umount(struct modalfs_store *st, uint64_t vol);
 int modalfs_store_statfs(struct modalfs_store *st, uint64_t vol,
 			 struct modalfs_statfs *sf);
 int modalfs_store_lookup(struct modalfs_store *st, uint64_t vol, uint64_t dir,
@@ -240,7 +232,7 @@ int modalfs_store_name_check(const char *name);
  * remembered reply. Otherwise, if the op succeeds, the reply values are
  * recorded in that same transaction. Failed ops commit nothing and record
  * nothing, so running them again cannot apply anything twice. The cache
- * keeps the 65536 highest (newest) ids.
+ * keeps the 65536 entries recorded last.
  */
 #define MODALFS_DRC_HIT		0x10000	/* never an errno */
 #define MODALFS_DRC_ATTR	(1u << 0)
@@ -252,14 +244,16 @@ struct modalfs_drc_reply {
 	uint32_t size;
 	uint32_t pad;
 	uint64_t fp;
+	uint64_t seq;		/* when it was recorded (pruning order) */
 	struct modalfs_iattr attr;
 };
 
 /*
- * fp fingerprints the request (op and arguments): a remembered reply is
- * used only for a request with the same id and fingerprint, so an id that
- * repeats for a different request (a host clock set back between module
- * loads) runs the op instead of getting another op's reply.
+ * fp fingerprints the request (op, arguments and a WRITE's bytes): a
+ * remembered reply is used only for a request with the same id and
+ * fingerprint, so an id that repeats for a different request (two module
+ * loads that drew the same epoch) runs the op instead of getting another
+ * op's reply.
  */
 struct modalfs_drc {
 	uint64_t req_id;
@@ -338,6 +332,7 @@ struct modalfs_store_space {
 	uint64_t map_pages;	/* the map's capacity */
 	uint64_t used_pages;	/* high-water mark of the data file */
 	uint64_t free_pages;	/* below it, free for reuse (LMDB free list) */
+	uint64_t data_bytes;	/* file data in the block store */
 };
 int modalfs_store_space(struct modalfs_store *st,
 			struct modalfs_store_space *sp);

@@ -1,64 +1,179 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * The block map: file data in MODALFS_STORE_BLOCK blocks (see the schema
- * in store_txn.c), read, write, truncate and fsync.
+ * The block map: which objects of the block store (blocks.h) hold a
+ * file's data and how many bytes of each are valid; read, write, truncate
+ * and fsync. See the schema in store_txn.c.
+ *
+ * Order: a WRITE puts its bytes into the block store first, then commits
+ * the map and the inode, so a committed map never names bytes that were
+ * not written (a kill between the two leaves bytes past an object's valid
+ * length, which reads never return, or a stray object, removed at the next
+ * start). Truncation and freeing work the other way round: the map shrinks
+ * in the transaction and the objects are cut after it committed (cuts).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "blocks.h"
 #include "stats.h"
-
 #include "store_priv.h"
 
-/* Cuts or extends ino's data to size; r->size and r->blocks follow. */
-int set_size(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
-	     uint64_t ino, struct inorec *r, uint64_t size)
+static const char data_blocks_key[] = "data_blocks";
+
+/*
+ * Store-wide 512-byte units of file data (meta "data_blocks"), which
+ * counts against the store's size limit (space_check) beside the map.
+ */
+int data_blocks_get(struct modalfs_store *st, MDB_txn *t, uint64_t *n)
 {
-	struct key k;
+	MDB_val k = { sizeof(data_blocks_key) - 1, (void *)data_blocks_key };
+	int err = rec_get(t, st->db[DB_META], &k, n, sizeof(*n), ENOENT);
+
+	if (err == ENOENT) {
+		*n = 0;
+		return 0;
+	}
+	return err;
+}
+
+int data_blocks_add(struct modalfs_store *st, MDB_txn *t, int64_t delta)
+{
+	MDB_val k = { sizeof(data_blocks_key) - 1, (void *)data_blocks_key };
+	MDB_val v;
+	uint64_t n;
 	int err;
 
-	if (size < r->size) {
-		uint64_t first = (size + BS - 1) / BS;
-		uint32_t keep = size % BS;
-		MDB_val v;
+	if (!delta)
+		return 0;
+	err = data_blocks_get(st, t, &n);
+	if (err)
+		return err;
+	n = delta < 0 && (uint64_t)-delta > n ? 0 : n + delta;
+	v.mv_size = sizeof(n);
+	v.mv_data = &n;
+	return store_errno(mdb_put(t, st->db[DB_META], &k, &v, 0));
+}
 
-		err = del_range(t, st->db[DB_DATA], key3(&k, vol, ino, first), 16,
-				&r->blocks);
-		if (err)
-			return err;
-		if (keep) {
-			int rc = mdb_get(t, st->db[DB_DATA],
-					 key3(&k, vol, ino, size / BS), &v);
+/* ino's entry for object idx; a missing one is all zeros (a hole). */
+int map_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+	    uint64_t ino, uint64_t idx, struct maprec *m)
+{
+	struct key k;
+	int err = rec_get(t, st->db[DB_BLOCKMAP], key3(&k, vol, ino, idx), m,
+			  sizeof(*m), ENOENT);
 
-			if (rc && rc != MDB_NOTFOUND)
-				return store_errno(rc);
-			if (!rc && v.mv_size > keep) {
-				void *copy = malloc(keep);
-				MDB_val nv = { .mv_size = keep, .mv_data = copy };
-
-				if (!copy)
-					return ENOMEM;
-				memcpy(copy, v.mv_data, keep);
-				r->blocks -= blocks512(v.mv_size);
-				rc = mdb_put(t, st->db[DB_DATA], &k.v, &nv, 0);
-				free(copy);
-				if (rc)
-					return store_errno(rc);
-				r->blocks += blocks512(keep);
-			}
-		}
+	if (err == ENOENT) {
+		memset(m, 0, sizeof(*m));
+		return 0;
 	}
-	r->size = size;
+	return !err && m->len > MODALFS_OBJ_SIZE ? EIO : err;
+}
+
+int map_put(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+	    uint64_t ino, uint64_t idx, const struct maprec *m)
+{
+	MDB_val v = { .mv_size = sizeof(*m), .mv_data = (void *)m };
+	struct key k;
+
+	return store_errno(mdb_put(t, st->db[DB_BLOCKMAP],
+				   key3(&k, vol, ino, idx), &v, 0));
+}
+
+int cuts_add(struct cuts *c, uint64_t vol, uint64_t ino, uint64_t idx,
+	     uint32_t len)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		struct cut *p = realloc(c->v, cap * sizeof(*p));
+
+		if (!p)
+			return ENOMEM;
+		c->v = p;
+		c->cap = cap;
+	}
+	c->v[c->n++] = (struct cut){ vol, ino, idx, len };
 	return 0;
+}
+
+/*
+ * Applies the cuts of a committed transaction to the block store and
+ * frees the list. A failure leaves a stray or over-long object, which
+ * reads never return and the next start removes; it is logged by the
+ * caller's counters only.
+ */
+void cuts_apply(struct modalfs_store *st, struct cuts *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		st->blocks->ops->truncate(st->blocks, c->v[i].vol, c->v[i].ino,
+					  c->v[i].idx, c->v[i].len);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Drops ino's map from byte size on: entries wholly past it go (cut to
+ * 0), the one it falls in is shortened; r->blocks and the store's data
+ * count follow. The objects themselves are cut after the commit.
+ */
+int map_cut(struct modalfs_store *st, MDB_txn *t, uint64_t vol, uint64_t ino,
+	    struct inorec *r, uint64_t size, struct cuts *c)
+{
+	uint64_t from = size / MODALFS_OBJ_SIZE, freed = 0;
+	uint32_t keep = size % MODALFS_OBJ_SIZE;
+	MDB_cursor *cur;
+	struct key k;
+	MDB_val kk, vv;
+	int err = store_errno(mdb_cursor_open(t, st->db[DB_BLOCKMAP], &cur));
+
+	if (err)
+		return err;
+	/* Re-seek after each change: simple and immune to cursor quirks. */
+	while (!(err = first_with_prefix(cur, key3(&k, vol, ino, from), 16,
+					 &kk, &vv))) {
+		uint64_t idx = kget(&kk, 16);
+		struct maprec m;
+
+		if (kk.mv_size != 24 || vv.mv_size != sizeof(m)) {
+			err = EIO;
+			break;
+		}
+		memcpy(&m, vv.mv_data, sizeof(m));
+		from = idx + 1;
+		if (idx == size / MODALFS_OBJ_SIZE && keep) {
+			if (m.len <= keep)
+				continue;
+			/* What the cut leaves allocated, at most. */
+			m.len = keep;
+			if (m.alloc > blocks512(keep)) {
+				freed += m.alloc - blocks512(keep);
+				m.alloc = blocks512(keep);
+			}
+			err = map_put(st, t, vol, ino, idx, &m);
+			if (!err)
+				err = cuts_add(c, vol, ino, idx, keep);
+		} else {
+			freed += m.alloc;
+			err = store_errno(mdb_cursor_del(cur, 0));
+			if (!err)
+				err = cuts_add(c, vol, ino, idx, 0);
+		}
+		if (err)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (err != ENOENT)
+		return err;
+	r->blocks = r->blocks > freed ? r->blocks - freed : 0;
+	return data_blocks_add(st, t, -(int64_t)freed);
 }
 
 int modalfs_store_read(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 		       uint64_t off, size_t len, void *buf, size_t *got)
 {
+	struct modalfs_blocks *b = st->blocks;
 	struct inorec r;
-	struct key k;
 	MDB_txn *t;
 	size_t done = 0;
 	int err;
@@ -72,38 +187,29 @@ int modalfs_store_read(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 		goto out;
 	if (len > r.size - off)
 		len = r.size - off;
-	while (done < len) {
+	while (!err && done < len) {
 		uint64_t pos = off + done;
-		uint64_t b = pos / BS;
-		size_t in = pos % BS;
-		size_t n = BS - in;
-		MDB_val v;
-		int rc;
+		uint64_t idx = pos / MODALFS_OBJ_SIZE;
+		uint32_t in = pos % MODALFS_OBJ_SIZE;
+		size_t n = MODALFS_OBJ_SIZE - in, have = 0;
+		struct maprec m;
 
 		if (n > len - done)
 			n = len - done;
-		rc = mdb_get(t, st->db[DB_DATA], key3(&k, vol, ino, b), &v);
-		if (rc && rc != MDB_NOTFOUND) {
-			err = store_errno(rc);
-			break;
+		err = map_get(st, t, vol, ino, idx, &m);
+		if (!err && m.len > in) {
+			have = m.len - in < n ? m.len - in : n;
+			err = b->ops->read(b, vol, ino, idx, in,
+					   (char *)buf + done, have);
 		}
-		if (rc || v.mv_size <= in) {
-			memset((char *)buf + done, 0, n);
-		} else {
-			size_t have = v.mv_size - in;
-
-			if (have > n)
-				have = n;
-			memcpy((char *)buf + done, (char *)v.mv_data + in,
-			       have);
-			memset((char *)buf + done + have, 0, n - have);
-		}
+		/* Bytes past the valid length are stale or never written. */
+		memset((char *)buf + done + have, 0, n - have);
 		done += n;
 	}
 	if (!err)
 		*got = done;
 out:
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -112,10 +218,10 @@ int modalfs_store_write(struct modalfs_store *st, struct modalfs_txc *tx,
 			uint64_t off, const void *buf, size_t len,
 			struct modalfs_iattr *attr)
 {
+	struct modalfs_blocks *b = st->blocks;
 	struct inorec r;
-	struct key k;
 	MDB_txn *t;
-	char *tmp = NULL;
+	int64_t added = 0;
 	size_t done = 0;
 	int err;
 
@@ -125,83 +231,75 @@ int modalfs_store_write(struct modalfs_store *st, struct modalfs_txc *tx,
 	err = txn_begin(st, tx, true, &t);
 	if (err)
 		return err;
-	err = len ? space_check(st, tx) : 0;
+	err = len ? space_check(st, tx, t, len, 0) : 0;
 	if (!err)
 		err = reg_get(st, t, vol, ino, &r);
 	while (!err && done < len) {
 		uint64_t pos = off + done;
-		uint64_t b = pos / BS;
-		size_t in = pos % BS;
-		size_t n = BS - in;
-		size_t oldlen = 0, newlen;
-		MDB_val v, nv;
-		int rc;
+		uint64_t idx = pos / MODALFS_OBJ_SIZE;
+		uint32_t in = pos % MODALFS_OBJ_SIZE;
+		size_t n = MODALFS_OBJ_SIZE - in;
+		uint64_t alloc;
+		struct maprec m;
 
 		if (n > len - done)
 			n = len - done;
-		rc = mdb_get(t, st->db[DB_DATA], key3(&k, vol, ino, b), &v);
-		if (rc && rc != MDB_NOTFOUND) {
-			err = store_errno(rc);
-			break;
+		err = map_get(st, t, vol, ino, idx, &m);
+		/*
+		 * Past the valid length the object may hold stale bytes (a
+		 * cut a crash interrupted, a write that did not commit):
+		 * drop them, so that the gap reads as a hole.
+		 */
+		if (!err && in > m.len)
+			err = b->ops->truncate(b, vol, ino, idx, m.len);
+		if (!err)
+			err = b->ops->write(b, vol, ino, idx, in,
+					    (const char *)buf + done, n,
+					    &alloc);
+		if (!err && (in + n > m.len || alloc != m.alloc)) {
+			added += alloc - m.alloc;
+			m.version = REC_VERSION;
+			m.len = in + n > m.len ? in + n : m.len;
+			m.alloc = alloc;
+			err = map_put(st, t, vol, ino, idx, &m);
 		}
-		if (!rc)
-			oldlen = v.mv_size;
-		newlen = in + n > oldlen ? in + n : oldlen;
-		nv.mv_size = newlen;
-		if (in == 0 && n >= oldlen) {
-			/* Whole new content comes from buf: no old bytes. */
-			rc = mdb_put(t, st->db[DB_DATA], &k.v, &nv, MDB_RESERVE);
-			if (rc) {
-				err = store_errno(rc);
-				break;
-			}
-			memcpy(nv.mv_data, (const char *)buf + done, n);
-		} else {
-			if (!tmp && !(tmp = malloc(BS))) {
-				err = ENOMEM;
-				break;
-			}
-			/* Old bytes live in the map; copy before COW. */
-			if (oldlen)
-				memcpy(tmp, v.mv_data, oldlen);
-			if (in > oldlen)
-				memset(tmp + oldlen, 0, in - oldlen);
-			memcpy(tmp + in, (const char *)buf + done, n);
-			nv.mv_data = tmp;
-			rc = mdb_put(t, st->db[DB_DATA], &k.v, &nv, 0);
-			if (rc) {
-				err = store_errno(rc);
-				break;
-			}
-		}
-		r.blocks += blocks512(newlen) - blocks512(oldlen);
+		if (!err)
+			modalfs_stats_block_bytes(st->stats, n);
 		done += n;
 	}
-	free(tmp);
+	if (!err && len && off + len > r.size) {
+		err = volstat_add(st, t, vol, off + len - r.size, 0);
+		r.size = off + len;
+	}
 	if (!err && len) {
-		if (off + len > r.size)
-			r.size = off + len;
+		r.blocks = (int64_t)r.blocks + added > 0 ? r.blocks + added : 0;
 		touch_mc(&r);
 		err = ino_put(st, t, vol, ino, &r);
 	}
+	if (!err)
+		err = data_blocks_add(st, t, added);
 	if (!err && attr)
 		to_attr(ino, &r, attr);
 	return txn_end(st, tx, t, err);
 }
 
+/*
+ * Data first, then the metadata that points at it: the block store's
+ * sync, then the environment's. Commits are ordered, so syncing both
+ * covers every earlier acknowledged op of every volume.
+ */
 int modalfs_store_fsync(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 			uint32_t flags)
 {
+	int err;
+
 	(void)vol;
 	(void)ino;
 	(void)flags;
-	int err;
-
-	/* Commits are ordered, so syncing the env covers every earlier op. */
-	err = store_errno(mdb_env_sync(st->env, 1));
-
+	err = st->blocks->ops->sync(st->blocks);
+	if (!err)
+		err = store_errno(mdb_env_sync(st->env, 1));
 	if (!err)
 		modalfs_stats_sync(st->stats);
 	return err;
 }
-

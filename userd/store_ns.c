@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "blocks.h"
 #include "store_priv.h"
 
 int ino_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
@@ -165,22 +166,33 @@ static int dir_empty(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	return err;
 }
 
-/* Deletes every key in dbi from start on that shares start's prefix. */
 int free_inode(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
-	       uint64_t ino)
+	       uint64_t ino, struct cuts *c)
 {
+	struct inorec r;
 	struct key k;
-	int err;
+	int err = ino_get(st, t, vol, ino, &r);
 
-	err = del_ignore_missing(t, st->db[DB_INODES], key2(&k, vol, ino));
+	/* Without its inode, the other records still go (an orphan's). */
+	if (!err && S_ISREG(r.mode))
+		err = map_cut(st, t, vol, ino, &r, 0, c);
 	if (!err)
-		err = del_ignore_missing(t, st->db[DB_SYMLINKS], key2(&k, vol, ino));
+		err = volstat_add(st, t, vol,
+				  S_ISREG(r.mode) ? -(int64_t)r.size : 0, -1);
+	else if (err == ESTALE)
+		err = 0;
 	if (!err)
-		err = del_ignore_missing(t, st->db[DB_ORPHANS], key2(&k, vol, ino));
+		err = del_ignore_missing(t, st->db[DB_INODES],
+					 key2(&k, vol, ino));
 	if (!err)
-		err = del_range(t, st->db[DB_DATA], key3(&k, vol, ino, 0), 16, NULL);
+		err = del_ignore_missing(t, st->db[DB_SYMLINKS],
+					 key2(&k, vol, ino));
 	if (!err)
-		err = del_range(t, st->db[DB_XATTRS], key2(&k, vol, ino), 16, NULL);
+		err = del_ignore_missing(t, st->db[DB_ORPHANS],
+					 key2(&k, vol, ino));
+	if (!err)
+		err = del_range(t, st->db[DB_XATTRS], key2(&k, vol, ino), 16,
+				NULL);
 	return err;
 }
 
@@ -298,47 +310,52 @@ int modalfs_store_mount(struct modalfs_store *st, const char *name,
 		*vol_id = w.vol;
 		to_attr(w.ino, &w.r, attr);
 	}
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
-int modalfs_store_umount(struct modalfs_store *st, struct modalfs_txc *tx,
-			 uint64_t vol)
+/* Orphans freed per transaction at UMOUNT: bounds a txn whatever the count. */
+#define ORPHAN_BATCH 256u
+
+int modalfs_store_umount(struct modalfs_store *st, uint64_t vol)
 {
-	MDB_cursor *c;
-	struct key k;
-	MDB_val kk, vv;
-	MDB_txn *t;
-	int err;
+	bool more = true;
+	int err = 0;
 
-	err = txn_begin(st, tx, true, &t);
-	if (err)
-		return err;
-	err = store_errno(mdb_cursor_open(t, st->db[DB_ORPHANS], &c));
-	if (err)
-		return txn_end(st, tx, t, err);
-	while (!(err = first_with_prefix(c, key2(&k, vol, 0), 8, &kk, &vv))) {
-		uint64_t ino;
+	while (!err && more) {
+		struct cuts cuts = { 0 };
+		unsigned int n = 0;
+		MDB_cursor *c;
+		struct key k;
+		MDB_val kk, vv;
+		MDB_txn *t;
 
-		if (kk.mv_size != 16) {
-			err = EIO;
-			break;
-		}
-		ino = get_be64((unsigned char *)kk.mv_data + 8);
-		err = free_inode(st, t, vol, ino);
+		err = txn_begin(st, NULL, true, &t);
 		if (err)
 			break;
+		err = store_errno(mdb_cursor_open(t, st->db[DB_ORPHANS], &c));
+		if (!err) {
+			while (!err && n < ORPHAN_BATCH &&
+			       !(err = first_with_prefix(c, key2(&k, vol, 0), 8,
+							 &kk, &vv))) {
+				if (kk.mv_size != 16)
+					err = EIO;
+				else
+					err = free_inode(st, t, vol,
+							 kget(&kk, 8), &cuts);
+				n++;
+			}
+			mdb_cursor_close(c);
+		}
+		more = !err;
+		err = txn_end(st, NULL, t, err == ENOENT ? 0 : err);
+		if (!err)
+			cuts_apply(st, &cuts);
+		free(cuts.v);
 	}
-	mdb_cursor_close(c);
-	return txn_end(st, tx, t, err == ENOENT ? 0 : err);
+	return err;
 }
 
-/*
- * Store-wide numbers (all volumes share one map): blocks is what ops that
- * add data may fill (map size minus the reserve, see space_check), used is
- * pages in use (high-water mark minus LMDB's free list), and what the map
- * file still has to grow by is capped by the host file system's space.
- */
 int modalfs_store_lookup(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 			 const char *name, struct modalfs_iattr *attr)
 {
@@ -355,7 +372,7 @@ int modalfs_store_lookup(struct modalfs_store *st, uint64_t vol, uint64_t dir,
 	err = entry_get(st, t, vol, dir, name, &r, &d, &r);
 	if (!err)
 		to_attr(d.ino, &r, attr);
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -372,7 +389,7 @@ int modalfs_store_getattr(struct modalfs_store *st, uint64_t vol,
 	err = ino_get(st, t, vol, ino, &r);
 	if (!err)
 		to_attr(ino, &r, attr);
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -381,6 +398,7 @@ int modalfs_store_setattr(struct modalfs_store *st, struct modalfs_txc *tx,
 			  uint64_t ino, const struct modalfs_setattr *sa,
 			  struct modalfs_iattr *attr)
 {
+	struct cuts cuts = { 0 };
 	struct inorec r;
 	MDB_txn *t;
 	int err;
@@ -407,9 +425,16 @@ int modalfs_store_setattr(struct modalfs_store *st, struct modalfs_txc *tx,
 			goto out;
 		}
 		if (sa->size != r.size) {
-			err = set_size(st, t, vol, ino, &r, sa->size);
+			if (sa->size < r.size)
+				err = map_cut(st, t, vol, ino, &r, sa->size,
+					      &cuts);
+			if (!err)
+				err = volstat_add(st, t, vol,
+						  (int64_t)sa->size -
+						  (int64_t)r.size, 0);
 			if (err)
 				goto out;
+			r.size = sa->size;
 			touch_mc(&r);
 		}
 	}
@@ -437,7 +462,11 @@ int modalfs_store_setattr(struct modalfs_store *st, struct modalfs_txc *tx,
 	if (!err)
 		to_attr(ino, &r, attr);
 out:
-	return txn_end(st, tx, t, err);
+	err = txn_end(st, tx, t, err);
+	if (!err)
+		cuts_apply(st, &cuts);
+	free(cuts.v);
+	return err;
 }
 
 int modalfs_store_readdir(struct modalfs_store *st, uint64_t vol,
@@ -503,7 +532,7 @@ int modalfs_store_readdir(struct modalfs_store *st, uint64_t vol,
 out:
 	if (c)
 		mdb_cursor_close(c);
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -525,7 +554,7 @@ static int make_node(struct modalfs_store *st, struct modalfs_txc *tx,
 	err = txn_begin(st, tx, true, &t);
 	if (err)
 		return err;
-	err = space_check(st, tx);
+	err = space_check(st, tx, t, 0, target ? strlen(target) : 0);
 	if (!err)
 		err = dir_get(st, t, vol, dir, &dr);
 	if (err)
@@ -567,6 +596,8 @@ static int make_node(struct modalfs_store *st, struct modalfs_txc *tx,
 			goto out;
 	}
 	err = ino_put(st, t, vol, ino, &r);
+	if (!err)
+		err = volstat_add(st, t, vol, 0, 1);
 	if (!err)
 		err = dent_add(st, t, vol, dir, &dr, name, ino, mode);
 	if (err)
@@ -651,7 +682,7 @@ int modalfs_store_readlink(struct modalfs_store *st, uint64_t vol,
 		memcpy(buf, v.mv_data, v.mv_size);
 		buf[v.mv_size] = '\0';
 	}
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -670,7 +701,7 @@ int modalfs_store_link(struct modalfs_store *st, struct modalfs_txc *tx,
 	err = txn_begin(st, tx, true, &t);
 	if (err)
 		return err;
-	err = space_check(st, tx);
+	err = space_check(st, tx, t, 0, 0);
 	if (!err)
 		err = ino_get(st, t, vol, ino, &r);
 	if (err)
@@ -945,6 +976,7 @@ int modalfs_store_rename(struct modalfs_store *st, struct modalfs_txc *tx,
 int modalfs_store_evict(struct modalfs_store *st, struct modalfs_txc *tx,
 			uint64_t vol, uint64_t ino)
 {
+	struct cuts cuts = { 0 };
 	struct inorec r;
 	MDB_txn *t;
 	int err;
@@ -959,7 +991,11 @@ int modalfs_store_evict(struct modalfs_store *st, struct modalfs_txc *tx,
 		return 0;
 	}
 	if (!err && r.nlink == 0)
-		err = free_inode(st, t, vol, ino);
-	return txn_end(st, tx, t, err);
+		err = free_inode(st, t, vol, ino, &cuts);
+	err = txn_end(st, tx, t, err);
+	if (!err)
+		cuts_apply(st, &cuts);
+	free(cuts.v);
+	return err;
 }
 

@@ -14,69 +14,169 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "fsutil.h"
 #include "stats.h"
 
 #include "store_priv.h"
 
-/*
- * Pages on LMDB's free list (records of dbi 0: counted page lists). LMDB
- * allows this cursor only in read-only transactions.
- */
-int free_pages(MDB_txn *t, uint64_t *pages)
+static int cmp_pgno(const void *a, const void *b)
 {
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Pages on LMDB's free list (records of dbi 0: counted page lists), and
+ * with run the longest run of consecutive ones, which is what a value of
+ * several pages (an overflow page run) can reuse. LMDB allows this cursor
+ * only in read-only transactions.
+ */
+int free_pages(MDB_txn *t, uint64_t *pages, uint64_t *run)
+{
+	size_t *pg = NULL, npg = 0;
 	MDB_cursor *c;
 	MDB_val k, v;
-	int rc = mdb_cursor_open(t, 0, &c);
+	int rc = mdb_cursor_open(t, 0, &c), err = 0;
 
 	*pages = 0;
+	if (run)
+		*run = 0;
 	if (rc)
 		return store_errno(rc);
-	while (!(rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))) {
+	while (!err && !(rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))) {
 		size_t n;
 
 		if (v.mv_size < sizeof(size_t))
 			continue;
 		memcpy(&n, v.mv_data, sizeof(n));
 		*pages += n;
+		if (!run || (n + 1) * sizeof(size_t) > v.mv_size)
+			continue;
+		{
+			size_t *p = realloc(pg, (npg + n + 1) * sizeof(*pg));
+
+			if (!p) {
+				err = ENOMEM;
+				break;
+			}
+			pg = p;
+		}
+		memcpy(pg + npg, (size_t *)v.mv_data + 1, n * sizeof(*pg));
+		npg += n;
 	}
 	mdb_cursor_close(c);
+	if (!err && run && npg) {
+		uint64_t cur = 1;
+
+		qsort(pg, npg, sizeof(*pg), cmp_pgno);
+		*run = 1;
+		for (size_t i = 1; i < npg; i++) {
+			cur = pg[i] == pg[i - 1] + 1 ? cur + 1 : 1;
+			if (cur > *run)
+				*run = cur;
+		}
+	}
+	free(pg);
+	if (err)
+		return err;
 	return rc == MDB_NOTFOUND ? 0 : store_errno(rc);
 }
 
-
 /*
  * ENOSPC when an op that adds data could eat into the reserve that ops
- * freeing space need (see the schema comment). Cheap while the map's
- * high-water mark is far from the limit; near it, the free list is
- * counted, since LMDB reuses freed pages before growing the file.
+ * freeing space need (see the schema comment). The store's size limit
+ * (map_size) holds both the metadata map and the file data in the block
+ * store (meta "data_blocks"), so that --map-size bounds the whole store.
+ * add is the bytes of file data the op is about to add, value its largest
+ * LMDB value (an xattr, a symlink target): a value of several pages needs
+ * that many consecutive pages, which free pages scattered over the free
+ * list do not give (issue 12: the reserve must count contiguous space).
+ * Cheap while far from the limit; near it, LMDB's free list is read,
+ * since LMDB reuses freed pages before growing the file.
  */
-int space_check(struct modalfs_store *st, struct modalfs_txc *tx)
+int space_check(struct modalfs_store *st, struct modalfs_txc *tx, MDB_txn *t,
+		uint64_t add, size_t value)
 {
 	MDB_envinfo info;
 	MDB_txn *rt;
-	uint64_t limit, hw, slack, nfree;
-	int err;
+	uint64_t limit, hw, slack, nfree, run, data, need;
+	int err = data_blocks_get(st, t, &data);
 
+	if (err)
+		return err;
 	mdb_env_info(st->env, &info);
 	limit = (st->map_size - st->reserve) / st->psize;
 	hw = info.me_last_pgno + 1;
+	data = (data * 512 + add + st->psize - 1) / st->psize;
+	/* An overflow value: its pages plus the leaf's header page. */
+	need = value > st->psize / 2 ? (value + st->psize - 1) / st->psize + 1
+				      : 0;
 	/* Earlier ops of a group-commit batch are not in the meta page yet. */
-	slack = (uint64_t)(1 + (tx ? tx->index : 0)) * (OP_SLACK_BYTES / st->psize);
-	if (hw + slack <= limit)
+	slack = (uint64_t)(1 + (tx ? tx->index : 0)) *
+		(OP_SLACK_BYTES / st->psize);
+	if (hw + data + slack <= limit && hw + need + slack <= limit)
 		return 0;
 	/* MDB_NOTLS lets this thread read beside its write txn. */
 	err = store_errno(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rt));
 	if (err)
 		return err;
-	err = free_pages(rt, &nfree);
+	err = free_pages(rt, &nfree, need ? &run : NULL);
 	mdb_txn_abort(rt);
 	if (err)
 		return err;
-	return hw - (nfree < hw ? nfree : hw) + slack > limit ? ENOSPC : 0;
+	if (hw - (nfree < hw ? nfree : hw) + data + slack > limit)
+		return ENOSPC;
+	/* Room for the value: a free run, or the file's growth. */
+	return need && run < need && hw + need + slack > limit ? ENOSPC : 0;
 }
 
 /* ---- open/close ---- */
+
+#define CLEAN_MARK "clean"
+
+/*
+ * The block store under DIR/blocks, and whether the last daemon stopped
+ * cleanly: close leaves the file "clean", which open removes (durably),
+ * so a store found without it was left by a crash and gets reconciled.
+ */
+static int open_blocks(struct modalfs_store *st)
+{
+	char path[PATH_MAX];
+	int err, dfd;
+
+	snprintf(path, sizeof(path), "%s/blocks", st->dir);
+	err = modalfs_blocks_local_open(path, st->rdonly, &st->blocks);
+	if (st->rdonly) {
+		snprintf(path, sizeof(path), "%s/" CLEAN_MARK, st->dir);
+		st->was_clean = !access(path, F_OK);
+		/* A format-1 store or a new one: no objects to check. */
+		return err == ENOENT ? 0 : err;
+	}
+	if (err)
+		return err;
+	dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno;
+	st->was_clean = !unlinkat(dfd, CLEAN_MARK, 0);
+	err = st->was_clean && fsync(dfd) ? errno : 0;
+	close(dfd);
+	return err;
+}
+
+static void mark_clean(struct modalfs_store *st)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" CLEAN_MARK, st->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
 
 int store_open(struct modalfs_store **out, const char *dir,
 	       uint64_t map_size, bool rdonly, unsigned int *missing)
@@ -92,6 +192,7 @@ int store_open(struct modalfs_store **out, const char *dir,
 		return ENOMEM;
 	st->lock_fd = -1;
 	st->rdonly = rdonly;
+	pthread_mutex_init(&st->rlock, NULL);
 	st->drc_max = DRC_MAX;
 	st->stats = modalfs_stats_new();
 	if (!st->stats) {
@@ -189,8 +290,17 @@ int store_open(struct modalfs_store **out, const char *dir,
 	} else {
 		err = txn_end(st, NULL, t, err);
 	}
+	if (!err)
+		err = open_blocks(st);
+	if (!err && !rdonly)
+		err = store_migrate(st);
+	if (!err && !rdonly && !st->was_clean)
+		err = store_reconcile(st);
+	if (!err && !rdonly)
+		err = writer_start(st);
 	if (err)
 		goto fail;
+	st->ready = true;
 	*out = st;
 	return 0;
 fail:
@@ -208,20 +318,20 @@ void modalfs_store_close(struct modalfs_store *st)
 {
 	if (!st)
 		return;
-	if (st->group) {
-		pthread_mutex_lock(&st->wlock);
-		st->wstop = true;
-		pthread_cond_signal(&st->wmore);
-		pthread_mutex_unlock(&st->wlock);
-		pthread_join(st->writer, NULL);
-	}
+	writer_stop(st);
+	txn_read_pool_free(st);
 	if (st->env) {
-		if (!st->rdonly)
-			mdb_env_sync(st->env, 1);
+		/* Data, then the metadata pointing at it, then the mark. */
+		if (!st->rdonly && st->ready &&
+		    !st->blocks->ops->sync(st->blocks) &&
+		    !mdb_env_sync(st->env, 1))
+			mark_clean(st);
 		mdb_env_close(st->env);
 	}
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
+	if (st->blocks)
+		st->blocks->ops->close(st->blocks);
 	free(st->dir);
 	modalfs_stats_free(st->stats);
 	free(st);
@@ -231,6 +341,13 @@ struct modalfs_stats *modalfs_store_stats(struct modalfs_store *st)
 {
 	return st->stats;
 }
+/*
+ * Store-wide numbers (all volumes share one store): blocks is what ops
+ * that add data may fill (the size limit minus the reserve, see
+ * space_check); used is the map's pages in use (high-water mark minus
+ * LMDB's free list) plus the file data; what is still free is capped by
+ * the host file system's space.
+ */
 int modalfs_store_statfs(struct modalfs_store *st, uint64_t vol,
 			 struct modalfs_statfs *sf)
 {
@@ -239,7 +356,7 @@ int modalfs_store_statfs(struct modalfs_store *st, uint64_t vol,
 	struct statvfs sv;
 	MDB_envinfo info;
 	MDB_txn *t;
-	uint64_t limit, hw, nfree, used, grow, fsavail, avail, slack;
+	uint64_t limit, hw, nfree, used, fsavail, avail, slack, data;
 	int err;
 
 	err = txn_begin(st, NULL, false, &t);
@@ -247,8 +364,10 @@ int modalfs_store_statfs(struct modalfs_store *st, uint64_t vol,
 		return err;
 	err = volrec_by_id(st, t, vol, name, &vr);
 	if (!err)
-		err = free_pages(t, &nfree);
-	mdb_txn_abort(t);
+		err = free_pages(t, &nfree, NULL);
+	if (!err)
+		err = data_blocks_get(st, t, &data);
+	txn_read_end(st, t);
 	if (err)
 		return err;
 	mdb_env_info(st->env, &info);
@@ -258,14 +377,12 @@ int modalfs_store_statfs(struct modalfs_store *st, uint64_t vol,
 	hw = info.me_last_pgno + 1;
 	if (nfree > hw)
 		nfree = hw;
-	used = hw - nfree;
-	grow = hw < limit ? limit - hw : 0;
-	fsavail = (uint64_t)sv.f_bavail * sv.f_frsize / st->psize;
-	if (grow > fsavail)
-		grow = fsavail;
-	avail = used < limit ? nfree + grow : 0;
-	if (avail > limit - (used < limit ? used : limit))
-		avail = limit - (used < limit ? used : limit);
+	used = hw - nfree + (data * 512 + st->psize - 1) / st->psize;
+	avail = used < limit ? limit - used : 0;
+	/* Free map pages are in the file already; the rest needs the host. */
+	fsavail = (uint64_t)sv.f_bavail * sv.f_frsize / st->psize + nfree;
+	if (avail > fsavail)
+		avail = fsavail;
 	/* space_check keeps one op's worth back; so does df. */
 	slack = OP_SLACK_BYTES / st->psize;
 	avail = avail > slack ? avail - slack : 0;

@@ -15,13 +15,12 @@
 
 #include "store.h"
 
-#define BS MODALFS_STORE_BLOCK
 #define REC_VERSION 1
 #define MAX_DEPTH 65536
 
 /* Bound of the duplicate-request cache (see store_txn.c). */
 #define DRC_MAX 65536
-#define DRC_VERSION 2
+#define DRC_VERSION 3
 
 /* The databases of the environment; store_dbs[] names them. */
 enum store_db {
@@ -31,11 +30,13 @@ enum store_db {
 	DB_INODES,
 	DB_DIRENTS,
 	DB_DCOOKIES,
-	DB_DATA,
+	DB_BLOCKMAP,
 	DB_SYMLINKS,
 	DB_ORPHANS,
 	DB_XATTRS,
 	DB_DRC,
+	DB_DRCSEQ,
+	DB_VOLSTATS,
 	NDBS
 };
 
@@ -52,7 +53,12 @@ struct store_db_desc {
 
 extern const struct store_db_desc store_dbs[NDBS];
 
+/* Reset read transactions kept for reuse, one per reader thread or so. */
+#define RPOOL 32
+
 struct batch_req;
+struct modalfs_blocks;
+struct cuts;
 
 struct modalfs_store {
 	MDB_env *env;
@@ -64,8 +70,9 @@ struct modalfs_store {
 	bool rdonly;		/* opened by modalfs_store_check */
 	int lock_fd;
 
-	/* Group commit (modalfs_store_group_commit), see store_writer.c. */
-	bool group;
+	/* The writer thread (group commit), see store_writer.c. */
+	bool group;		/* it runs */
+	bool wbusy;		/* it runs a batch */
 	pthread_t writer;
 	pthread_mutex_t wlock;
 	pthread_cond_t wmore, wdone;
@@ -73,6 +80,14 @@ struct modalfs_store {
 	bool wstop;
 	char *dir;
 	struct modalfs_stats *stats;
+	struct modalfs_blocks *blocks;	/* file data (blocks.h) */
+	bool was_clean;		/* the last daemon stopped cleanly */
+	bool ready;		/* opened completely (close marks it clean) */
+
+	/* Read transactions kept for reuse (txn_begin, txn_read_end). */
+	pthread_mutex_t rlock;
+	MDB_txn *rpool[RPOOL];
+	unsigned int rn;
 };
 
 struct volrec {
@@ -93,6 +108,12 @@ struct inorec {
 	uint32_t atime_nsec, mtime_nsec, ctime_nsec, pad;
 	uint64_t next_cookie;	/* directories */
 	uint64_t parent;	/* directories */
+};
+
+struct maprec {
+	uint32_t version;
+	uint32_t len;		/* valid bytes of the object */
+	uint64_t alloc;		/* 512-byte units it takes in the block store */
 };
 
 struct dentrec {
@@ -150,10 +171,20 @@ int txn_begin(struct modalfs_store *st, struct modalfs_txc *tx, bool write,
 int txn_end(struct modalfs_store *st, struct modalfs_txc *tx, MDB_txn *t,
 	    int err);
 int commit_counted(struct modalfs_store *st, MDB_txn *t, uint32_t ops);
+/* Ends a read transaction of txn_begin (kept, reset, for the next one). */
+void txn_read_end(struct modalfs_store *st, MDB_txn *t);
+void txn_read_pool_free(struct modalfs_store *st);
+
+/* ---- store_writer.c ---- */
+int writer_start(struct modalfs_store *st);
+void writer_stop(struct modalfs_store *st);
+void writer_pause(struct modalfs_store *st);
+void writer_resume(struct modalfs_store *st);
 
 /* ---- store_open.c: space ---- */
-int free_pages(MDB_txn *t, uint64_t *pages);
-int space_check(struct modalfs_store *st, struct modalfs_txc *tx);
+int free_pages(MDB_txn *t, uint64_t *pages, uint64_t *run);
+int space_check(struct modalfs_store *st, struct modalfs_txc *tx, MDB_txn *t,
+		uint64_t add, size_t value);
 /*
  * Pages one op may add beyond what it frees: a full MODALFS_IO_MAX write
  * or xattr (overflow pages) plus the copied tree paths of a few DBIs.
@@ -173,8 +204,9 @@ int reg_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol, uint64_t ino,
 void to_attr(uint64_t ino, const struct inorec *r, struct modalfs_iattr *a);
 int dent_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	     uint64_t dir, const char *name, struct dentrec *d);
+/* Deletes ino and its records; its objects go into c (cut after commit). */
 int free_inode(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
-	       uint64_t ino);
+	       uint64_t ino, struct cuts *c);
 
 /*
  * The one path resolver: walks PATH from the root of volume volname.
@@ -193,8 +225,31 @@ int walk_path(struct modalfs_store *st, MDB_txn *t, const char *volname,
 	      const char *path, bool dotdot, struct walk *w);
 
 /* ---- store_data.c: the block map ---- */
-int set_size(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
-	     uint64_t ino, struct inorec *r, uint64_t size);
+
+/* Objects to cut (len) or remove (len 0) once a transaction committed. */
+struct cut {
+	uint64_t vol, ino, idx;
+	uint32_t len;
+};
+struct cuts {
+	struct cut *v;
+	size_t n, cap;
+};
+int cuts_add(struct cuts *c, uint64_t vol, uint64_t ino, uint64_t idx,
+	     uint32_t len);
+void cuts_apply(struct modalfs_store *st, struct cuts *c);
+int map_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+	    uint64_t ino, uint64_t idx, struct maprec *m);
+int map_put(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+	    uint64_t ino, uint64_t idx, const struct maprec *m);
+int map_cut(struct modalfs_store *st, MDB_txn *t, uint64_t vol, uint64_t ino,
+	    struct inorec *r, uint64_t size, struct cuts *c);
+int data_blocks_get(struct modalfs_store *st, MDB_txn *t, uint64_t *n);
+int data_blocks_add(struct modalfs_store *st, MDB_txn *t, int64_t delta);
+
+/* ---- store_migrate.c ---- */
+int store_migrate(struct modalfs_store *st);
+int store_reconcile(struct modalfs_store *st);
 
 /* ---- store_xattr.c ---- */
 int xattr_usage(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
@@ -210,5 +265,19 @@ MDB_val *keydel(struct key *k, uint64_t vol);
 int vol_make(struct modalfs_store *st, const char *name, uint32_t kind,
 	     bool excl, struct modalfs_volinfo *out);
 void make_app_id(char *out);
+/*
+ * A volume's counters (issue 12: `list` must not scan every inode): the
+ * sum of its regular files' sizes and its number of inodes, kept in the
+ * transaction of every op that changes them.
+ */
+struct volstat {
+	uint64_t bytes;
+	uint64_t files;
+};
+int volstat_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		struct volstat *vs);
+int volstat_add(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		int64_t bytes, int64_t files);
+int volstats_rebuild(struct modalfs_store *st, MDB_txn *t);
 
 #endif

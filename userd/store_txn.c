@@ -11,6 +11,13 @@
  *
  *   meta      "next_vol_id"                 -> u64 (vol ids are never reused,
  *                                              so stale mounts get ESTALE)
+ *             "format"                      -> u32 STORE_FORMAT; absent in a
+ *                                              format-1 store, which kept
+ *                                              file data in a DBI "data"
+ *                                              (converted at open, see
+ *                                              store_migrate.c)
+ *             "data_blocks"                 -> u64 512-byte units of file
+ *                                              data in the block store
  *   volumes   name                          -> struct volrec
  *   volids    be64 vol_id                   -> name
  *   inodes    be64 vol, be64 ino            -> struct inorec
@@ -20,17 +27,24 @@
  *             directory (inorec.next_cookie), so a READDIR position stays
  *             valid while other entries come and go; a rename that replaces
  *             an entry keeps the replaced entry's cookie.
- *   data      be64 vol, be64 ino, be64 block -> bytes (MODALFS_STORE_BLOCK
- *             per block; an absent block is a hole; a block may be short
- *             and reads as zeros past its end; no block holds bytes past
- *             the file size)
+ *   blockmap  be64 vol, be64 ino, be64 index -> struct maprec {len}: the
+ *             file's object INDEX in the block store (blocks.h) holds
+ *             valid bytes [0, len) of file bytes [INDEX * MODALFS_OBJ_SIZE,
+ *             + MODALFS_OBJ_SIZE); an absent entry is a hole, bytes past
+ *             len read as zeros, no entry reaches past the file size, and
+ *             inorec.blocks is the sum of blocks512(len).
  *   symlinks  be64 vol, be64 ino            -> target (no NUL)
  *   orphans   be64 vol, be64 ino            -> empty; inodes with nlink 0
  *             that the kernel may still use; freed by EVICT or UMOUNT.
  *   xattrs    be64 vol, be64 ino, name      -> value (freed with the inode)
  *   drc       be64 req_id                   -> struct modalfs_drc_reply
  *             the duplicate-request cache, see struct modalfs_txc in store.h;
- *             bounded to the DRC_MAX highest (newest) ids.
+ *   volstats  be64 vol                      -> struct volstat {bytes, files}:
+ *             what `modalfsctl list` shows, kept by every op that changes
+ *             it (the sum of regular file sizes, the number of inodes)
+ *   drcseq    be64 seq                      -> be64 req_id: the cache's
+ *             entries in the order they were recorded (rep.seq), so that
+ *             the bound DRC_MAX prunes the oldest, whatever their ids.
  *
  * Invariants after every transaction: a directory's nlink is 2 plus its
  * number of subdirectories; a non-directory's nlink is its number of
@@ -74,11 +88,13 @@ const struct store_db_desc store_dbs[NDBS] = {
 	[DB_INODES] = { "inodes", DBF_PER_VOL, "inode" },
 	[DB_DIRENTS] = { "dirents", DBF_PER_VOL, "directory entry" },
 	[DB_DCOOKIES] = { "dcookies", DBF_PER_VOL, "directory cookie" },
-	[DB_DATA] = { "data", DBF_PER_VOL, "data" },
+	[DB_BLOCKMAP] = { "blockmap", DBF_PER_VOL | DBF_LATER, "block map" },
 	[DB_SYMLINKS] = { "symlinks", DBF_PER_VOL, "symlink" },
 	[DB_ORPHANS] = { "orphans", DBF_PER_VOL, "orphan" },
 	[DB_XATTRS] = { "xattrs", DBF_PER_VOL | DBF_LATER, "xattr" },
 	[DB_DRC] = { "drc", DBF_LATER, NULL },
+	[DB_DRCSEQ] = { "drcseq", DBF_LATER, NULL },
+	[DB_VOLSTATS] = { "volstats", DBF_PER_VOL | DBF_LATER, "counter" },
 };
 
 /* Map an LMDB or system error to the errno reported to the kernel. */
@@ -237,11 +253,12 @@ int rec_get_raw(MDB_txn *t, MDB_dbi dbi, MDB_val *key, void *out,
 }
 
 /*
- * The duplicate-request cache keeps the DRC_MAX highest request ids and
- * prunes older ones (two per recorded op, in the same txn). The kernel
- * resends only requests that were pending when a daemon died, at most a
- * few thousand, and ids grow monotonically (also across module loads), so
- * the lowest ids are always the oldest.
+ * The duplicate-request cache keeps the DRC_MAX entries recorded last and
+ * prunes older ones (two per recorded op, in the same txn), oldest first
+ * by the order they were recorded in (drcseq), not by id: request ids are
+ * (random epoch << 32 | counter) per module load, so a new load's ids may
+ * well be lower than an old one's, and must neither be pruned first nor
+ * collide with them (the fingerprint guards against the rare collision).
  */
 static int drc_lookup(struct modalfs_store *st, MDB_txn *t,
 		      struct modalfs_drc *d)
@@ -259,12 +276,57 @@ static int drc_lookup(struct modalfs_store *st, MDB_txn *t,
 	return MODALFS_DRC_HIT;
 }
 
+/* The next insertion number: one past the last in drcseq. */
+static int drc_next_seq(struct modalfs_store *st, MDB_txn *t, uint64_t *seq)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(t, st->db[DB_DRCSEQ], &c);
+
+	if (rc)
+		return store_errno(rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND) {
+		*seq = 1;
+		return 0;
+	}
+	if (rc)
+		return store_errno(rc);
+	*seq = kget(&k, 0) + 1;
+	return 0;
+}
+
+/* Removes the entry recorded first (its drcseq and its drc record). */
+static int drc_prune_oldest(struct modalfs_store *st, MDB_txn *t)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	struct key id;
+	uint64_t req_id;
+	int err = store_errno(mdb_cursor_open(t, st->db[DB_DRCSEQ], &c));
+
+	if (err)
+		return err;
+	err = store_errno(mdb_cursor_get(c, &k, &v, MDB_FIRST));
+	if (!err) {
+		req_id = v.mv_size == 8 ? get_be64(v.mv_data) : 0;
+		err = store_errno(mdb_cursor_del(c, 0));
+	}
+	mdb_cursor_close(c);
+	if (!err && req_id)
+		err = del_ignore_missing(t, st->db[DB_DRC], key1(&id, req_id));
+	return err;
+}
+
 static int drc_record(struct modalfs_store *st, MDB_txn *t,
 		      struct modalfs_drc *d)
 {
-	struct modalfs_drc_reply rep;
-	struct key k;
+	struct modalfs_drc_reply rep, old;
+	struct key k, sk;
 	MDB_val v = { .mv_size = sizeof(rep), .mv_data = &rep };
+	unsigned char idb[8];
+	MDB_val iv = { .mv_size = 8, .mv_data = idb };
 	MDB_stat ms;
 	int err;
 
@@ -279,35 +341,80 @@ static int drc_record(struct modalfs_store *st, MDB_txn *t,
 		rep.flags |= MODALFS_DRC_SIZE;
 		rep.size = *d->size;
 	}
-	err = store_errno(mdb_put(t, st->db[DB_DRC], key1(&k, d->req_id), &v, 0));
+	/* An id recorded before (another request): its old place goes. */
+	err = 0;
+	if (!rec_get_raw(t, st->db[DB_DRC], key1(&k, d->req_id), &old,
+			 sizeof(old)) && old.seq)
+		err = del_ignore_missing(t, st->db[DB_DRCSEQ],
+					 key1(&sk, old.seq));
+	if (!err)
+		err = drc_next_seq(st, t, &rep.seq);
 	if (err)
 		return err;
-	err = store_errno(mdb_stat(t, st->db[DB_DRC], &ms));
-	if (!err && ms.ms_entries > st->drc_max) {
-		MDB_cursor *c;
-		MDB_val kk, vv;
-
-		err = store_errno(mdb_cursor_open(t, st->db[DB_DRC], &c));
-		if (err)
-			return err;
-		for (size_t n = ms.ms_entries; !err && n > st->drc_max &&
-		     n + 2 > ms.ms_entries; n--) {
-			err = store_errno(mdb_cursor_get(c, &kk, &vv,
-							 MDB_FIRST));
-			if (!err)
-				err = store_errno(mdb_cursor_del(c, 0));
-		}
-		mdb_cursor_close(c);
-	}
+	be64(idb, d->req_id);
+	err = store_errno(mdb_put(t, st->db[DB_DRCSEQ], key1(&sk, rep.seq),
+				  &iv, 0));
+	if (!err)
+		err = store_errno(mdb_put(t, st->db[DB_DRC],
+					  key1(&k, d->req_id), &v, 0));
+	if (!err)
+		err = store_errno(mdb_stat(t, st->db[DB_DRC], &ms));
+	if (err)
+		return err;
+	for (size_t n = ms.ms_entries; !err && n > st->drc_max &&
+	     n + 2 > ms.ms_entries; n--)
+		err = drc_prune_oldest(st, t);
 	return err;
+}
+
+/*
+ * Readers reuse reset read transactions (mdb_txn_renew): no reader slot
+ * to find, no allocation per op. MDB_NOTLS lets one move between threads.
+ */
+static MDB_txn *txn_read_reuse(struct modalfs_store *st)
+{
+	MDB_txn *t = NULL;
+
+	pthread_mutex_lock(&st->rlock);
+	if (st->rn)
+		t = st->rpool[--st->rn];
+	pthread_mutex_unlock(&st->rlock);
+	if (t && mdb_txn_renew(t)) {
+		mdb_txn_abort(t);
+		t = NULL;
+	}
+	return t;
+}
+
+void txn_read_end(struct modalfs_store *st, MDB_txn *t)
+{
+	mdb_txn_reset(t);
+	pthread_mutex_lock(&st->rlock);
+	if (st->rn < RPOOL) {
+		st->rpool[st->rn++] = t;
+		t = NULL;
+	}
+	pthread_mutex_unlock(&st->rlock);
+	if (t)
+		mdb_txn_abort(t);
+}
+
+void txn_read_pool_free(struct modalfs_store *st)
+{
+	while (st->rn)
+		mdb_txn_abort(st->rpool[--st->rn]);
 }
 
 int txn_begin(struct modalfs_store *st, struct modalfs_txc *tx, bool write,
 	      MDB_txn **t)
 {
 	MDB_txn *parent = write && tx ? tx->batch : NULL;
-	int err = store_errno(mdb_txn_begin(st->env, parent,
-					    write ? 0 : MDB_RDONLY, t));
+	int err;
+
+	if (!write && !st->rdonly && (*t = txn_read_reuse(st)))
+		return 0;
+	err = store_errno(mdb_txn_begin(st->env, parent,
+					write ? 0 : MDB_RDONLY, t));
 
 	if (!err && write && tx && tx->drc && !tx->drc_done) {
 		err = drc_lookup(st, *t, tx->drc);

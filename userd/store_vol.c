@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "store_priv.h"
 
 #define DEL_PFX		"del/"
@@ -202,7 +203,7 @@ int modalfs_store_app_find(struct modalfs_store *st, const char *id_or_name,
 	}
 	if (!err)
 		to_appinfo(id, strlen(id), &ar, out);
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -222,7 +223,7 @@ int modalfs_store_app_list(struct modalfs_store *st, modalfs_app_cb cb,
 		return err;
 	err = store_errno(mdb_cursor_open(t, st->db[DB_META], &c));
 	if (err) {
-		mdb_txn_abort(t);
+		txn_read_end(st, t);
 		return err;
 	}
 	err = first_with_prefix(c, keytext(&k, APP_PFX, ""), pl, &kk, &vv);
@@ -241,7 +242,7 @@ int modalfs_store_app_list(struct modalfs_store *st, modalfs_app_cb cb,
 		err = next_with_prefix(c, APP_PFX, pl, &kk, &vv);
 	}
 	mdb_cursor_close(c);
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err == ENOENT ? 0 : err;
 }
 
@@ -295,9 +296,63 @@ static int vol_usage(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	return err == ENOENT ? 0 : err;
 }
 
+int volstat_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		struct volstat *vs)
+{
+	struct key k;
+
+	return rec_get(t, st->db[DB_VOLSTATS], key1(&k, vol), vs,
+		       sizeof(*vs), EIO);
+}
+
+int volstat_add(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		int64_t bytes, int64_t files)
+{
+	struct volstat vs;
+	struct key k;
+	MDB_val v = { .mv_size = sizeof(vs), .mv_data = &vs };
+	int err;
+
+	if (!bytes && !files)
+		return 0;
+	err = volstat_get(st, t, vol, &vs);
+	if (err)
+		return err;
+	vs.bytes = bytes < 0 && (uint64_t)-bytes > vs.bytes ? 0 :
+		   vs.bytes + bytes;
+	vs.files = files < 0 && (uint64_t)-files > vs.files ? 0 :
+		   vs.files + files;
+	return store_errno(mdb_put(t, st->db[DB_VOLSTATS], key1(&k, vol), &v,
+				   0));
+}
+
+/* Counts every volume's inodes once (a store from before the counters). */
+int volstats_rebuild(struct modalfs_store *st, MDB_txn *t)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int err = store_errno(mdb_cursor_open(t, st->db[DB_VOLIDS], &c));
+
+	for (int rc = err ? 1 : mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	     !err && !rc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct volstat vs;
+		struct key kk;
+		MDB_val sv = { .mv_size = sizeof(vs), .mv_data = &vs };
+
+		err = vol_usage(st, t, kget(&k, 0), &vs.bytes, &vs.files);
+		if (!err)
+			err = store_errno(mdb_put(t, st->db[DB_VOLSTATS],
+						  key1(&kk, kget(&k, 0)), &sv,
+						  0));
+	}
+	if (!err)
+		mdb_cursor_close(c);
+	return err;
+}
+
 /*
  * The one gatherer of struct modalfs_volinfo: from the volume's record,
- * and with usage its bytes and files too (which costs a scan).
+ * and with usage its bytes and files too (its counters).
  */
 static int fill_volinfo(struct modalfs_store *st, MDB_txn *t,
 			const char *name, size_t nlen, const struct volrec *vr,
@@ -310,7 +365,16 @@ static int fill_volinfo(struct modalfs_store *st, MDB_txn *t,
 	vi->vol_id = vr->vol_id;
 	vi->kind = vr->kind;
 	vi->created = vr->created;
-	return usage ? vol_usage(st, t, vr->vol_id, &vi->bytes, &vi->files) : 0;
+	if (usage) {
+		struct volstat vs;
+		int err = volstat_get(st, t, vr->vol_id, &vs);
+
+		if (err)
+			return err;
+		vi->bytes = vs.bytes;
+		vi->files = vs.files;
+	}
+	return 0;
 }
 
 int modalfs_store_vol_lookup(struct modalfs_store *st, const char *name,
@@ -329,7 +393,7 @@ int modalfs_store_vol_lookup(struct modalfs_store *st, const char *name,
 	err = rec_get(t, st->db[DB_VOLUMES], &k, &vr, sizeof(vr), ENOENT);
 	if (!err)
 		fill_volinfo(st, t, name, k.mv_size, &vr, false, out);
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -348,7 +412,7 @@ static int vol_walk(struct modalfs_store *st, bool usage, modalfs_vol_cb cb,
 		return err;
 	err = store_errno(mdb_cursor_open(t, st->db[DB_VOLUMES], &c));
 	if (err) {
-		mdb_txn_abort(t);
+		txn_read_end(st, t);
 		return err;
 	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc;
@@ -369,7 +433,7 @@ static int vol_walk(struct modalfs_store *st, bool usage, modalfs_vol_cb cb,
 	if (!err && rc != MDB_NOTFOUND)
 		err = store_errno(rc);
 	mdb_cursor_close(c);
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -439,6 +503,7 @@ int modalfs_store_vol_ephemeral(struct modalfs_store *st, const char *app_id,
 static int purge_some(struct modalfs_store *st, uint64_t vol, uint32_t budget,
 		      bool *done)
 {
+	uint64_t freed = 0;
 	MDB_txn *t;
 	struct key k;
 	int err;
@@ -460,6 +525,13 @@ static int purge_some(struct modalfs_store *st, uint64_t vol, uint32_t budget,
 		while (budget &&
 		       !(err = first_with_prefix(c, key1(&k, vol), 8, &kk,
 						 &vv))) {
+			struct maprec m;
+
+			/* The block map's entries count as file data. */
+			if (i == DB_BLOCKMAP && vv.mv_size == sizeof(m)) {
+				memcpy(&m, vv.mv_data, sizeof(m));
+				freed += m.alloc;
+			}
 			err = store_errno(mdb_cursor_del(c, 0));
 			if (err)
 				break;
@@ -473,8 +545,8 @@ static int purge_some(struct modalfs_store *st, uint64_t vol, uint32_t budget,
 			*done = false;
 		}
 	}
-	if (!err && *done)
-		err = del_ignore_missing(t, st->db[DB_META], keydel(&k, vol));
+	if (!err)
+		err = data_blocks_add(st, t, -(int64_t)freed);
 	return txn_end(st, NULL, t, err);
 }
 
@@ -483,10 +555,24 @@ static int purge(struct modalfs_store *st, uint64_t vol, uint32_t batch)
 	bool done = false;
 	int err = 0;
 
+	struct key k;
+	MDB_txn *t;
+
 	if (!batch)
 		batch = PURGE_BATCH;
 	while (!err && !done)
 		err = purge_some(st, vol, batch, &done);
+	/* Then the volume's objects, in steps as bounded, and the mark. */
+	done = false;
+	while (!err && !done)
+		err = st->blocks->ops->remove_volume(st->blocks, vol, batch,
+						     &done);
+	if (!err)
+		err = txn_begin(st, NULL, true, &t);
+	if (!err) {
+		err = del_ignore_missing(t, st->db[DB_META], keydel(&k, vol));
+		err = txn_end(st, NULL, t, err);
+	}
 	return err;
 }
 
@@ -546,7 +632,7 @@ int modalfs_store_vol_purge_pending(struct modalfs_store *st)
 				err = EIO;
 			mdb_cursor_close(c);
 		}
-		mdb_txn_abort(t);
+		txn_read_end(st, t);
 		if (err == ENOENT)
 			return 0;
 		if (err)
@@ -576,8 +662,11 @@ int modalfs_store_space(struct modalfs_store *st,
 	err = txn_begin(st, NULL, false, &t);
 	if (err)
 		return err;
-	err = free_pages(t, &sp->free_pages);
-	mdb_txn_abort(t);
+	err = free_pages(t, &sp->free_pages, NULL);
+	if (!err)
+		err = data_blocks_get(st, t, &sp->data_bytes);
+	sp->data_bytes *= 512;
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -603,7 +692,7 @@ int modalfs_store_path(struct modalfs_store *st, const char *volname,
 		if (w.exists)
 			to_attr(w.ino, &w.r, &out->attr);
 	}
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -681,7 +770,7 @@ int vol_make(struct modalfs_store *st, const char *name, uint32_t kind,
 		return err;
 	rc = mdb_get(t, st->db[DB_VOLUMES], &k, &v);
 	if (rc == MDB_NOTFOUND) {
-		err = space_check(st, NULL);
+		err = space_check(st, NULL, t, 0, 0);
 		if (err)
 			goto out;
 	}
@@ -732,6 +821,13 @@ int vol_make(struct modalfs_store *st, const char *name, uint32_t kind,
 	root.atime_sec = root.mtime_sec;
 	root.atime_nsec = root.mtime_nsec;
 	err = ino_put(st, t, vr.vol_id, MODALFS_ROOT_INO, &root);
+	if (!err) {
+		struct volstat vs = { .bytes = 0, .files = 1 };
+		MDB_val sv = { .mv_size = sizeof(vs), .mv_data = &vs };
+
+		err = store_errno(mdb_put(t, st->db[DB_VOLSTATS],
+					  key1(&ik, vr.vol_id), &sv, 0));
+	}
 	if (!err)
 		err = fill_volinfo(st, t, name, nlen, &vr, true, out);
 out:

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * Group commit.
+ * The writer: group commit, always on.
  *
- * Every commit of a write transaction syncs the data file, which bounds
- * write ops per second by the disk's sync rate. With group commit, write
- * ops submitted concurrently are run one after the other by a single
- * writer thread, each as a nested transaction of one batch transaction
- * (so each op is still atomic and a failing op is rolled back alone), and
- * the batch is committed with one sync. Callers get their result only
- * after the batch committed, so no reply ever reveals uncommitted state.
+ * Every commit of a write transaction syncs LMDB's data file, which bounds
+ * write ops per second by the disk's sync rate. So the kernel's write ops
+ * are run one after the other by a single writer thread, started at open,
+ * each as a nested transaction of one batch transaction (so each op is
+ * still atomic and a failing op is rolled back alone), and the batch is
+ * committed with one sync. Callers get their result only after the batch
+ * committed, so no reply ever reveals uncommitted state. Reads never wait
+ * for it: they run on the callers' threads on LMDB snapshots.
  */
 
 #include <errno.h>
@@ -45,6 +46,7 @@ static void *writer_main(void *p)
 			pthread_mutex_unlock(&st->wlock);
 			return NULL;
 		}
+		st->wbusy = true;
 		batch = last = st->whead;
 		for (n = 1; n < BATCH_MAX && last->next; n++)
 			last = last->next;
@@ -68,6 +70,7 @@ static void *writer_main(void *p)
 				r->err = perr;
 		}
 		pthread_mutex_lock(&st->wlock);
+		st->wbusy = false;
 		for (r = batch; r; r = r->next)
 			r->done = true;
 		pthread_cond_broadcast(&st->wdone);
@@ -75,12 +78,10 @@ static void *writer_main(void *p)
 	}
 }
 
-int modalfs_store_group_commit(struct modalfs_store *st)
+int writer_start(struct modalfs_store *st)
 {
 	int err;
 
-	if (st->group)
-		return 0;
 	pthread_mutex_init(&st->wlock, NULL);
 	pthread_cond_init(&st->wmore, NULL);
 	pthread_cond_init(&st->wdone, NULL);
@@ -90,18 +91,45 @@ int modalfs_store_group_commit(struct modalfs_store *st)
 	return err;
 }
 
+void writer_stop(struct modalfs_store *st)
+{
+	if (!st->group)
+		return;
+	pthread_mutex_lock(&st->wlock);
+	st->wstop = true;
+	pthread_cond_signal(&st->wmore);
+	pthread_mutex_unlock(&st->wlock);
+	pthread_join(st->writer, NULL);
+	st->group = false;
+}
+
+/*
+ * Holds the writer between batches (every batch committed, none started),
+ * so that a check sees the newest state; writer_resume lets it go on.
+ */
+void writer_pause(struct modalfs_store *st)
+{
+	if (!st->group)
+		return;
+	pthread_mutex_lock(&st->wlock);
+	while (st->wbusy || st->whead)
+		pthread_cond_wait(&st->wdone, &st->wlock);
+}
+
+void writer_resume(struct modalfs_store *st)
+{
+	if (st->group)
+		pthread_mutex_unlock(&st->wlock);
+}
+
 int modalfs_store_batch(struct modalfs_store *st,
 			int (*fn)(struct modalfs_txc *tx, void *arg),
 			void *arg)
 {
 	struct batch_req r = { .fn = fn, .arg = arg };
 
-	if (!st->group) {
-		struct modalfs_txc tx = { 0 };
-
-		fn(&tx, arg);
-		return 0;
-	}
+	if (!st->group)
+		return EROFS;	/* a read-only store (--check) */
 	pthread_mutex_lock(&st->wlock);
 	if (st->wtail)
 		st->wtail->next = &r;

@@ -88,7 +88,7 @@ int modalfs_store_getxattr(struct modalfs_store *st, uint64_t vol,
 		memcpy(buf, v.mv_data, v.mv_size);
 		*len = v.mv_size;
 	}
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 
@@ -116,7 +116,7 @@ int modalfs_store_setxattr(struct modalfs_store *st, struct modalfs_txc *tx,
 	err = txn_begin(st, tx, true, &t);
 	if (err)
 		return err;
-	err = space_check(st, tx);
+	err = space_check(st, tx, t, 0, len);
 	if (!err)
 		err = ino_get(st, t, vol, ino, &r);
 	if (err)
@@ -193,7 +193,7 @@ int modalfs_store_listxattr(struct modalfs_store *st, uint64_t vol,
 out:
 	if (c)
 		mdb_cursor_close(c);
-	mdb_txn_abort(t);
+	txn_read_end(st, t);
 	return err;
 }
 

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * The cmocka fixture both suites share: a fresh store in a temporary
- * directory with one persisted volume "vol". With
- * MODALFS_TEST_GROUP_COMMIT set in the environment the store runs with
- * group commit, so `make run` covers both commit modes.
+ * directory with one persisted volume "vol". The store's writer thread
+ * (group commit) always runs; ops called directly here run outside it.
  */
 #ifndef MODALFS_TEST_FIXTURE_H
 #define MODALFS_TEST_FIXTURE_H
@@ -31,9 +30,6 @@ static inline int setup_map(void **state, uint64_t map)
 	strcpy(f->dir, "/tmp/modalfs-unit-XXXXXX");
 	if (!mkdtemp(f->dir) || modalfs_store_open(&f->st, f->dir, map) ||
 	    modalfs_store_vol_persisted(f->st, "vol", &vi))
-		return -1;
-	if (getenv("MODALFS_TEST_GROUP_COMMIT") &&
-	    modalfs_store_group_commit(f->st))
 		return -1;
 	f->vol = vi.vol_id;
 	*state = f;

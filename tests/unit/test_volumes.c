@@ -141,8 +141,16 @@ static void t_delete(void **state)
 	/* A batch of 7 records forces dozens of transactions. */
 	assert_int_equal(modalfs_store_vol_delete(f->st, vol, 7), 0);
 	assert_int_equal(modalfs_store_space(f->st, &s1), 0);
-	/* 12 files of 200000 bytes were stored: their pages are free now. */
-	assert_true(s1.free_pages >= s0.free_pages + 12 * 48);
+	/* 12 files of 200000 bytes were stored: their space is free now. */
+	assert_true(s1.data_bytes + 12 * 200000 <= s0.data_bytes);
+	assert_int_equal(s1.data_bytes, 0);
+	{
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/blocks/%llu", f->dir,
+			 (unsigned long long)vol);
+		assert_int_equal(access(path, F_OK), -1);
+	}
 	assert_int_equal(modalfs_store_vol_lookup(f->st, "big", &vi), ENOENT);
 	for (uint64_t ino = ROOT; ino < 100; ino++)
 		assert_int_equal(modalfs_store_getattr(f->st, vol, ino, &a),

@@ -30,11 +30,12 @@ killed_while_stopped() {
 	sleep 1
 	kill -KILL "$p"
 	for ((i = 0; i < 50; i++)); do
-		[ "$(awk '{print $3}' /proc/$p/stat 2>/dev/null)" = D ] || break
+		case $(awk '{print $3}' /proc/$p/stat 2>/dev/null) in Z|'') break ;; esac
 		sleep 0.1
 	done
-	wait "$p" 2>/dev/null
+	expect_match "the killed $1 is gone within 5 s" "^(Z|)$" "$(awk '{print $3}' /proc/$p/stat 2>/dev/null)"
 	kill -CONT "$MODALFSD_PID"
+	wait "$p" 2>/dev/null
 	sleep 1
 }
 

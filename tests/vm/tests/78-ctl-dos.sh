@@ -52,14 +52,14 @@ n = int(sys.argv[1])
 c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 c.connect(sys.argv[2])
 c.setblocking(False)
-sent = 0
-for seq in range(1, n + 1):
+sent = full = 0
+while sent < n and full < 50:
     gen = struct.pack("=BBH", 3, 2, 0)            # CTL_LIST, version 2
-    msg = struct.pack("=IHHII", 16 + len(gen), 0x20, 1, seq, 0) + gen
+    msg = struct.pack("=IHHII", 16 + len(gen), 0x20, 1, sent + 1, 0) + gen
     try:
-        c.send(msg); sent += 1
-    except BlockingIOError:
-        time.sleep(0.01)
+        c.send(msg); sent += 1; full = 0
+    except BlockingIOError:                       # both queues are full
+        full += 1; time.sleep(0.01)
 print("sent", sent, flush=True)
 time.sleep(600)
 '

@@ -7,7 +7,8 @@
 # "modalfsctl list", refuses to delete a mounted volume until forced,
 # refuses POSTs without the token or the CSRF value, and saves
 # screenshots (dashboard.png, volume.png, dashboard-phone.png) in the
-# test output's ui/ directory.
+# test output's ui/ directory. Run it with make check-ui; it is not
+# among the make check scripts (about 190 s of guest time under TCG).
 . "$(dirname "$0")/../../lib.sh"
 
 DASHBOARD=${DASHBOARD:-$MODALFS_REPO/dashboard/modalfs-dashboard}
