@@ -52,15 +52,20 @@ check "the mount works: create and stat" bash -c "echo x > '$MNT/after' && stat 
 
 step "dirty-page pressure while the daemon is away"
 sysctl -q vm.dirty_bytes=$((32 << 20)) vm.dirty_background_bytes=$((16 << 20))
-# Created while the daemon is there: only the writes meet its absence.
-: > "$MNT/dirty" && sync -f "$MNT"
-run_check "stop modalfsd" stop_daemon
-"$PYTHON" -c 'import os, sys
-fd = os.open(sys.argv[1], os.O_WRONLY)
+# Created and opened while the daemon is there: only the writes meet its
+# absence (an open would wait for it itself).
+"$PYTHON" -c 'import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
 for i in range(64):
     os.write(fd, bytes([i]) * 1048576)
 os.fsync(fd)
-print("written")' "$MNT/dirty" > "$TEST_TMP/writer.out" 2>&1 & BG=$!
+print("written")' "$MNT/dirty" "$TEST_TMP/opened" "$TEST_TMP/go" > "$TEST_TMP/writer.out" 2>&1 & BG=$!
+for ((i = 0; i < 300; i++)); do [ -e "$TEST_TMP/opened" ] && break; sleep 0.1; done
+run_check "stop modalfsd" stop_daemon
+touch "$TEST_TMP/go"
 sleep 5
 check "the writer is still running (throttled, not failed)" kill -0 "$BG"
 dirty=$(awk '/^Dirty:/ {print $2}' /proc/meminfo)
