@@ -64,11 +64,11 @@ if [ -n "$LAST" ]; then
 	finish
 fi
 [ -b /dev/vdb ] || bail "boot $ROUND: the log disk /dev/vdb is there"
-# FAULT_POWERCUT_NOISE=1: a second writer that never syncs (creates,
+# FAULT_POWERCUT_NOISE (1 from powercut.sh): a second writer that never syncs (creates,
 # writes, renames, unlinks in its own directory) keeps the store
 # committing unsynced transactions, so the cut always meets some; what it
 # did is not checked, only that the store survives it.
-if [ -n "${FAULT_POWERCUT_NOISE:-}" ]; then
+if [ "${FAULT_POWERCUT_NOISE:-0}" != 0 ]; then
 	mkdir -p "$MNT/noise$ROUND"
 	"$PYTHON" -c 'import os, sys
 d, i = sys.argv[1], 0

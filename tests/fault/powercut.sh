@@ -21,8 +21,9 @@
 # writes). The guest writes dirty pages back within tens of milliseconds,
 # so unsynced writes do reach that cache. FAULT_POWERCUT_DISK=file is the
 # plain image (QEMU's cache=writeback: the host's page cache keeps every
-# completed write). FAULT_POWERCUT_NOISE=1 adds a writer that never syncs
-# (tests/fault/powercut-guest.sh).
+# completed write). A writer that never syncs runs beside the workload
+# (tests/fault/powercut-guest.sh), so the cut meets unsynced commits;
+# FAULT_POWERCUT_NOISE=0 leaves it out.
 #
 # Rounds: --rounds, else FAULT_POWERCUT_ROUNDS, else 10 (30 with
 # MODALFS_LONG=1). FAULT_SEED picks the random moments, data and subsets.
@@ -50,6 +51,8 @@ fi
 BOOT_TIMEOUT=${FAULT_POWERCUT_TIMEOUT:-300}
 DISK=${FAULT_POWERCUT_DISK:-cutdisk}
 PLANT=${FAULT_POWERCUT_PLANT:-}
+FAULT_POWERCUT_NOISE=${FAULT_POWERCUT_NOISE:-1}
+export FAULT_POWERCUT_NOISE
 
 while [ $# -gt 0 ]; do
 	case $1 in
