@@ -8,8 +8,9 @@
 #   selftest  the tests' own self-tests, which must see broken things
 #          fail: tests/lib-selftest.sh (verdicts of lib.sh),
 #          tests/scenarios/selftest.sh (the scenario drivers on tmpfs),
-#          and tests/vm/selftest.sh (vm.sh, in VMs); one check per ok/not ok
-#          line
+#          tests/vm/selftest.sh (vm.sh, in VMs) and tests/fault/selftest.sh
+#          (fsx, stress and mfs-posix against a daemon injecting faults,
+#          in a VM); one check per ok/not ok line
 #   kunit  the module's KUnit suites, in a VM   (tests/vm/kunit.sh)
 #   vm     the end-to-end scripts in tests/vm/tests, in VMs: every script
 #          whose name has no "reboot" in one boot on a fresh state disk,
@@ -173,7 +174,7 @@ run_selftest() {
 	banner "self-tests (they must see broken things fail)"
 	local t0 t p f rc log p_all=0 f_all=0 note=""
 	t0=$(date +%s)
-	for t in lib-selftest.sh scenarios/selftest.sh vm/selftest.sh; do
+	for t in lib-selftest.sh scenarios/selftest.sh vm/selftest.sh fault/selftest.sh; do
 		log=$OUT/selftest-$(basename "$(dirname "$t")")-$(basename "$t" .sh).log
 		echo
 		echo "----- tests/$t"

@@ -64,6 +64,23 @@ if [ -n "$LAST" ]; then
 	finish
 fi
 [ -b /dev/vdb ] || bail "boot $ROUND: the log disk /dev/vdb is there"
+# FAULT_POWERCUT_NOISE (1 from powercut.sh): a second writer that never syncs (creates,
+# writes, renames, unlinks in its own directory) keeps the store
+# committing unsynced transactions, so the cut always meets some; what it
+# did is not checked, only that the store survives it.
+if [ "${FAULT_POWERCUT_NOISE:-0}" != 0 ]; then
+	mkdir -p "$MNT/noise$ROUND"
+	"$PYTHON" -c 'import os, sys
+d, i = sys.argv[1], 0
+while True:
+    p = os.path.join(d, "n%d" % (i % 50))
+    with open(p + ".t", "wb") as f:
+        f.write(os.urandom(4096 + i % 30000))
+    os.replace(p + ".t", p)
+    if i % 7 == 0 and os.path.exists(os.path.join(d, "n%d" % ((i + 25) % 50))):
+        os.unlink(os.path.join(d, "n%d" % ((i + 25) % 50)))
+    i += 1' "$MNT/noise$ROUND" > /dev/null 2>&1 &
+fi
 # The host cuts the power at a random moment after this marker.
 "$PYTHON" "$WORKLOAD" run --sector-log --log /dev/vdb --dir "$MNT/p$ROUND" \
 	--seed "powercut-${FAULT_SEED:-0}-$ROUND" --max-secs 120 --marker "POWERCUT-WORKLOAD-RUNNING"

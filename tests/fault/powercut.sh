@@ -12,16 +12,18 @@
 # kills QEMU with SIGKILL -- the power cut. A last boot only verifies and
 # shuts down cleanly.
 #
-# FAULT_POWERCUT_DISK=cutdisk gives the state disk a volatile write
-# cache: it is served by nbdkit with tests/fault/cutdisk.py, where a write
-# reaches the image only once a later flush completed. At the cut nbdkit
-# dies with QEMU, and cutdisk.py settle decides what the cut left of the
-# writes no flush covered: none of them on odd rounds ("drop"), a random
-# subset, in any order, on even rounds ("subset": reordered writes). The
-# guest writes dirty pages back within tens of milliseconds, so unsynced
-# writes do reach that cache. The default, "file", is the plain image
-# (QEMU's cache=writeback: the host's page cache keeps every completed
-# write).
+# The state disk has a volatile write cache (FAULT_POWERCUT_DISK=cutdisk,
+# the default): it is served by nbdkit with tests/fault/cutdisk.py, where
+# a write reaches the image only once a later flush completed. At the cut
+# nbdkit dies with QEMU, and cutdisk.py settle decides what the cut left
+# of the writes no flush covered: none of them on odd rounds ("drop"), a
+# random subset, in any order, on even rounds ("subset": reordered
+# writes). The guest writes dirty pages back within tens of milliseconds,
+# so unsynced writes do reach that cache. FAULT_POWERCUT_DISK=file is the
+# plain image (QEMU's cache=writeback: the host's page cache keeps every
+# completed write). A writer that never syncs runs beside the workload
+# (tests/fault/powercut-guest.sh), so the cut meets unsynced commits;
+# FAULT_POWERCUT_NOISE=0 leaves it out.
 #
 # Rounds: --rounds, else FAULT_POWERCUT_ROUNDS, else 10 (30 with
 # MODALFS_LONG=1). FAULT_SEED picks the random moments, data and subsets.
@@ -47,8 +49,10 @@ else
 	ROUNDS=${FAULT_POWERCUT_ROUNDS:-10}
 fi
 BOOT_TIMEOUT=${FAULT_POWERCUT_TIMEOUT:-300}
-DISK=${FAULT_POWERCUT_DISK:-file}
+DISK=${FAULT_POWERCUT_DISK:-cutdisk}
 PLANT=${FAULT_POWERCUT_PLANT:-}
+FAULT_POWERCUT_NOISE=${FAULT_POWERCUT_NOISE:-1}
+export FAULT_POWERCUT_NOISE
 
 while [ $# -gt 0 ]; do
 	case $1 in

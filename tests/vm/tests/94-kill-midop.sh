@@ -3,9 +3,9 @@
 # by a new daemon (hard mount: the kernel resends what was in flight):
 #   - readdir of 3,000 entries, read slowly: the listing goes on from its
 #     position (the cookies stay valid across daemons), every name once;
-#   - write faults through a shared mmap of a 32 MiB file whose pages are
+#   - write faults through a shared mmap of a 16 MiB file whose pages are
 #     not cached (each fault reads from the daemon): all the writes land;
-#   - a sequential read of 48 MiB (readahead) from a cold cache: the bytes
+#   - a sequential read of 24 MiB (readahead) from a cold cache: the bytes
 #     read equal the file's.
 # After each: the file or listing checked after dropping caches, and a
 # clean kernel log at the end.
@@ -116,8 +116,8 @@ drop_caches
 during "readdir" "$PYTHON" "$BIN" readdir "$MNT/dir" 3000
 
 step "kill during mmap write faults"
-head -c $((32 << 20)) /dev/urandom > "$TEST_TMP/orig"
-check "write a 32 MiB file" cp "$TEST_TMP/orig" "$MNT/mapped"
+head -c $((16 << 20)) /dev/urandom > "$TEST_TMP/orig"
+check "write a 16 MiB file" cp "$TEST_TMP/orig" "$MNT/mapped"
 drop_caches
 during "mmap write faults" "$PYTHON" "$BIN" mmap "$MNT/mapped"
 "$PYTHON" - "$TEST_TMP/orig" <<'PY'
@@ -132,8 +132,8 @@ drop_caches
 check "mmap: the file holds every write after dropping caches" cmp "$TEST_TMP/orig" "$MNT/mapped"
 
 step "kill during readahead"
-head -c $((48 << 20)) /dev/urandom > "$TEST_TMP/big"
-check "write a 48 MiB file" cp "$TEST_TMP/big" "$MNT/big"
+head -c $((24 << 20)) /dev/urandom > "$TEST_TMP/big"
+check "write a 24 MiB file" cp "$TEST_TMP/big" "$MNT/big"
 want=$(sha256sum < "$TEST_TMP/big" | cut -d' ' -f1)
 drop_caches
 during "readahead" "$PYTHON" "$BIN" read "$MNT/big"
