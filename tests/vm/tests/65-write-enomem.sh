@@ -17,6 +17,8 @@ cleanup() {
 }
 TEST_CLEANUP=cleanup
 
+plan 17
+
 step "load, start the daemon, mount $VOL"
 run_check "insmod modalfs.ko" load_module || finish
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
@@ -28,9 +30,13 @@ check "the fault knob exists" test -w "$KNOB" || finish
 step "writeback whose WRITE allocation fails"
 head -c 65536 /dev/urandom > "$TEST_TMP/data"
 want=$(sha256sum < "$TEST_TMP/data")
-cp "$TEST_TMP/data" "$MNT/f"
+# Armed before the data is written: the bdi's strict limit (kernel item
+# 4) has the flusher write a new volume's pages back almost at once, so
+# the first WRITE allocation may well be the flusher's, during the cp.
 echo 1 > "$KNOB"
-# Background writeback of the file (sync_file_range: WB_SYNC_NONE).
+cp "$TEST_TMP/data" "$MNT/f"
+# Background writeback of the file (sync_file_range: WB_SYNC_NONE), in
+# case the flusher has not started yet.
 "$PYTHON" -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDWR); os.sync_file_range(fd, 0, 0, os.SYNC_FILE_RANGE_WRITE)' "$MNT/f"
 expect_eq "the allocation failure was injected" 0 "$(cat "$KNOB")"
 echo 1 > /proc/sys/vm/drop_caches
