@@ -63,7 +63,7 @@ check "f1 exists" test -e "$MNT/f1"
 check_fails "f2 does not exist" test -e "$MNT/f2"
 
 step "rm f1, killed while the daemon holds the UNLINK"
-killed_while_stopped UNLINK 12 rm -f "$MNT/f1"
+killed_while_stopped UNLINK 13 rm -f "$MNT/f1"
 expect_eq "stat f1 -> ENOENT (the daemon did unlink it)" ENOENT "$($ERRNO stat "$MNT/f1")"
 expect_eq "open f1 -> ENOENT" ENOENT "$($ERRNO open "$MNT/f1")"
 
@@ -71,7 +71,7 @@ step "touch f2, killed while the daemon holds the CREATE"
 # The killed UNLINK made every cached entry suspect; this LOOKUP vouches
 # for f2's negative entry again, so touch sends the CREATE at once.
 expect_eq "stat f2 -> ENOENT before the touch" ENOENT "$($ERRNO stat "$MNT/f2")"
-killed_while_stopped CREATE 7 touch "$MNT/f2"
+killed_while_stopped CREATE 8 touch "$MNT/f2"
 expect_eq "stat f2 -> OK (the daemon did create it)" OK "$($ERRNO stat "$MNT/f2")"
 expect_match "ls shows f2" "^f2$" "$(ls "$MNT")"
 check "touch f2 works" touch "$MNT/f2"
