@@ -40,13 +40,14 @@ static struct modalfs_req *modalfs_dir_req(struct inode *dir, u32 op,
 /*
  * A directory the daemon just changed: it stamped mtime/ctime with its own
  * clock, which is what stat() shows after a remount, so the next stat
- * fetches them (the stale bit) instead of showing a local guess forever.
- * The local stamp covers AT_STATX_DONT_SYNC callers meanwhile.
+ * with a daemon registered fetches them instead of showing a local guess
+ * forever. The local stamp covers AT_STATX_DONT_SYNC callers and the
+ * time without a daemon meanwhile.
  */
 static void modalfs_dir_touch(struct inode *dir)
 {
 	dir->i_mtime = dir->i_ctime = current_time(dir);
-	set_bit(MODALFS_I_STALE, &MODALFS_I(dir)->flags);
+	set_bit(MODALFS_I_REFRESH, &MODALFS_I(dir)->flags);
 }
 
 /*

@@ -286,6 +286,14 @@ struct modalfs_sb_info {
 
 /* modalfs_inode_info.flags */
 #define MODALFS_I_STALE		0	/* cached attributes need a GETATTR */
+/*
+ * The daemon's attributes would only refine what the kernel set itself
+ * (a directory's times after an op it sent, a written file's size and
+ * mtime): fetched at the next getattr while a daemon is registered, but
+ * never waited for, so umount(8)'s stat of the mount point does not hang
+ * while the daemon restarts.
+ */
+#define MODALFS_I_REFRESH	1
 
 struct modalfs_inode_info {
 	struct inode vfs_inode;

@@ -193,7 +193,7 @@ int modalfs_revalidate_inode(struct inode *inode)
 	unsigned int inval;
 	bool kept = false;
 	u64 version;
-	int err;
+	int bit, err;
 
 	if (modalfs_sb_gone(inode->i_sb))
 		return -ESTALE;
@@ -203,12 +203,22 @@ int modalfs_revalidate_inode(struct inode *inode)
 		WRITE_ONCE(mi->inval_seen, inval);
 		set_bit(MODALFS_I_STALE, &mi->flags);
 	}
-	if (!test_and_clear_bit(MODALFS_I_STALE, &mi->flags))
+	/*
+	 * Only a refinement of what the kernel set itself: not worth waiting
+	 * for an absent daemon (the local values stand meanwhile).
+	 */
+	if (test_and_clear_bit(MODALFS_I_STALE, &mi->flags))
+		bit = MODALFS_I_STALE;
+	else if (test_bit(MODALFS_I_REFRESH, &mi->flags) &&
+		 modalfs_chan_connected(&modalfs_chan))
+		bit = MODALFS_I_REFRESH;
+	else
 		return 0;
+	clear_bit(MODALFS_I_REFRESH, &mi->flags);
 	version = modalfs_attr_version_now();
 	req = modalfs_new_req(inode->i_sb, MODALFS_OP_GETATTR, inode->i_ino, 0);
 	if (IS_ERR(req)) {
-		set_bit(MODALFS_I_STALE, &mi->flags);
+		set_bit(bit, &mi->flags);
 		return PTR_ERR(req);
 	}
 	req->exp.ino = inode->i_ino;
@@ -216,7 +226,7 @@ int modalfs_revalidate_inode(struct inode *inode)
 	err = modalfs_req_call_attr(req, &v);
 	if (err) {
 		if (err != -ESTALE)
-			set_bit(MODALFS_I_STALE, &mi->flags);
+			set_bit(bit, &mi->flags);
 		return err;
 	}
 
@@ -242,7 +252,7 @@ int modalfs_revalidate_inode(struct inode *inode)
 	 * they reached the daemon its answer covers both, so ask again then.
 	 */
 	if (kept)
-		set_bit(MODALFS_I_STALE, &mi->flags);
+		set_bit(MODALFS_I_REFRESH, &mi->flags);
 	/*
 	 * Not in the NOTIFY handler: this may write back (launder) and wait,
 	 * which the daemon's own thread must never do. Unlike

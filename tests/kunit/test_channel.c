@@ -530,11 +530,25 @@ static void chan_killed_mutation_tracked(struct kunit *test)
 	modalfs_conn_put(conn);
 }
 
+/*
+ * A well-formed success reply to one of these tests' WRITEs, which carry
+ * no data (exp.size 0): the protocol's SIZE is required, and a bare
+ * errno 0 is a malformed reply that fails the request with EIO.
+ */
+static struct sk_buff *twrite_reply(struct kunit *test, u64 id)
+{
+	struct sk_buff *skb = treply(test, id, 0);
+
+	KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MODALFS_A_SIZE, 0), 0);
+	return skb;
+}
+
 /* Only the daemon generation a request was sent to may answer it. */
 static void chan_reply_other_gen(struct kunit *test)
 {
 	struct tchan *t = tchan_new(test);
 	struct modalfs_req *req = treq(test, t, MODALFS_OP_GETATTR);
+	struct sk_buff *skb;
 
 	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
 	KUNIT_ASSERT_EQ(test, modalfs_req_submit(req), 0);
@@ -544,7 +558,10 @@ static void chan_reply_other_gen(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, req->id, 0)), -ENOENT);
 	KUNIT_EXPECT_EQ(test, req->state, MODALFS_REQ_SENT);
 	modalfs_chan_resend(&t->chan);
-	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, req->id, 0)), 0);
+	/* A GETATTR's success carries the ATTR it asked for. */
+	skb = treply(test, req->id, 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &tattr_default, 0);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, skb), 0);
 	KUNIT_EXPECT_EQ(test, modalfs_req_wait(req), 0);
 	modalfs_chan_shutdown(&t->chan);
 	modalfs_req_put(req);
@@ -574,7 +591,7 @@ static void chan_background_cap(struct kunit *test)
 	/* Teardown work is never refused. */
 	modalfs_req_async(c, NULL, NULL);
 	KUNIT_EXPECT_EQ(test, t->chan.nbackground, 2U);
-	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, aid, 0)), 0);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, twrite_reply(test, aid)), 0);
 	KUNIT_EXPECT_EQ(test, t->end_calls, 1);
 	KUNIT_EXPECT_EQ(test, modalfs_req_async_try(b, tend, NULL), -EBUSY);
 	modalfs_chan_shutdown(&t->chan);
@@ -611,8 +628,8 @@ static void chan_detach(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, modalfs_chan_register(&t->chan, 1), 0);
 	modalfs_chan_resend(&t->chan);
 	KUNIT_EXPECT_EQ(test, t->nsent, 2);
-	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, wid, 0)), 0);
-	KUNIT_EXPECT_EQ(test, tdeliver(test, t, treply(test, w2id, 0)), 0);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, twrite_reply(test, wid)), 0);
+	KUNIT_EXPECT_EQ(test, tdeliver(test, t, twrite_reply(test, w2id)), 0);
 	/* Nobody is completed twice. */
 	KUNIT_EXPECT_EQ(test, t->end_calls, 2);
 	KUNIT_EXPECT_EQ(test, t->chan.inflight, 0U);

@@ -37,7 +37,8 @@ LOOKUP in the root, by name:
   anything*        ERRNO with 8 bytes instead of 4 (fails the policy)
   (anything else)  ENOENT
 
-WRITE stores into the file's bytes and answers SIZE and ATTR; SETATTR
+WRITE stores into the file's bytes and answers SIZE and ATTR (READ and
+GETATTR then answer those bytes; "set" changes only unwritten files); SETATTR
 answers the file's ATTR; UNLINK answers 0 and forgets the name. WRITE,
 SETATTR and GETATTR print "got OP INO" when they arrive.
 
@@ -420,7 +421,9 @@ class Daemon:
             self.reply(head + [ok, attr(D, b"s" * 100), attr(D, b"s" * 100)],
                        label)
         else:
-            data = self.vol.content[off:off + size]
+            # What WRITE stored: a READ after the kernel dropped its
+            # pages must see the file's bytes, not the initial content.
+            data = self.vol.bytes_of(ino)[off:off + size]
             self.reply(head + [ok] + ([attr(D, data)] if data else []), label)
 
     def readdir(self, head, ok, ino, a, size, label):

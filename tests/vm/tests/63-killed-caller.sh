@@ -10,6 +10,7 @@
 VOL=vmtest-killed
 MNT=$TEST_TMP/mnt
 ERRNO=$MFS_TOOLS/mfs-errno
+REQS=/sys/kernel/debug/modalfs/requests
 require_root
 mkdir -p "$MNT"
 
@@ -20,14 +21,24 @@ cleanup() {
 }
 TEST_CLEANUP=cleanup
 
-# killed_while_stopped CMD...: runs CMD while the daemon is stopped, kills
-# it with SIGKILL once its request is with the daemon, resumes the daemon.
+# killed_while_stopped OPNAME OPNUM CMD...: runs CMD while the daemon is
+# stopped, kills it with SIGKILL once its request OPNAME (enum modalfs_op
+# OPNUM) was sent to the daemon (debugfs modalfs/requests), resumes the
+# daemon. The request held must be the change itself: were it a LOOKUP
+# first (an entry not vouched for since the last invalidation), the
+# killed caller would simply abandon it and nothing would happen.
 killed_while_stopped() {
-	local p i
+	local op=$1 num=$2 p i
+	shift 2
 	kill -STOP "$MODALFSD_PID"
 	"$@" 2>/dev/null &
 	p=$!
-	sleep 1
+	for ((i = 0; i < 50; i++)); do
+		grep -Eq "^[0-9]+ $num sent " "$REQS" && break
+		sleep 0.1
+	done
+	expect_match "the daemon was sent the $op of $1" "^[0-9]+ $num sent " "$(cat "$REQS")"
+	sleep 0.5
 	kill -KILL "$p"
 	for ((i = 0; i < 50; i++)); do
 		case $(awk '{print $3}' /proc/$p/stat 2>/dev/null) in Z|'') break ;; esac
@@ -39,8 +50,11 @@ killed_while_stopped() {
 	sleep 1
 }
 
+plan 26
+
 step "load, start the daemon, mount $VOL"
 run_check "insmod modalfs.ko" load_module || finish
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 run_check "modalfsd registers" start_daemon "$TEST_DAEMON_DIR" || finish
 check "modalfsctl persisted $VOL" "$MODALFSCTL" persisted "$VOL" || finish
 check "mount $VOL" mount -t modalfs "$VOL:/" "$MNT" || finish
@@ -49,12 +63,15 @@ check "f1 exists" test -e "$MNT/f1"
 check_fails "f2 does not exist" test -e "$MNT/f2"
 
 step "rm f1, killed while the daemon holds the UNLINK"
-killed_while_stopped rm -f "$MNT/f1"
+killed_while_stopped UNLINK 13 rm -f "$MNT/f1"
 expect_eq "stat f1 -> ENOENT (the daemon did unlink it)" ENOENT "$($ERRNO stat "$MNT/f1")"
 expect_eq "open f1 -> ENOENT" ENOENT "$($ERRNO open "$MNT/f1")"
 
 step "touch f2, killed while the daemon holds the CREATE"
-killed_while_stopped touch "$MNT/f2"
+# The killed UNLINK made every cached entry suspect; this LOOKUP vouches
+# for f2's negative entry again, so touch sends the CREATE at once.
+expect_eq "stat f2 -> ENOENT before the touch" ENOENT "$($ERRNO stat "$MNT/f2")"
+killed_while_stopped CREATE 8 touch "$MNT/f2"
 expect_eq "stat f2 -> OK (the daemon did create it)" OK "$($ERRNO stat "$MNT/f2")"
 expect_match "ls shows f2" "^f2$" "$(ls "$MNT")"
 check "touch f2 works" touch "$MNT/f2"

@@ -10,6 +10,8 @@ cmd() {
 	wait_for "^did $*\$" 50
 }
 
+plan 12
+
 step "load the module, register the hostile daemon, mount"
 hostile_start
 expect_eq "mount hostile:/" OK "$($ERRNO mount hostile:/ "$MNT")" || finish

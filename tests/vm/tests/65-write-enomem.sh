@@ -17,6 +17,8 @@ cleanup() {
 }
 TEST_CLEANUP=cleanup
 
+plan 18
+
 step "load, start the daemon, mount $VOL"
 run_check "insmod modalfs.ko" load_module || finish
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
@@ -28,10 +30,19 @@ check "the fault knob exists" test -w "$KNOB" || finish
 step "writeback whose WRITE allocation fails"
 head -c 65536 /dev/urandom > "$TEST_TMP/data"
 want=$(sha256sum < "$TEST_TMP/data")
-cp "$TEST_TMP/data" "$MNT/f"
 echo 1 > "$KNOB"
-# Background writeback of the file (sync_file_range: WB_SYNC_NONE).
-"$PYTHON" -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDWR); os.sync_file_range(fd, 0, 0, os.SYNC_FILE_RANGE_WRITE)' "$MNT/f"
+cp "$TEST_TMP/data" "$MNT/f"
+# Background writeback of the file: sync_file_range(SYNC_FILE_RANGE_WRITE)
+# is WB_SYNC_NONE. Python's os module has no sync_file_range, so libc's
+# is called through ctypes (the os call raised AttributeError, and with
+# no writeback at all the knob was never reached).
+check "sync_file_range starts writeback" "$PYTHON" -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.sync_file_range.argtypes = (ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint)
+fd = os.open(sys.argv[1], os.O_RDWR)
+if libc.sync_file_range(fd, 0, 0, 2):
+    sys.exit(os.strerror(ctypes.get_errno()))' "$MNT/f"
 expect_eq "the allocation failure was injected" 0 "$(cat "$KNOB")"
 echo 1 > /proc/sys/vm/drop_caches
 expect_eq "the data survives dropping clean pages" "$want" "$(sha256sum < "$MNT/f")"

@@ -29,6 +29,8 @@ pstate() {
 	awk '{print $3}' /proc/$1/stat 2>/dev/null
 }
 
+plan 21
+
 step "load, start the daemon, mount $VOL"
 run_check "insmod modalfs.ko" load_module || finish
 run_check "modalfsd registers" start_daemon "$TEST_DAEMON_DIR" || finish

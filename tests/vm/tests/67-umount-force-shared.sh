@@ -13,6 +13,8 @@ cleanup67() {
 }
 TEST_CLEANUP=cleanup67
 
+plan 15
+
 step "load the module, register the hostile daemon, mount twice"
 hostile_start
 expect_eq "mount hostile:/ at mnt" OK "$($ERRNO mount hostile:/ "$MNT")" || finish

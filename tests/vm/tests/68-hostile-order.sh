@@ -25,14 +25,24 @@ cmd() {
 	wait_for "^did $*\$" 50
 }
 
+plan 24
+
 step "load the module, register the hostile daemon, mount"
 hostile_start
 expect_eq "mount hostile:/" OK "$($ERRNO mount hostile:/ "$MNT")" || finish
 
 step "sync(2): the times follow the data"
 cmd hold write
-# Background writeback (WB_SYNC_NONE) of ok2: its WRITE is held.
-"$PYTHON" -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDWR); os.pwrite(fd, b"HELLO", 0); os.sync_file_range(fd, 0, 0, os.SYNC_FILE_RANGE_WRITE)' "$MNT/ok2"
+# Background writeback (WB_SYNC_NONE) of ok2: its WRITE is held. Python's
+# os module has no sync_file_range; libc's is called through ctypes.
+"$PYTHON" -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.sync_file_range.argtypes = (ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint)
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.pwrite(fd, b"HELLO", 0)
+if libc.sync_file_range(fd, 0, 0, 2):
+    sys.exit(os.strerror(ctypes.get_errno()))' "$MNT/ok2"
 check "the WRITE of ok2 is held" wait_for "^holding write" 50
 sync &
 P=$!

@@ -27,6 +27,8 @@ inflight() {
 	sed -n 's/^daemon .* inflight \([0-9]*\)\/.*/\1/p' "$REQS"
 }
 
+plan 15
+
 step "load, start the daemon, mount $VOL"
 run_check "insmod modalfs.ko" load_module || finish
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug

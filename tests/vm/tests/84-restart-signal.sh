@@ -18,6 +18,8 @@ cleanup() {
 }
 TEST_CLEANUP=cleanup
 
+plan 15
+
 step "load, start the daemon, mount $VOL"
 run_check "insmod modalfs.ko" load_module || finish
 run_check "modalfsd registers" start_daemon "$TEST_DAEMON_DIR" || finish
