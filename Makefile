@@ -14,7 +14,7 @@ export KVER KDIR BUILD
 USER_CFLAGS ?= -O2 -g
 export USER_CFLAGS
 
-.PHONY: all module userd tools kunit clean deps check check-unit check-kunit \
+.PHONY: all module userd tools kunit clean deps check check-unit check-kunit check-install \
 	check-vm demo install help fuzz check-long check-debug bench deb \
 	dashboard check-ui
 
@@ -81,6 +81,11 @@ check-vm: all
 # not part of make check); screenshots end up in build/check-ui/ui/.
 check-ui: all deps
 	./tests/ui/check-ui.sh
+
+# Install the packages in a VM booted with systemd as PID 1 (tests/install;
+# DKMS compiles the module under TCG: minutes). Not part of make check.
+check-install: deb
+	./tests/install/check-install.sh
 
 demo: all
 	./tests/vm/demo.sh

@@ -1,5 +1,6 @@
 #!/bin/bash
-# PID 1 of the test VM after switch_root (copied to /run/vmhost/runner.sh).
+# PID 1 of the test VM after switch_root (copied to /run/vmhost/runner.sh),
+# or, with vm.sh --systemd, the unit modalfs-vm-run.service under systemd.
 # Runs the command vm.sh was given, writes its exit status to the host-shared
 # run directory, then cleans up and powers the VM off.
 X=/run/vmhost
@@ -47,9 +48,18 @@ echo "=== vm: command exit status $rc ==="
 echo "$rc" > "$X/status"
 sync
 
+cd /
+# Under systemd its own shutdown stops the services and unmounts, in
+# order; a shutdown that hangs is vm.sh's timeout.
+if [ $$ -ne 1 ] && [ -d /run/systemd/system ]; then
+	echo done > "$X/cleanup"
+	sync
+	systemctl --no-block poweroff
+	exit 0
+fi
+
 # Unmount modalfs while its daemon may still answer, then stop whatever
 # the command left behind so the state disk unmounts cleanly.
-cd /
 for m in $(awk '$3 == "modalfs" {print $2}' /proc/mounts | sort -r); do
 	echo "vm: unmounting leftover modalfs mount $m"
 	umount "$m" 2>/dev/null || umount -l "$m"

@@ -3,7 +3,7 @@
 #
 #   tests/vm/vm.sh [--state IMG | --state-nbd SOCKET] [--timeout SECS] [--log FILE] [--out DIR]
 #                  [--mem SIZE] [--disk IMG]... [--kernel BZIMAGE [--no-modules]]
-#                  [--pidfile FILE] [--expect-kill] -- COMMAND [ARGS...]
+#                  [--pidfile FILE] [--expect-kill] [--systemd] -- COMMAND [ARGS...]
 #
 # The guest sees the host's / read-only over 9p under a tmpfs overlay, so it
 # has the repository, its build outputs and all host binaries, and its
@@ -22,6 +22,11 @@
 # built in. --pidfile writes QEMU's pid (for power cuts: kill -9 it), and
 # --expect-kill makes a killed QEMU a success (still failing on a kernel
 # problem in the console) instead of a timeout.
+# --systemd boots the overlay root with systemd as PID 1
+# (init=/lib/systemd/systemd, into tests/vm/systemd/modalfs-vm.target:
+# basic.target and nothing of the host's multi-user.target); COMMAND runs
+# as the unit modalfs-vm-run.service, and the guest powers off through
+# systemd's own shutdown, which unmounts what is still mounted.
 # MODALFS_LONG, FAULT_* and the variables named in $VM_ENV are passed to
 # the guest's environment.
 #
@@ -46,6 +51,7 @@ KERNEL=
 NO_MODULES=
 PIDFILE=
 EXPECT_KILL=
+SYSTEMD=
 SMP=${VM_SMP:-2}
 LOGLEVEL=${VM_LOGLEVEL:-5}
 
@@ -67,6 +73,7 @@ while [ $# -gt 0 ]; do
 	--no-modules) NO_MODULES=1; shift ;;
 	--pidfile) PIDFILE=${2:?--pidfile needs a file}; shift 2 ;;
 	--expect-kill) EXPECT_KILL=1; shift ;;
+	--systemd) SYSTEMD=1; shift ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
 	*) echo "vm.sh: unknown option $1" >&2; usage ;;
@@ -160,6 +167,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 cp "$HERE/guest-runner.sh" "$RUN/runner.sh"
+if [ -n "$SYSTEMD" ]; then
+	[ -x /lib/systemd/systemd ] || die "--systemd: /lib/systemd/systemd missing"
+	mkdir -p "$RUN/systemd"
+	cp "$HERE"/systemd/* "$RUN/systemd/"
+fi
 mkdir -p "$RUN/out"
 # Paths the guest must see even when they are under its fresh /tmp or /run.
 printf '%s\n' "$REPO" "$BUILD" > "$RUN/keep"
@@ -204,6 +216,8 @@ CMDLINE+=" softlockup_panic=1 hung_task_panic=1 hung_task_timeout_secs=${VM_HUNG
 CMDLINE+=" mitigations=off nokaslr rdinit=/init"
 # The initramfs mounts /dev/vda as the state disk only when it is one.
 [ -n "$STATE$STATE_NBD" ] && CMDLINE+=" modalfs.state=vda"
+# The initramfs hands over to init= (instead of the runner) when it is set.
+[ -n "$SYSTEMD" ] && CMDLINE+=" init=/lib/systemd/systemd systemd.unit=modalfs-vm.target systemd.show_status=error"
 CMDLINE+=" ${VM_APPEND:-}"
 
 CONSOLE=$RUN/console.log
