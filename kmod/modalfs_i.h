@@ -179,6 +179,7 @@ struct modalfs_req {
 	unsigned long deadline;		/* jiffies; soft mounts only */
 	unsigned long queued_at;	/* jiffies at submission (debugfs) */
 	unsigned long sent_at;		/* jiffies when last sent to a daemon */
+	u64 submit_ns;			/* ktime_get_ns() at submission (stats) */
 	bool slow_warned;		/* "not answering" was logged for it */
 	u64 ino;			/* for debugfs only; 0 if none */
 	/*
@@ -262,6 +263,11 @@ struct modalfs_conn *modalfs_conn_new(u64 vol_id, bool soft,
 void modalfs_conn_get(struct modalfs_conn *conn);
 void modalfs_conn_put(struct modalfs_conn *conn);
 void modalfs_req_set_conn(struct modalfs_req *req, struct modalfs_conn *conn);
+
+/* ---- stats.c: debugfs modalfs/stats ---- */
+void modalfs_stats_sent(struct modalfs_req *req);
+void modalfs_stats_answered(struct modalfs_req *req, int error);
+void modalfs_stats_show(struct seq_file *m);
 
 int modalfs_req_cache_init(void);
 void modalfs_req_cache_exit(void);
