@@ -292,6 +292,22 @@ struct modalfs_sb_info {
 
 /* modalfs_inode_info.flags */
 #define MODALFS_I_STALE		0	/* cached attributes need a GETATTR */
+/*
+ * This kernel created the inode and no xattr was set since: GETXATTR and
+ * LISTXATTR are answered without asking (xattr.c). Cleared by SETXATTR,
+ * REMOVEXATTR, a NOTIFY for the inode and a move of conn->inval.
+ */
+#define MODALFS_I_NOXATTR	1
+/*
+ * Attribute changes applied locally and not yet sent: write_inode sends
+ * them with the times (inode.c, super.c).
+ */
+#define MODALFS_I_DIRTY_MODE	2
+#define MODALFS_I_DIRTY_UID	3
+#define MODALFS_I_DIRTY_GID	4
+#define MODALFS_I_PENDING \
+	(BIT(MODALFS_I_DIRTY_MODE) | BIT(MODALFS_I_DIRTY_UID) | \
+	 BIT(MODALFS_I_DIRTY_GID))
 
 struct modalfs_inode_info {
 	struct inode vfs_inode;
