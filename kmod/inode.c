@@ -177,11 +177,13 @@ int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 	 ATTR_OPEN | ATTR_FILE | ATTR_TOUCH)
 
 /*
- * A chown, chmod or utimes of a regular file with dirty pages is applied
- * here and sent with the times by the write_inode that follows the
- * writeback of those pages anyway (super.c): tar's fchown, fchmod and
- * futimens of a file it has just written then cost one SETATTR, not
- * three plus the write_inode. The permission checks are the kernel's
+ * A chown, chmod or utimes of a regular file with dirty pages, or WRITEs
+ * in flight, is applied here and sent with the times by the write_inode
+ * that follows the writeback of those pages anyway (super.c): tar's
+ * fchown, fchmod and futimens of a file it has just written then cost
+ * one SETATTR, not three plus the write_inode. It also keeps a utimes
+ * from reaching the daemon before a WRITE in flight, which would stamp
+ * mtime again with the daemon's clock. The permission checks are the kernel's
  * (setattr_prepare, setattr_copy's S_ISGID rule), as for a sent change;
  * the daemon does not check them. Everything else, and any file without
  * dirty data, stays synchronous: its change reaches the daemon before the
@@ -190,7 +192,8 @@ int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 static bool modalfs_setattr_defer(struct inode *inode, unsigned int valid)
 {
 	return S_ISREG(inode->i_mode) && !(valid & ~MODALFS_DEFER_VALID) &&
-	       mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY) &&
+	       (mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY) ||
+		mapping_tagged(inode->i_mapping, PAGECACHE_TAG_WRITEBACK)) &&
 	       !modalfs_sb_gone(inode->i_sb);
 }
 
