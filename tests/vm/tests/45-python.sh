@@ -16,6 +16,7 @@ PYTEST_TESTS=31
 SITE=$TEST_TMP/site
 
 require_root
+plan 13
 tstep() { step "$* (at ${SECONDS}s)"; }
 
 leftover_mounts() {

@@ -13,6 +13,7 @@ MNT2=$TEST_TMP/mnt2
 STATE=$TEST_STATE_ROOT/space
 SZ=32	# MiB
 require_root
+plan 23
 mkdir -p "$MNT" "$MNT2"
 rm -rf "$STATE"
 cleanup() {

@@ -11,6 +11,7 @@ VOL=legacy
 MNT=$TEST_TMP/mnt
 STATE=$TEST_TMP/state
 require_root
+plan 23
 mkdir -p "$MNT" "$STATE"
 cleanup() { is_mounted "$MNT" && umount "$MNT"; stop_daemon; }
 TEST_CLEANUP=cleanup

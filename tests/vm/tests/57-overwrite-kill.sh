@@ -14,6 +14,7 @@ STATE=$TEST_TMP/state
 OPS=${OVERWRITE_OPS:-3000}
 SEED=${OVERWRITE_SEED:-$RANDOM}
 require_root
+plan 13
 mkdir -p "$MNT"
 cleanup() {
 	[ -n "${WPID:-}" ] && kill "$WPID" 2>/dev/null

@@ -6,7 +6,7 @@
 # a mount), the mount subcommand, the mount helper (mount -t modalfs and
 # fstab), install.sh and the man pages.
 . "$(dirname "$0")/../../lib.sh"
-plan 173
+plan 175
 
 VOL=vmtest-cli
 CTL=$MODALFSCTL

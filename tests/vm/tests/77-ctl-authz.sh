@@ -17,6 +17,7 @@ SOCK=/run/modalfs/modalfsd.sock
 RUN_PID=
 
 require_root
+plan 51
 mkdir -p "$M" "$L"
 # Unprivileged callers read their local files from here.
 chmod 0755 "$TEST_TMP" "$L"

@@ -12,6 +12,7 @@ SOCK=/run/modalfs/modalfsd.sock
 HOLD_PID=
 
 require_root
+plan 18
 cleanup() {
 	[ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null && wait "$HOLD_PID"
 	stop_daemon
