@@ -115,8 +115,11 @@ struct inode *modalfs_iget(struct super_block *sb,
 
 	modalfs_attr_to_inode(inode, v);
 	/* Just created by this kernel: no xattrs until one is set here. */
-	if (must_be_new)
+	if (must_be_new) {
 		set_bit(MODALFS_I_NOXATTR, &MODALFS_I(inode)->flags);
+		if (S_ISREG(v->mode))
+			set_bit(MODALFS_I_NEW, &MODALFS_I(inode)->flags);
+	}
 	switch (v->mode & S_IFMT) {
 	case S_IFREG:
 		inode->i_op = &modalfs_file_iops;
@@ -177,13 +180,15 @@ int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 	 ATTR_OPEN | ATTR_FILE | ATTR_TOUCH)
 
 /*
- * A chown, chmod or utimes of a regular file with dirty pages, or WRITEs
- * in flight, is applied here and sent with the times by the write_inode
- * that follows the writeback of those pages anyway (super.c): tar's
- * fchown, fchmod and futimens of a file it has just written then cost
- * one SETATTR, not three plus the write_inode. It also keeps a utimes
- * from reaching the daemon before a WRITE in flight, which would stamp
- * mtime again with the daemon's clock. The permission checks are the kernel's
+ * A chown, chmod or utimes of a new regular file (MODALFS_I_NEW: created
+ * here, never written back) with dirty pages, or WRITEs in flight, is
+ * applied here and sent with the times by the write_inode that follows
+ * the writeback of those pages anyway (super.c): tar's fchown, fchmod and
+ * futimens of a file it has just written then cost one SETATTR, not three
+ * plus the write_inode. The daemon has none of the file's data before
+ * that writeback, so a chmod that narrows access exposes nothing to those
+ * who read through the daemon meanwhile (modalfsctl get). The permission
+ * checks are the kernel's
  * (setattr_prepare, setattr_copy's S_ISGID rule), as for a sent change;
  * the daemon does not check them. Everything else, and any file without
  * dirty data, stays synchronous: its change reaches the daemon before the
@@ -191,7 +196,8 @@ int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
  */
 static bool modalfs_setattr_defer(struct inode *inode, unsigned int valid)
 {
-	return S_ISREG(inode->i_mode) && !(valid & ~MODALFS_DEFER_VALID) &&
+	return test_bit(MODALFS_I_NEW, &MODALFS_I(inode)->flags) &&
+	       !(valid & ~MODALFS_DEFER_VALID) &&
 	       (mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY) ||
 		mapping_tagged(inode->i_mapping, PAGECACHE_TAG_WRITEBACK)) &&
 	       !modalfs_sb_gone(inode->i_sb);

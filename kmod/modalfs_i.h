@@ -305,6 +305,13 @@ struct modalfs_sb_info {
 #define MODALFS_I_DIRTY_MODE	2
 #define MODALFS_I_DIRTY_UID	3
 #define MODALFS_I_DIRTY_GID	4
+/*
+ * A regular file this kernel created whose attributes were never written
+ * back: the daemon holds no more of it than the creation, so a chmod that
+ * narrows access may wait for write_inode without exposing anything to
+ * other readers of the daemon (modalfsctl).
+ */
+#define MODALFS_I_NEW		5
 #define MODALFS_I_PENDING \
 	(BIT(MODALFS_I_DIRTY_MODE) | BIT(MODALFS_I_DIRTY_UID) | \
 	 BIT(MODALFS_I_DIRTY_GID))

@@ -216,6 +216,9 @@ static int modalfs_write_inode(struct inode *inode,
 	 */
 	if (err)
 		modalfs_restore_pending(inode, pending);
+	else
+		/* The daemon has (some of) its data now: no more deferring. */
+		clear_bit(MODALFS_I_NEW, &MODALFS_I(inode)->flags);
 	if (err == -ENOTCONN) {
 		__mark_inode_dirty(inode, I_DIRTY_SYNC);
 		return 0;
