@@ -155,20 +155,24 @@ n = setattrs()
 os.pwrite(fd, b"b" * 100, 4096)
 os.fdatasync(fd)
 print("fdatasync", setattrs() - n)
+os.close(fd)
+# A new file, as tar writes one: its chmod and utimes wait for fsync.
+fd = os.open(p + "2", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+n = setattrs()
+os.write(fd, b"c" * 5000)
 os.fchmod(fd, 0o600)
 os.utime(fd, (1234567890, 1234567890))
-n = setattrs()
 os.fsync(fd)
 print("fsync", setattrs() - n)
 os.close(fd)
 PY_EOF
 sed 's/^/    | /' "$TEST_TMP/sync.out"
 expect_match "fdatasync after a write sends no SETATTR" "^fdatasync 0$" "$(cat "$TEST_TMP/sync.out")"
-expect_match "fsync after fchmod and futimens sends one SETATTR" "^fsync 1$" "$(cat "$TEST_TMP/sync.out")"
+expect_match "write, fchmod, futimens and fsync of a new file: one SETATTR" "^fsync 1$" "$(cat "$TEST_TMP/sync.out")"
 check "umount" umount "$MNT"
 check "mount again" mount -t modalfs "$VOL:/" "$MNT" || finish
 expect_eq "mode and mtime of the fsynced file after a remount" "600 1234567890 5000" \
-	"$(stat -c '%a %Y %s' "$MNT/t/syncfile" 2>&1)"
+	"$(stat -c '%a %Y %s' "$MNT/t/syncfile2" 2>&1)"
 check "rm -rf the test tree" rm -rf "$MNT/t"
 
 step "teardown"
