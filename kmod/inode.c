@@ -188,11 +188,10 @@ int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
  * plus the write_inode. The daemon has none of the file's data before
  * that writeback, so a chmod that narrows access exposes nothing to those
  * who read through the daemon meanwhile (modalfsctl get). The permission
- * checks are the kernel's
- * (setattr_prepare, setattr_copy's S_ISGID rule), as for a sent change;
- * the daemon does not check them. Everything else, and any file without
- * dirty data, stays synchronous: its change reaches the daemon before the
- * call returns, as modalfsctl and a remount expect.
+ * checks are the kernel's (setattr_prepare, setattr_copy's S_ISGID rule),
+ * as for a sent change; the daemon does not check them. Everything else
+ * stays synchronous: its change reaches the daemon before the call
+ * returns, as modalfsctl expects.
  */
 static bool modalfs_setattr_defer(struct inode *inode, unsigned int valid)
 {
