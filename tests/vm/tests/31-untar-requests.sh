@@ -84,6 +84,8 @@ echo "    | untar + sync: $(( (t1 - t0) / 1000000 )) ms; requests by op:"
 for op in LOOKUP CREATE MKDIR WRITE SETATTR GETATTR GETXATTR FSYNC total; do
 	echo "    |   $op $(delta $op)"
 done
+echo "    | modalfs/stats afterwards (since the module was loaded):"
+sed 's/^/    |   /' "$TEST_TMP/stats.after"
 total=$(delta total)
 per_file=$(awk -v t="$total" -v n="$NFILES" 'BEGIN { printf "%.2f", t / n }')
 echo "    | requests per file: $per_file (target <= $MAX_PER_FILE)"
