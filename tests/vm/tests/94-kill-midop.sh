@@ -1,14 +1,16 @@
 #!/bin/bash
 # kill -9 of modalfsd in the middle of three long operations, each resumed
 # by a new daemon (hard mount: the kernel resends what was in flight):
-#   - readdir of 3,000 entries, read slowly: the listing goes on from its
+#   - readdir of a large directory, read slowly: the listing goes on from its
 #     position (the cookies stay valid across daemons), every name once;
-#   - write faults through a shared mmap of a 16 MiB file whose pages are
+#   - write faults through a shared mmap of a file whose pages are
 #     not cached (each fault reads from the daemon): all the writes land;
-#   - a sequential read of 24 MiB (readahead) from a cold cache: the bytes
+#   - a sequential read (readahead) from a cold cache: the bytes
 #     read equal the file's.
 # After each: the file or listing checked after dropping caches, and a
-# clean kernel log at the end.
+# clean kernel log at the end. Sizes: 1,500 entries, 8 MiB and 12 MiB
+# (the kill still lands mid-operation: after 200 names, 1 MiB of faults
+# and 4 MiB read); MODALFS_LONG=1: 3,000, 16 MiB and 24 MiB.
 . "$(dirname "$0")/../../lib.sh"
 plan 28
 
@@ -17,6 +19,7 @@ MNT=$TEST_TMP/mnt
 BIN=$TEST_TMP/mid.py
 require_root
 mkdir -p "$MNT"
+if [ -n "${MODALFS_LONG:-}" ]; then NENT=3000 MAPMB=16 READMB=24; else NENT=1500 MAPMB=8 READMB=12; fi
 cleanup() {
 	[ -n "${OP:-}" ] && kill "$OP" 2>/dev/null
 	is_mounted "$MNT" && umount "$MNT"
@@ -110,14 +113,14 @@ dmesg_mark
 
 step "kill during readdir"
 rm -rf "$MNT/dir" && mkdir "$MNT/dir"
-check "create 3,000 entries" "$PYTHON" -c 'import os,sys
-for i in range(3000): open(os.path.join(sys.argv[1], "e%05d" % i), "w").close()' "$MNT/dir"
+check "create $NENT entries" "$PYTHON" -c 'import os,sys
+for i in range(int(sys.argv[2])): open(os.path.join(sys.argv[1], "e%05d" % i), "w").close()' "$MNT/dir" "$NENT"
 drop_caches
-during "readdir" "$PYTHON" "$BIN" readdir "$MNT/dir" 3000
+during "readdir" "$PYTHON" "$BIN" readdir "$MNT/dir" "$NENT"
 
 step "kill during mmap write faults"
-head -c $((16 << 20)) /dev/urandom > "$TEST_TMP/orig"
-check "write a 16 MiB file" cp "$TEST_TMP/orig" "$MNT/mapped"
+head -c $((MAPMB << 20)) /dev/urandom > "$TEST_TMP/orig"
+check "write a $MAPMB MiB file" cp "$TEST_TMP/orig" "$MNT/mapped"
 drop_caches
 during "mmap write faults" "$PYTHON" "$BIN" mmap "$MNT/mapped"
 "$PYTHON" - "$TEST_TMP/orig" <<'PY'
@@ -132,8 +135,8 @@ drop_caches
 check "mmap: the file holds every write after dropping caches" cmp "$TEST_TMP/orig" "$MNT/mapped"
 
 step "kill during readahead"
-head -c $((24 << 20)) /dev/urandom > "$TEST_TMP/big"
-check "write a 24 MiB file" cp "$TEST_TMP/big" "$MNT/big"
+head -c $((READMB << 20)) /dev/urandom > "$TEST_TMP/big"
+check "write a $READMB MiB file" cp "$TEST_TMP/big" "$MNT/big"
 want=$(sha256sum < "$TEST_TMP/big" | cut -d' ' -f1)
 drop_caches
 during "readahead" "$PYTHON" "$BIN" read "$MNT/big"
