@@ -162,14 +162,16 @@ static int modalfs_write_inode(struct inode *inode,
 
 	/*
 	 * Background writeback does not wait for its WRITEs (addr.c), nor
-	 * send them beyond the background cap (the pages stay dirty), and
+	 * send them beyond the background cap (the pages stay dirty: wait
+	 * for those only while a daemon is there and no unmount runs), and
 	 * sync(2) must not wait for an absent daemon (sync_fs does, and
 	 * killably); the times must reach the daemon after the data (each
 	 * WRITE stamps mtime with the daemon's clock), so try again later.
 	 */
 	if ((wbc->sync_mode != WB_SYNC_ALL &&
 	     (mapping_tagged(inode->i_mapping, PAGECACHE_TAG_WRITEBACK) ||
-	      mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY))) ||
+	      (connected && !READ_ONCE(MODALFS_SB(inode->i_sb)->dying) &&
+	       mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY)))) ||
 	    (wbc->for_sync && !connected &&
 	     !READ_ONCE(MODALFS_SB(inode->i_sb)->dying))) {
 		__mark_inode_dirty(inode, I_DIRTY_SYNC);
