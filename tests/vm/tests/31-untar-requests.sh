@@ -93,8 +93,9 @@ expect_eq "the counters saw the untar (a CREATE per file)" "$NFILES" "$(delta CR
 expect_eq "no GETXATTR for files this kernel created" 0 "$(delta GETXATTR)"
 check "no LOOKUP before an O_EXCL create: one per directory ($(delta LOOKUP))" \
 	test "$(delta LOOKUP)" -le $((NDIRS + 1))
-check "at most one SETATTR per file, three per directory ($(delta SETATTR))" \
-	test "$(delta SETATTR)" -le $((NFILES + 3 * (NDIRS + 1)))
+# A flusher pass during the untar may send a file's change early: 5% slack.
+check "one SETATTR per file, three per directory ($(delta SETATTR))" \
+	test "$(delta SETATTR)" -le $((NFILES + 3 * (NDIRS + 1) + NFILES / 20))
 check "at most $MAX_PER_FILE requests per file ($per_file)" \
 	awk -v p="$per_file" -v m="$MAX_PER_FILE" 'BEGIN { exit !(p > 0 && p <= m) }'
 
@@ -170,7 +171,9 @@ os.close(fd)
 PY_EOF
 sed 's/^/    | /' "$TEST_TMP/sync.out"
 expect_match "fdatasync after a write sends no SETATTR" "^fdatasync 0$" "$(cat "$TEST_TMP/sync.out")"
-expect_match "write, fchmod, futimens and fsync of a new file: one SETATTR" "^fsync 1$" "$(cat "$TEST_TMP/sync.out")"
+# One SETATTR; two when a flusher pass wrote the file back between the
+# calls (from then on a change is sent at once); main's kernel sends 3.
+expect_match "write, fchmod, futimens and fsync of a new file: at most 2 SETATTRs" "^fsync [12]$" "$(cat "$TEST_TMP/sync.out")"
 check "umount" umount "$MNT"
 check "mount again" mount -t modalfs "$VOL:/" "$MNT" || finish
 expect_eq "mode and mtime of the fsynced file after a remount" "600 1234567890 5000" \
