@@ -373,6 +373,7 @@ static int __modalfs_req_submit(struct modalfs_req *req, bool may_wait)
 	}
 	refcount_inc(&req->ref);
 	req->queued_at = jiffies;
+	modalfs_stats_sent(req);
 	hash_add(chan->table, &req->hnode, req->id);
 	list_add_tail(&req->lnode, &chan->reqs);
 	chan->inflight++;
@@ -720,6 +721,7 @@ int modalfs_chan_complete(struct modalfs_chan *chan, struct sk_buff *skb,
 			req->len = len;
 		}
 	}
+	modalfs_stats_answered(req, req->error);
 	if (req->slow_warned)
 		pr_info_ratelimited("modalfs: modalfsd answered request %llu (op %u) after %u s\n",
 				    req->id, req->op,

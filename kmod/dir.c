@@ -242,7 +242,11 @@ static int modalfs_create_common(struct inode *dir, struct dentry *dentry,
 		modalfs_inc_nlink(dir);
 	modalfs_dir_touch(dir);
 	dentry->d_time = seen;
-	d_instantiate(dentry, inode);
+	/* Not looked up first (modalfs_atomic_open): hash it too. */
+	if (d_in_lookup(dentry))
+		d_add(dentry, inode);
+	else
+		d_instantiate(dentry, inode);
 	return 0;
 }
 
@@ -277,6 +281,42 @@ static int modalfs_create(struct user_namespace *mnt_userns, struct inode *dir,
 {
 	return modalfs_mknod(mnt_userns, dir, dentry, (mode & ~S_IFMT) | S_IFREG,
 			     0);
+}
+
+/*
+ * O_CREAT|O_EXCL (tar, cp, mkstemp): the CREATE alone answers, EEXIST
+ * included, without the LOOKUP the VFS would send before ->create. The
+ * VFS checked the permission to create first (may_o_create); when that
+ * failed it passes no O_CREAT, and the lookup below decides between
+ * EEXIST and that error, as on any filesystem. Other opens look up, and
+ * create if the name is still free, as FUSE's atomic_open does.
+ */
+static int modalfs_atomic_open(struct inode *dir, struct dentry *dentry,
+			       struct file *file, unsigned int flags,
+			       umode_t mode)
+{
+	struct dentry *res = NULL;
+	int err;
+
+	if ((flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL)) {
+		if (d_in_lookup(dentry)) {
+			res = modalfs_lookup(dir, dentry, 0);
+			if (IS_ERR(res))
+				return PTR_ERR(res);
+			if (res)
+				dentry = res;
+		}
+		if (!(flags & O_CREAT) || d_really_is_positive(dentry))
+			return finish_no_open(file, res);
+	}
+	err = modalfs_create(&init_user_ns, dir, dentry, mode,
+			     flags & O_EXCL);
+	if (!err) {
+		file->f_mode |= FMODE_CREATED;
+		err = finish_open(file, dentry, NULL);
+	}
+	dput(res);
+	return err;
 }
 
 static int modalfs_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
@@ -616,6 +656,7 @@ static loff_t modalfs_dir_llseek(struct file *file, loff_t offset, int whence)
 const struct inode_operations modalfs_dir_iops = {
 	.lookup		= modalfs_lookup,
 	.create		= modalfs_create,
+	.atomic_open	= modalfs_atomic_open,
 	.mkdir		= modalfs_mkdir,
 	.mknod		= modalfs_mknod,
 	.symlink	= modalfs_symlink,

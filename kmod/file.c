@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Regular files: everything goes through the page cache (addr.c); fsync
- * pushes data, then metadata, then asks the daemon to make it durable.
+ * pushes data, then metadata (not for fdatasync), then asks the daemon to
+ * make it durable.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -19,9 +20,17 @@ int modalfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	err = file_write_and_wait_range(file, start, end);
 	if (err)
 		return err;
-	err = sync_inode_metadata(inode, 1);
-	if (err)
-		return err;
+	/*
+	 * fdatasync needs no SETATTR: the size reaches the daemon with the
+	 * WRITEs (and truncation synchronously), and times, owner and mode
+	 * are not needed to read the data back. They go with the next fsync,
+	 * sync or writeback of the inode.
+	 */
+	if (!datasync) {
+		err = sync_inode_metadata(inode, 1);
+		if (err)
+			return err;
+	}
 	req = modalfs_new_req(inode->i_sb, MODALFS_OP_FSYNC, inode->i_ino, 8);
 	if (IS_ERR(req))
 		return PTR_ERR(req);

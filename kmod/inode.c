@@ -114,6 +114,12 @@ struct inode *modalfs_iget(struct super_block *sb,
 	}
 
 	modalfs_attr_to_inode(inode, v);
+	/* Just created by this kernel: no xattrs until one is set here. */
+	if (must_be_new) {
+		set_bit(MODALFS_I_NOXATTR, &MODALFS_I(inode)->flags);
+		if (S_ISREG(v->mode))
+			set_bit(MODALFS_I_NEW, &MODALFS_I(inode)->flags);
+	}
 	switch (v->mode & S_IFMT) {
 	case S_IFREG:
 		inode->i_op = &modalfs_file_iops;
@@ -166,6 +172,52 @@ int modalfs_getattr(struct user_namespace *mnt_userns, const struct path *path,
 	return 0;
 }
 
+/* What a deferred setattr may change: no size, nothing but these. */
+#define MODALFS_DEFER_VALID \
+	(ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_ATIME | ATTR_MTIME | \
+	 ATTR_CTIME | ATTR_ATIME_SET | ATTR_MTIME_SET | ATTR_TIMES_SET | \
+	 ATTR_FORCE | ATTR_KILL_SUID | ATTR_KILL_SGID | ATTR_KILL_PRIV | \
+	 ATTR_OPEN | ATTR_FILE | ATTR_TOUCH)
+
+/*
+ * A chown, chmod or utimes of a new regular file (MODALFS_I_NEW: created
+ * here, never written back) with dirty pages, or WRITEs in flight, is
+ * applied here and sent with the times by the write_inode that follows
+ * the writeback of those pages anyway (super.c): tar's fchown, fchmod and
+ * futimens of a file it has just written then cost one SETATTR, not three
+ * plus the write_inode. The daemon has none of the file's data before
+ * that writeback, so a chmod that narrows access exposes nothing to those
+ * who read through the daemon meanwhile (modalfsctl get). The permission
+ * checks are the kernel's (setattr_prepare, setattr_copy's S_ISGID rule),
+ * as for a sent change; the daemon does not check them. Everything else
+ * stays synchronous: its change reaches the daemon before the call
+ * returns, as modalfsctl expects.
+ */
+static bool modalfs_setattr_defer(struct inode *inode, unsigned int valid)
+{
+	return test_bit(MODALFS_I_NEW, &MODALFS_I(inode)->flags) &&
+	       !(valid & ~MODALFS_DEFER_VALID) &&
+	       (mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY) ||
+		mapping_tagged(inode->i_mapping, PAGECACHE_TAG_WRITEBACK)) &&
+	       !modalfs_sb_gone(inode->i_sb);
+}
+
+static void modalfs_setattr_pending(struct inode *inode, unsigned int valid)
+{
+	struct modalfs_inode_info *mi = MODALFS_I(inode);
+
+	/* The values first; write_inode clears a bit, then reads its value. */
+	smp_mb__before_atomic();
+	if (valid & ATTR_MODE)
+		set_bit(MODALFS_I_DIRTY_MODE, &mi->flags);
+	if (valid & ATTR_UID)
+		set_bit(MODALFS_I_DIRTY_UID, &mi->flags);
+	if (valid & ATTR_GID)
+		set_bit(MODALFS_I_DIRTY_GID, &mi->flags);
+	modalfs_attr_changed(inode);
+	mark_inode_dirty_sync(inode);
+}
+
 static int modalfs_do_setattr(struct user_namespace *mnt_userns,
 			      struct dentry *dentry, struct iattr *attr)
 {
@@ -191,6 +243,20 @@ static int modalfs_do_setattr(struct user_namespace *mnt_userns,
 		attr->ia_valid |= ATTR_MTIME | ATTR_CTIME;
 	}
 	valid = attr->ia_valid;
+	if (valid & ATTR_MODE) {
+		kgid_t gid = (valid & ATTR_GID) ? attr->ia_gid : inode->i_gid;
+
+		/* What setattr_copy() does locally, for the daemon too. */
+		if (!in_group_p(gid) &&
+		    !capable_wrt_inode_uidgid(mnt_userns, inode, CAP_FSETID))
+			attr->ia_mode &= ~S_ISGID;
+	}
+
+	if (modalfs_setattr_defer(inode, valid)) {
+		setattr_copy(mnt_userns, inode, attr);
+		modalfs_setattr_pending(inode, valid);
+		return 0;
+	}
 
 	if (valid & ATTR_SIZE) {
 		/*
@@ -212,19 +278,10 @@ static int modalfs_do_setattr(struct user_namespace *mnt_userns,
 	nest = nla_nest_start(msg, MODALFS_A_SETATTR);
 	if (!nest)
 		goto out;
-	if (valid & ATTR_MODE) {
-		umode_t mode = attr->ia_mode;
-		kgid_t gid = (valid & ATTR_GID) ? attr->ia_gid : inode->i_gid;
-
-		/* What setattr_copy() will do locally, sent to the daemon. */
-		if (!in_group_p(gid) &&
-		    !capable_wrt_inode_uidgid(mnt_userns, inode, CAP_FSETID))
-			mode &= ~S_ISGID;
-		attr->ia_mode = mode;
-		/* The type never changes: SETATTR carries permission bits. */
-		if (nla_put_u32(msg, MODALFS_ATTR_MODE, mode & S_IALLUGO))
-			goto out;
-	}
+	/* The type never changes: SETATTR carries permission bits. */
+	if ((valid & ATTR_MODE) &&
+	    nla_put_u32(msg, MODALFS_ATTR_MODE, attr->ia_mode & S_IALLUGO))
+		goto out;
 	if ((valid & ATTR_UID) &&
 	    nla_put_u32(msg, MODALFS_ATTR_UID,
 			from_kuid(&init_user_ns, attr->ia_uid)))

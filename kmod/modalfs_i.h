@@ -179,6 +179,7 @@ struct modalfs_req {
 	unsigned long deadline;		/* jiffies; soft mounts only */
 	unsigned long queued_at;	/* jiffies at submission (debugfs) */
 	unsigned long sent_at;		/* jiffies when last sent to a daemon */
+	u64 submit_ns;			/* ktime_get_ns() at submission (stats) */
 	bool slow_warned;		/* "not answering" was logged for it */
 	u64 ino;			/* for debugfs only; 0 if none */
 	/*
@@ -263,6 +264,11 @@ void modalfs_conn_get(struct modalfs_conn *conn);
 void modalfs_conn_put(struct modalfs_conn *conn);
 void modalfs_req_set_conn(struct modalfs_req *req, struct modalfs_conn *conn);
 
+/* ---- stats.c: debugfs modalfs/stats ---- */
+void modalfs_stats_sent(struct modalfs_req *req);
+void modalfs_stats_answered(struct modalfs_req *req, int error);
+void modalfs_stats_show(struct seq_file *m);
+
 int modalfs_req_cache_init(void);
 void modalfs_req_cache_exit(void);
 
@@ -287,13 +293,36 @@ struct modalfs_sb_info {
 /* modalfs_inode_info.flags */
 #define MODALFS_I_STALE		0	/* cached attributes need a GETATTR */
 /*
+ * This kernel created the inode and no xattr was set since: GETXATTR and
+ * LISTXATTR are answered without asking (xattr.c). Cleared by SETXATTR,
+ * REMOVEXATTR, a NOTIFY for the inode and a move of conn->inval.
+ */
+#define MODALFS_I_NOXATTR	1
+/*
+ * Attribute changes applied locally and not yet sent: write_inode sends
+ * them with the times (inode.c, super.c).
+ */
+#define MODALFS_I_DIRTY_MODE	2
+#define MODALFS_I_DIRTY_UID	3
+#define MODALFS_I_DIRTY_GID	4
+/*
+ * A regular file this kernel created whose attributes were never written
+ * back: the daemon holds no more of it than the creation, so a chmod that
+ * narrows access may wait for write_inode without exposing anything to
+ * other readers of the daemon (modalfsctl).
+ */
+#define MODALFS_I_NEW		5
+#define MODALFS_I_PENDING \
+	(BIT(MODALFS_I_DIRTY_MODE) | BIT(MODALFS_I_DIRTY_UID) | \
+	 BIT(MODALFS_I_DIRTY_GID))
+/*
  * The daemon's attributes would only refine what the kernel set itself
  * (a directory's times after an op it sent, a written file's size and
  * mtime): fetched at the next getattr while a daemon is registered, but
  * never waited for, so umount(8)'s stat of the mount point does not hang
  * while the daemon restarts.
  */
-#define MODALFS_I_REFRESH	1
+#define MODALFS_I_REFRESH	6
 
 struct modalfs_inode_info {
 	struct inode vfs_inode;

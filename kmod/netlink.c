@@ -202,6 +202,13 @@ static int modalfs_requests_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(modalfs_requests);
 
+static int modalfs_stats_file_show(struct seq_file *m, void *unused)
+{
+	modalfs_stats_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(modalfs_stats_file);
+
 static struct dentry *modalfs_debugfs;
 
 int modalfs_netlink_init(void)
@@ -227,6 +234,8 @@ int modalfs_netlink_init(void)
 	modalfs_debugfs = debugfs_create_dir("modalfs", NULL);
 	debugfs_create_file("requests", 0400, modalfs_debugfs, NULL,
 			    &modalfs_requests_fops);
+	debugfs_create_file("stats", 0444, modalfs_debugfs, NULL,
+			    &modalfs_stats_file_fops);
 	debugfs_create_atomic_t("fail_write_alloc", 0600, modalfs_debugfs,
 				&modalfs_fail_write_alloc);
 	return 0;

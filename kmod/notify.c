@@ -19,6 +19,12 @@
 
 static void modalfs_inval_inode(struct inode *inode)
 {
+	/*
+	 * Someone else may have set an xattr too (security.capability above
+	 * all): ask the daemon again, and check again at the next write.
+	 */
+	clear_bit(MODALFS_I_NOXATTR, &MODALFS_I(inode)->flags);
+	inode_set_flags(inode, 0, S_NOSEC);
 	set_bit(MODALFS_I_STALE, &MODALFS_I(inode)->flags);
 	/* Dirty pages stay: they are newer than what the daemon has. */
 	invalidate_mapping_pages(inode->i_mapping, 0, -1);
@@ -200,6 +206,7 @@ int modalfs_revalidate_inode(struct inode *inode)
 	/* A change the caches did not follow (modalfs_conn_inval). */
 	inval = atomic_read(&conn->inval);
 	if (READ_ONCE(mi->inval_seen) != inval) {
+		clear_bit(MODALFS_I_NOXATTR, &mi->flags);
 		WRITE_ONCE(mi->inval_seen, inval);
 		set_bit(MODALFS_I_STALE, &mi->flags);
 	}
@@ -231,15 +238,23 @@ int modalfs_revalidate_inode(struct inode *inode)
 	}
 
 	spin_lock(&inode->i_lock);
-	inode->i_mode = (inode->i_mode & S_IFMT) | (v.mode & ~S_IFMT);
 	set_nlink(inode, v.nlink);
-	inode->i_uid = make_kuid(&init_user_ns, v.uid);
-	inode->i_gid = make_kgid(&init_user_ns, v.gid);
-	inode->i_ctime = v.ctime;
-	if (!S_ISREG(inode->i_mode) ||
+	/*
+	 * A deferred chmod/chown (modalfs_setattr_defer) is newer than the
+	 * answer; so are the times, which write_inode sends with it.
+	 */
+	if (READ_ONCE(mi->flags) & MODALFS_I_PENDING) {
+		kept = true;
+	} else {
+		inode->i_mode = (inode->i_mode & S_IFMT) | (v.mode & ~S_IFMT);
+		inode->i_uid = make_kuid(&init_user_ns, v.uid);
+		inode->i_gid = make_kgid(&init_user_ns, v.gid);
+		inode->i_ctime = v.ctime;
+	}
+	if (!kept && (!S_ISREG(inode->i_mode) ||
 	    (!mapping_tagged(mapping, PAGECACHE_TAG_DIRTY) &&
 	     !mapping_tagged(mapping, PAGECACHE_TAG_WRITEBACK) &&
-	     READ_ONCE(mi->attr_version) <= version)) {
+	     READ_ONCE(mi->attr_version) <= version))) {
 		inode->i_blocks = v.blocks;
 		inode->i_mtime = v.mtime;
 		i_size_write(inode, v.size);

@@ -104,26 +104,74 @@ static int modalfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 
 /*
  * The kernel is the only writer of a volume for now, so cached attributes
- * are authoritative; only the timestamps dirtied by writes need sending.
+ * are authoritative; what needs sending is the timestamps dirtied by
+ * writes and the chmod/chown that setattr deferred while the file had
+ * dirty pages (MODALFS_I_DIRTY_*), all in one SETATTR after the data.
  * Size needs no SETATTR: writeback stops at i_size and truncation is sent
  * synchronously by setattr.
  */
+/* Clears the pending changes' bits before their values are read. */
+static unsigned long modalfs_take_pending(struct inode *inode)
+{
+	struct modalfs_inode_info *mi = MODALFS_I(inode);
+	unsigned long pending = 0;
+	int bit;
+
+	for (bit = MODALFS_I_DIRTY_MODE; bit <= MODALFS_I_DIRTY_GID; bit++)
+		if (test_and_clear_bit(bit, &mi->flags))
+			pending |= BIT(bit);
+	return pending;
+}
+
+static void modalfs_restore_pending(struct inode *inode, unsigned long pending)
+{
+	int bit;
+
+	for (bit = MODALFS_I_DIRTY_MODE; bit <= MODALFS_I_DIRTY_GID; bit++)
+		if (pending & BIT(bit))
+			set_bit(bit, &MODALFS_I(inode)->flags);
+}
+
+/* The deferred chmod/chown (inode.c, modalfs_setattr_defer). */
+static int modalfs_put_pending(struct sk_buff *skb, struct inode *inode,
+			       unsigned long pending)
+{
+	if ((pending & BIT(MODALFS_I_DIRTY_MODE)) &&
+	    nla_put_u32(skb, MODALFS_ATTR_MODE,
+			READ_ONCE(inode->i_mode) & S_IALLUGO))
+		return -EMSGSIZE;
+	if ((pending & BIT(MODALFS_I_DIRTY_UID)) &&
+	    nla_put_u32(skb, MODALFS_ATTR_UID,
+			from_kuid(&init_user_ns, inode->i_uid)))
+		return -EMSGSIZE;
+	if ((pending & BIT(MODALFS_I_DIRTY_GID)) &&
+	    nla_put_u32(skb, MODALFS_ATTR_GID,
+			from_kgid(&init_user_ns, inode->i_gid)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int modalfs_write_inode(struct inode *inode,
 			       struct writeback_control *wbc)
 {
+	unsigned long pending;
 	struct modalfs_req *req;
 	struct nlattr *nest;
 	bool connected = modalfs_chan_connected(&modalfs_chan);
 	int err;
 
 	/*
-	 * Background writeback does not wait for its WRITEs (addr.c), and
+	 * Background writeback does not wait for its WRITEs (addr.c), nor
+	 * send them beyond the background cap (the pages stay dirty: wait
+	 * for those only while a daemon is there and no unmount runs), and
 	 * sync(2) must not wait for an absent daemon (sync_fs does, and
-	 * killably); the times must reach the daemon after the data, so
-	 * try again later.
+	 * killably); the times must reach the daemon after the data (each
+	 * WRITE stamps mtime with the daemon's clock), so try again later.
 	 */
 	if ((wbc->sync_mode != WB_SYNC_ALL &&
-	     mapping_tagged(inode->i_mapping, PAGECACHE_TAG_WRITEBACK)) ||
+	     (mapping_tagged(inode->i_mapping, PAGECACHE_TAG_WRITEBACK) ||
+	      (connected && !READ_ONCE(MODALFS_SB(inode->i_sb)->dying) &&
+	       mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY)))) ||
 	    (wbc->for_sync && !connected &&
 	     !READ_ONCE(MODALFS_SB(inode->i_sb)->dying))) {
 		__mark_inode_dirty(inode, I_DIRTY_SYNC);
@@ -137,11 +185,14 @@ static int modalfs_write_inode(struct inode *inode,
 	if (wbc->sync_mode == WB_SYNC_ALL)
 		filemap_fdatawait_keep_errors(inode->i_mapping);
 	req = modalfs_new_req(inode->i_sb, MODALFS_OP_SETATTR, inode->i_ino,
-			      128);
+			      160);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
+	pending = modalfs_take_pending(inode);
 	nest = nla_nest_start(req->msg, MODALFS_A_SETATTR);
-	if (!nest || modalfs_put_times(req->msg, inode)) {
+	if (!nest || modalfs_put_pending(req->msg, inode, pending) ||
+	    modalfs_put_times(req->msg, inode)) {
+		modalfs_restore_pending(inode, pending);
 		modalfs_req_put(req);
 		return -ENOMEM;
 	}
@@ -163,6 +214,15 @@ static int modalfs_write_inode(struct inode *inode,
 		req->background = true;
 	err = modalfs_req_call(req);
 	modalfs_req_put(req);
+	/*
+	 * Not sent (or not known to be): the changes stay pending, for the
+	 * next write_inode, which ENOTCONN asks for at once.
+	 */
+	if (err)
+		modalfs_restore_pending(inode, pending);
+	else
+		/* The daemon has (some of) its data now: no more deferring. */
+		clear_bit(MODALFS_I_NEW, &MODALFS_I(inode)->flags);
 	if (err == -ENOTCONN) {
 		__mark_inode_dirty(inode, I_DIRTY_SYNC);
 		return 0;

@@ -6,8 +6,11 @@
  * The VFS does the permission checks before a handler runs (trusted.*
  * needs CAP_SYS_ADMIN, user.* only on regular files and directories,
  * sticky directories), so the handlers only move names and values.
- * Nothing is cached: every call asks the daemon. The kernel, not the
- * daemon, answers size queries and ERANGE, from the value's real size.
+ * The only thing cached is the absence of any xattr on an inode this
+ * kernel created (MODALFS_I_NOXATTR): the security.capability lookups
+ * that every write and chown make (file_remove_privs, notify_change)
+ * then cost no request. Everything else asks the daemon. The kernel, not
+ * the daemon, answers size queries and ERANGE, from the value's real size.
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
@@ -35,12 +38,35 @@ static struct modalfs_req *modalfs_xattr_req(struct inode *inode, u32 op,
 	return req;
 }
 
+/*
+ * True while the inode is known to have no xattrs: set when this kernel
+ * created it, dropped by any change of its xattrs (all of which pass
+ * through here: every mount of a volume shares the superblock), by a
+ * NOTIFY for it (notify.c), and when the volume's invalidation count
+ * moved on (a killed caller's SETXATTR may have reached the daemon).
+ */
+static bool modalfs_xattr_none(struct inode *inode)
+{
+	struct modalfs_inode_info *mi = MODALFS_I(inode);
+
+	if (!test_bit(MODALFS_I_NOXATTR, &mi->flags))
+		return false;
+	if (READ_ONCE(mi->inval_seen) !=
+	    (unsigned int)atomic_read(&MODALFS_SB(inode->i_sb)->conn->inval)) {
+		clear_bit(MODALFS_I_NOXATTR, &mi->flags);
+		return false;
+	}
+	return !modalfs_sb_gone(inode->i_sb);
+}
+
 static int modalfs_getxattr(struct inode *inode, const char *name,
 			    void *buffer, size_t size)
 {
 	struct modalfs_req *req;
 	ssize_t ret;
 
+	if (modalfs_xattr_name_ok(name) && modalfs_xattr_none(inode))
+		return -ENODATA;
 	req = modalfs_xattr_req(inode, MODALFS_OP_GETXATTR, name, 0);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
@@ -74,6 +100,9 @@ static int modalfs_setxattr(struct inode *inode, const char *name,
 		wflags |= MODALFS_XATTR_CREATE;
 	if (flags & XATTR_REPLACE)
 		wflags |= MODALFS_XATTR_REPLACE;
+	/* Before the request: whatever its outcome, ask from now on. */
+	clear_bit(MODALFS_I_NOXATTR, &MODALFS_I(inode)->flags);
+	smp_mb__after_atomic();
 	req = modalfs_xattr_req(inode, op, name,
 				value ? modalfs_data_space(size) + 8 : 0);
 	if (IS_ERR(req))
@@ -102,6 +131,8 @@ ssize_t modalfs_listxattr(struct dentry *dentry, char *buffer, size_t size)
 	size_t have;
 	char *list;
 
+	if (modalfs_xattr_none(inode))
+		return 0;
 	req = modalfs_xattr_req(inode, MODALFS_OP_LISTXATTR, NULL, 0);
 	if (IS_ERR(req))
 		return PTR_ERR(req);

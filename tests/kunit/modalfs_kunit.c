@@ -17,6 +17,7 @@
 #include "../../kmod/msg.c"
 #include "../../kmod/attr.c"
 #include "../../kmod/channel.c"
+#include "../../kmod/stats.c"
 
 #include "test_name.c"
 #include "test_msg.c"

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs modalfs/stats: requests submitted per op, answered, answered
+ * with an errno, and their round-trip time (submission to reply).
+ *
+ * Per-CPU counters touched only where a request is submitted and where
+ * its reply arrives, so the page-cache and dcache hit paths pay nothing.
+ * A reader sums the CPUs without stopping the writers: the numbers of
+ * one op may be a request apart from each other, never more.
+ */
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
+#include <linux/timekeeping.h>
+
+#include "modalfs_i.h"
+
+struct modalfs_op_stats {
+	u64 sent[MODALFS_OP_MAX + 1];
+	u64 answered[MODALFS_OP_MAX + 1];
+	u64 errors[MODALFS_OP_MAX + 1];
+	u64 rtt_ns[MODALFS_OP_MAX + 1];		/* sum over answered */
+};
+
+static DEFINE_PER_CPU(struct modalfs_op_stats, modalfs_op_stats);
+
+static const char *const modalfs_op_names[MODALFS_OP_MAX + 1] = {
+	[MODALFS_OP_MOUNT]	= "MOUNT",
+	[MODALFS_OP_UMOUNT]	= "UMOUNT",
+	[MODALFS_OP_STATFS]	= "STATFS",
+	[MODALFS_OP_LOOKUP]	= "LOOKUP",
+	[MODALFS_OP_GETATTR]	= "GETATTR",
+	[MODALFS_OP_SETATTR]	= "SETATTR",
+	[MODALFS_OP_READDIR]	= "READDIR",
+	[MODALFS_OP_CREATE]	= "CREATE",
+	[MODALFS_OP_MKDIR]	= "MKDIR",
+	[MODALFS_OP_SYMLINK]	= "SYMLINK",
+	[MODALFS_OP_READLINK]	= "READLINK",
+	[MODALFS_OP_LINK]	= "LINK",
+	[MODALFS_OP_UNLINK]	= "UNLINK",
+	[MODALFS_OP_RMDIR]	= "RMDIR",
+	[MODALFS_OP_RENAME]	= "RENAME",
+	[MODALFS_OP_READ]	= "READ",
+	[MODALFS_OP_WRITE]	= "WRITE",
+	[MODALFS_OP_FSYNC]	= "FSYNC",
+	[MODALFS_OP_EVICT]	= "EVICT",
+	[MODALFS_OP_GETXATTR]	= "GETXATTR",
+	[MODALFS_OP_SETXATTR]	= "SETXATTR",
+	[MODALFS_OP_LISTXATTR]	= "LISTXATTR",
+	[MODALFS_OP_REMOVEXATTR] = "REMOVEXATTR",
+};
+
+/* A request entered the table (resends after a daemon restart do not count). */
+void modalfs_stats_sent(struct modalfs_req *req)
+{
+	req->submit_ns = ktime_get_ns();
+	if (req->op <= MODALFS_OP_MAX)
+		this_cpu_inc(modalfs_op_stats.sent[req->op]);
+}
+
+/* The daemon answered req (error: the errno it answered, or 0). */
+void modalfs_stats_answered(struct modalfs_req *req, int error)
+{
+	u32 op = req->op;
+
+	if (op > MODALFS_OP_MAX)
+		return;
+	this_cpu_inc(modalfs_op_stats.answered[op]);
+	if (error)
+		this_cpu_inc(modalfs_op_stats.errors[op]);
+	if (req->submit_ns)
+		this_cpu_add(modalfs_op_stats.rtt_ns[op],
+			     ktime_get_ns() - req->submit_ns);
+}
+
+/*
+ * One line per op that was ever sent, then the total:
+ *   op sent answered errors mean_rtt_us
+ */
+void modalfs_stats_show(struct seq_file *m)
+{
+	u64 tot_sent = 0, tot_ans = 0, tot_err = 0, tot_ns = 0;
+	unsigned int op;
+	int cpu;
+
+	seq_puts(m, "op sent answered errors mean_rtt_us\n");
+	for (op = 1; op <= MODALFS_OP_MAX; op++) {
+		u64 sent = 0, ans = 0, err = 0, ns = 0;
+
+		for_each_possible_cpu(cpu) {
+			struct modalfs_op_stats *s =
+				per_cpu_ptr(&modalfs_op_stats, cpu);
+
+			sent += READ_ONCE(s->sent[op]);
+			ans += READ_ONCE(s->answered[op]);
+			err += READ_ONCE(s->errors[op]);
+			ns += READ_ONCE(s->rtt_ns[op]);
+		}
+		tot_sent += sent;
+		tot_ans += ans;
+		tot_err += err;
+		tot_ns += ns;
+		if (!sent && !ans)
+			continue;
+		seq_printf(m, "%s %llu %llu %llu %llu\n",
+			   modalfs_op_names[op] ?: "?", sent, ans, err,
+			   ans ? div64_u64(ns, ans * NSEC_PER_USEC) : 0);
+	}
+	seq_printf(m, "total %llu %llu %llu %llu\n", tot_sent, tot_ans,
+		   tot_err,
+		   tot_ans ? div64_u64(tot_ns, tot_ans * NSEC_PER_USEC) : 0);
+}
