@@ -28,7 +28,7 @@ cleanup() {
 TEST_CLEANUP=cleanup
 
 cat > "$BIN" <<'PY_EOF'
-# mid.py readdir DIR N | mmap FILE | read FILE: prints "started" once the
+# mid.py readdir DIR N | mmap FILE | read FILE GOFILE: prints "started" once the
 # operation is under way, then its verdict; exit 0 iff right.
 import hashlib, mmap, os, sys, time
 cmd, p = sys.argv[1], sys.argv[2]
@@ -74,6 +74,11 @@ if cmd == "read":
             n += len(b)
             if n == 4 << 20:
                 print("started", flush=True)
+                # Go on only once the daemon is dead, so that the rest of
+                # the file (past the 1 MiB readahead window) must wait for
+                # the next daemon however fast this host reads.
+                while not os.path.exists(sys.argv[3]):
+                    time.sleep(0.01)
             if n >= 4 << 20:
                 time.sleep(0.001)
     print(h.hexdigest())
@@ -85,6 +90,7 @@ PY_EOF
 during() {
 	local desc=$1 i rc
 	shift
+	rm -f "$TEST_TMP/go"
 	"$@" > "$TEST_TMP/op.out" 2>&1 & OP=$!
 	for ((i = 0; i < 600; i++)); do
 		grep -q '^started' "$TEST_TMP/op.out" && break
@@ -95,6 +101,7 @@ during() {
 	kill -KILL "$MODALFSD_PID"
 	wait "$MODALFSD_PID" 2>/dev/null
 	MODALFSD_PID=
+	touch "$TEST_TMP/go"
 	sleep 1
 	check "$desc: the operation waits while there is no daemon" kill -0 "$OP"
 	run_check "$desc: a new modalfsd registers" start_daemon "$TEST_DAEMON_DIR"
@@ -139,7 +146,7 @@ head -c $((READMB << 20)) /dev/urandom > "$TEST_TMP/big"
 check "write a $READMB MiB file" cp "$TEST_TMP/big" "$MNT/big"
 want=$(sha256sum < "$TEST_TMP/big" | cut -d' ' -f1)
 drop_caches
-during "readahead" "$PYTHON" "$BIN" read "$MNT/big"
+during "readahead" "$PYTHON" "$BIN" read "$MNT/big" "$TEST_TMP/go"
 expect_eq "readahead: the bytes read are the file's" "$want" "$(tail -n 1 "$TEST_TMP/op.out")"
 check "rm the test files" rm -rf "$MNT/dir" "$MNT/mapped" "$MNT/big"
 
