@@ -193,8 +193,9 @@ done
 ms=$((($(date +%s%N) - t0) / 1000000))
 check "the stat waiting in LOOKUP dies on SIGKILL (${ms} ms, at most 5 s)" gone "$ST"
 check "the throttled writer dies on SIGKILL (at most 5 s)" gone "$V"
-wait "$ST" "$V" 2>/dev/null
-ST= V=
+# Reaped only if they died: an unkillable one would hang the script here.
+gone "$ST" && { wait "$ST" 2>/dev/null; ST=; }
+gone "$V" && { wait "$V" 2>/dev/null; V=; }
 d_tasks() {	# user tasks in D state (not kernel threads), the survivor apart
 	ps -e -o pid=,stat=,args= | awk -v s="$S" '$2 ~ /^D/ && $1 != s && $3 !~ /^\[/'
 }
