@@ -5,7 +5,10 @@
 # kernel, modalfsd.service active, modalfsctl for the modalfs group and a
 # refusal for everyone else, two volumes mounted from fstab with mount -a,
 # data intact across `systemctl restart modalfsd`, /metrics (switched on
-# by a drop-in) scraped and parsed, then remove (the volumes stay) and
+# by a drop-in) scraped and parsed, an upgrade with dpkg -i to the next
+# version ($DEB_UP_DIR) while both volumes are mounted, a file is held open
+# and data is only in the page cache, then the documented module switch
+# (Documentation/install.md, Upgrade), then remove (the volumes stay) and
 # purge (nothing stays).
 . "$(dirname "$0")/../lib.sh"
 plan 48
