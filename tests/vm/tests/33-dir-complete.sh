@@ -17,8 +17,10 @@ VOL=${VOL:-vmtest-complete}
 MNT=$TEST_TMP/mnt
 STATS=/sys/kernel/debug/modalfs/stats
 CTL=$MODALFSCTL
+ERRNO=$MFS_TOOLS/mfs-errno
 
 require_root
+require_file "$ERRNO"
 mkdir -p "$MNT"
 cleanup() {
 	is_mounted "$MNT" && umount "$MNT"
