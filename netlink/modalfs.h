@@ -8,6 +8,10 @@
  * buffer for 128 KiB and would truncate a 1 MiB WRITE, so the kernel and
  * the daemon refuse each other at REGISTER instead (section 2). The
  * control channel keeps its 64 KiB GET/PUT (MODALFS_CTL_IO_MAX).
+ * Version 3 also adds MODALFS_A_DIR_ATTR and MODALFS_A_NEW_DIR_ATTR to
+ * the replies of the namespace ops (op table), released together with
+ * the 1 MiB limits: a peer of an unreleased version 3 without them would
+ * refuse a reply that carries them (strict parsing, section 1).
  *
  * Version 2 added extended attributes (GETXATTR..REMOVEXATTR), daemon ->
  * kernel notifications (MODALFS_CMD_NOTIFY), request ids that are unique
