@@ -11,7 +11,7 @@
 #    and stat at once, and the directory asks again from then on;
 #  - a daemon restart ends completeness as well.
 . "$(dirname "$0")/../../lib.sh"
-plan 40
+plan 41
 
 VOL=${VOL:-vmtest-complete}
 MNT=$TEST_TMP/mnt
