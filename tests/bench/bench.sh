@@ -10,9 +10,12 @@
 # failed); a reference that cannot be set up is an "n/a: reason" row.
 #
 # It measures the module, daemon and CLI as they are built (`make bench`
-# builds them first; run directly, it only checks they exist). Knobs (environment): BENCH_MB (64), BENCH_FILES
-# (2000), BENCH_RAND_SECS (20), BENCH_FS ("tmpfs nfs fuse modalfs"),
-# BENCH_TIMEOUT (VM timeout, 1500 s).
+# builds them first; run directly, it only checks they exist). Knobs
+# (environment; Documentation/operations.md, "Benchmarks"): BENCH_ROUNDS
+# (3), BENCH_TAR_ENTRIES (0 = all of /usr/include), BENCH_MB (128),
+# BENCH_FILES (2000), BENCH_PAR_FILES (1000), BENCH_SQL_TXNS (300),
+# BENCH_RAND_SECS (20), BENCH_FS ("tmpfs nfs fuse fuse-wb modalfs"),
+# BENCH_MEM (VM memory, 3G), BENCH_TIMEOUT (VM timeout, 7200 s).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -41,12 +44,26 @@ if [ ! -x "$PT" ] || [ "$PT_SRC" -nt "$PT" ]; then
 	fi
 fi
 
+# The untar workload's tarball: /usr/include (or its first
+# BENCH_TAR_ENTRIES entries in name order), with fixed owner and mtime,
+# so that every row and every run unpacks the same bytes.
+N=${BENCH_TAR_ENTRIES:-0}
+export BENCH_TARBALL=$B/include-$N.tar
+(cd /usr && find include | LC_ALL=C sort | { if [ "$N" -gt 0 ]; then head -n "$N"; else cat; fi; }) > "$B/tar.list.new"
+if [ ! -s "$BENCH_TARBALL" ] || ! cmp -s "$B/tar.list.new" "$B/tar.list.$N"; then
+	tar -C /usr --no-recursion -T "$B/tar.list.new" --owner=0 --group=0 --numeric-owner \
+		--mtime='2026-01-01 00:00:00Z' -cf "$BENCH_TARBALL" || die "cannot build $BENCH_TARBALL"
+	mv "$B/tar.list.new" "$B/tar.list.$N"
+fi
+rm -f "$B/tar.list.new"
+
 rm -rf "$B/raw"
-export VM_ENV="${VM_ENV:-} BENCH_MB BENCH_FILES BENCH_RAND_SECS BENCH_FS BENCH_PASSTHROUGH"
+export VM_ENV="${VM_ENV:-} BENCH_MB BENCH_FILES BENCH_RAND_SECS BENCH_FS BENCH_PASSTHROUGH
+	BENCH_ROUNDS BENCH_PAR_FILES BENCH_SQL_TXNS BENCH_TARBALL"
 date=$(date -u '+%Y-%m-%d %H:%M UTC')
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 start=$SECONDS
-"$REPO/tests/vm/vm.sh" --timeout "${BENCH_TIMEOUT:-1500}" --log "$B/console.log" \
+"$REPO/tests/vm/vm.sh" --timeout "${BENCH_TIMEOUT:-7200}" --mem "${BENCH_MEM:-3G}" --log "$B/console.log" \
 	--out "$B/raw" -- tests/bench/guest.sh
 rc=$?
 secs=$((SECONDS - start))
@@ -56,8 +73,8 @@ if [ ! -s "$B/raw/results.tsv" ]; then
 	[ "$rc" -ne 0 ] || rc=1
 	exit "$rc"
 fi
-/usr/bin/python3 "$HERE/report.py" "$B/raw/results.tsv" "$B/results.json" "$B/results.tsv" \
+/usr/bin/python3 "$HERE/report.py" "$B/raw/results.tsv" "$B/results.json" "$B/results.tsv" "$B/bench.png" \
 	"date=$date" "host_load=$load" "host_load_end=$(cut -d' ' -f1-3 /proc/loadavg)" \
 	"host_cpus=$(nproc)" "vm_secs=$secs" "vm_status=$rc" || rc=1
-echo "bench.sh: $B/results.json, $B/results.tsv; VM run ${secs} s, status $rc"
+echo "bench.sh: $B/results.json, $B/results.tsv, $B/bench.png; VM run ${secs} s, status $rc"
 exit "$rc"
