@@ -227,8 +227,8 @@ int dash_get_read(struct dash_get *g, uint64_t off, char *buf, size_t max,
 	int rem, rc;
 
 	*got = 0;
-	if (max > MODALFS_IO_MAX)
-		max = MODALFS_IO_MAX;
+	if (max > MODALFS_CTL_IO_MAX)
+		max = MODALFS_CTL_IO_MAX;
 	if (m && (nla_put_u64(m, MODALFS_A_OFFSET, off) ||
 		  nla_put_u32(m, MODALFS_A_SIZE, (uint32_t)max))) {
 		nlmsg_free(m);

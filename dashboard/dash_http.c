@@ -228,7 +228,7 @@ static enum MHD_Result download(struct MHD_Connection *c, const char *vol,
 		free(g);
 		return error(c, dash_status_of(rc), err);
 	}
-	resp = MHD_create_response_from_callback(g->size, MODALFS_IO_MAX,
+	resp = MHD_create_response_from_callback(g->size, MODALFS_CTL_IO_MAX,
 						 dl_read, g, dl_free);
 	if (!resp) {
 		dl_free(g);

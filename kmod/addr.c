@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Address space operations: the page cache holds file data; READ fills it
- * (readahead in MODALFS_IO_MAX batches, asynchronously), WRITE empties it
- * (writeback of contiguous dirty pages in MODALFS_IO_MAX batches, all
- * in flight at once; the pages stay under writeback until the daemon
+ * (readahead in batches of up to MODALFS_IO_MAX, 1 MiB, asynchronously,
+ * several in flight), WRITE empties it (writeback of contiguous dirty
+ * pages in batches of up to MODALFS_IO_MAX, all in flight at once, within
+ * the background cap for background writeback; the pages stay under writeback until the daemon
  * answers, and writepages waits for that before it returns, so that the
  * write_inode that follows reaches the daemon after the data).
  *
@@ -54,6 +55,7 @@ static struct modalfs_req *modalfs_read_req(struct inode *inode, loff_t pos,
 		return ERR_PTR(-ENOMEM);
 	}
 	req->exp.size = size;
+	req->bg_units = DIV_ROUND_UP(size, MODALFS_BG_UNIT);
 	return req;
 }
 
@@ -247,6 +249,7 @@ static struct modalfs_req *modalfs_write_req(struct modalfs_io *io)
 		return ERR_PTR(-ENOMEM);
 	}
 	req->exp.size = io->len;
+	req->bg_units = DIV_ROUND_UP(io->len, MODALFS_BG_UNIT);
 	req->exp.ino = inode->i_ino;
 	req->exp.type = S_IFREG;
 	return req;

@@ -22,8 +22,10 @@
  * max_inflight requests sit in the table; synchronous callers beyond that
  * wait killably for room, asynchronous ones (writeback, EVICT, UMOUNT)
  * never wait, so teardown cannot block on the cap; background writeback
- * and readahead are refused beyond max_background asynchronous requests
- * (modalfs_req_async_try) and keep their pages for later.
+ * and readahead are refused beyond max_background units of asynchronous
+ * requests (modalfs_req_async_try; a READ or WRITE weighs one unit per
+ * MODALFS_BG_UNIT bytes it moves, anything else one) and keep their pages
+ * for later.
  *
  * The transport is the chan->send hook so that the KUnit suites drive the
  * table without netlink or a daemon. No lock is held while sending or
@@ -171,6 +173,7 @@ struct modalfs_req *modalfs_req_new(struct modalfs_chan *chan, u32 op,
 	req->chan = chan;
 	req->op = op;
 	req->state = MODALFS_REQ_NEW;
+	req->bg_units = 1;
 	do {
 		req->id = atomic64_inc_return(&chan->next_id);
 	} while (!req->id);
@@ -228,7 +231,7 @@ static void __modalfs_unlink(struct modalfs_req *req)
 	list_del_init(&req->lnode);
 	chan->inflight--;
 	if (req->async)
-		chan->nbackground--;
+		chan->nbackground -= req->bg_units;
 	if (req->conn)
 		req->conn->waiting--;
 	if (req->deadline)
@@ -378,7 +381,7 @@ static int __modalfs_req_submit(struct modalfs_req *req, bool may_wait)
 	list_add_tail(&req->lnode, &chan->reqs);
 	chan->inflight++;
 	if (req->async)
-		chan->nbackground++;
+		chan->nbackground += req->bg_units;
 	if (conn) {
 		conn->waiting++;
 		if (conn->soft) {
@@ -613,7 +616,7 @@ void modalfs_req_async(struct modalfs_req *req, modalfs_end_t end, void *priv)
 /*
  * modalfs_req_async for work that can wait (background writeback,
  * readahead): -EBUSY, and nothing consumed or called, while no daemon is
- * registered or chan->max_background asynchronous requests are in the
+ * registered or chan->max_background units of asynchronous requests are in the
  * table. Otherwise as modalfs_req_async, and 0.
  */
 int modalfs_req_async_try(struct modalfs_req *req, modalfs_end_t end,

@@ -151,10 +151,17 @@ struct modalfs_conn {
 /* Requests in the table beyond which synchronous callers wait. */
 #define MODALFS_MAX_INFLIGHT	1024
 /*
- * Asynchronous requests beyond which background writeback and readahead
- * wait (FUSE's max_background): 64 WRITEs are 4 MiB in flight.
+ * Units of asynchronous requests beyond which background writeback and
+ * readahead wait (FUSE's max_background). A READ or WRITE weighs one unit
+ * per MODALFS_BG_UNIT bytes, any other request one: at most 16 MiB of
+ * file data in flight (16 full 1 MiB WRITEs), which is also twice what
+ * the daemon's socket buffer takes before sends have to retry; a cap by
+ * count alone would allow 64 MiB once requests grew to 1 MiB.
  */
 #define MODALFS_MAX_BACKGROUND	64
+#define MODALFS_BG_UNIT		(256 * 1024)
+/* Readahead window of a volume (bdi ra_pages): 4 READs of IO_MAX. */
+#define MODALFS_RA_BYTES	(4 * MODALFS_IO_MAX)
 
 struct modalfs_req {
 	struct hlist_node hnode;	/* chan->table, by id */
@@ -188,6 +195,8 @@ struct modalfs_req {
 	 */
 	bool background;
 	bool async;			/* submitted by modalfs_req_async* */
+	/* Weight in chan->nbackground while async; 1 unless a big READ/WRITE. */
+	unsigned int bg_units;
 	bool deferrable;		/* ... by modalfs_req_async_try */
 	/* Its caller was killed while the daemon had it (channel.c). */
 	bool orphan;

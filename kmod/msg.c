@@ -13,6 +13,7 @@
 #include <linux/highmem.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
+#include <linux/slab.h>
 #include <linux/stat.h>
 #include <linux/xattr.h>
 #include <net/genetlink.h>
@@ -490,21 +491,19 @@ int modalfs_put_data(struct sk_buff *skb, const void *buf, size_t len)
 	return 0;
 }
 
-/* Copies n bytes to byte *pos of the page fragments from frag first on. */
-static void modalfs_frags_put(struct sk_buff *skb, int first, size_t *pos,
+/* Copies n bytes (zeros when buf is NULL) to byte *pos of pages. */
+static void modalfs_pages_put(struct page **pages, size_t *pos,
 			      const void *buf, size_t n)
 {
 	while (n) {
-		skb_frag_t *frag = &skb_shinfo(skb)->frags[first +
-							   *pos / PAGE_SIZE];
 		size_t in = *pos % PAGE_SIZE;
 		size_t c = min_t(size_t, n, PAGE_SIZE - in);
-		char *dst = kmap_local_page(skb_frag_page(frag));
+		char *dst = kmap_local_page(pages[*pos / PAGE_SIZE]);
 
 		if (buf)
-			memcpy(dst + skb_frag_off(frag) + in, buf, c);
+			memcpy(dst + in, buf, c);
 		else
-			memset(dst + skb_frag_off(frag) + in, 0, c);
+			memset(dst + in, 0, c);
 		kunmap_local(dst);
 		if (buf)
 			buf = (const char *)buf + c;
@@ -514,36 +513,88 @@ static void modalfs_frags_put(struct sk_buff *skb, int first, size_t *pos,
 }
 
 /*
+ * Hangs nr pages holding total bytes off skb: as its fragments while it
+ * has slots, then as the fragments of data-less skbs chained on its
+ * frag_list (one skb holds at most MAX_SKB_FRAGS, 68 KiB with 4 KiB
+ * pages; a 1 MiB WRITE needs 16). skb's len and truesize cover the chain,
+ * as for any skb with a frag_list. On failure the pages not yet attached
+ * are freed; those attached go with the skb.
+ */
+static int modalfs_attach_pages(struct sk_buff *skb, struct page **pages,
+				unsigned int nr, size_t total, gfp_t gfp)
+{
+	struct sk_buff **tail = &skb_shinfo(skb)->frag_list;
+	struct sk_buff *cur = skb;
+	int slot = skb_shinfo(skb)->nr_frags;
+	unsigned int i;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	for (i = 0; i < nr; i++) {
+		size_t size = min_t(size_t, PAGE_SIZE, total - i * PAGE_SIZE);
+
+		if (slot == MAX_SKB_FRAGS) {
+			struct sk_buff *ext = alloc_skb(0, gfp);
+
+			if (!ext) {
+				while (i < nr)
+					__free_page(pages[i++]);
+				return -ENOMEM;
+			}
+			*tail = ext;
+			tail = &ext->next;
+			skb->truesize += ext->truesize;
+			cur = ext;
+			slot = 0;
+		}
+		skb_add_rx_frag(cur, slot++, pages[i], 0, size, PAGE_SIZE);
+		if (cur != skb) {
+			skb->len += size;
+			skb->data_len += size;
+			skb->truesize += PAGE_SIZE;
+		}
+	}
+	return 0;
+}
+
+/*
  * Appends len bytes, read from the start of src[0] on through the pages
  * of src, as DATA attributes (protocol section 4) held in order-0 pages
- * attached to skb as fragments. A 64 KiB WRITE in the linear buffer
- * would need an order-5 allocation, which fails most exactly when
- * writeback is what would free memory. Netlink copies fragments out to
- * the daemon like linear data. Must be the last thing put into the
- * message; its nlmsg_len must then be skb->len. Pages already attached
- * when an allocation fails go with the skb.
+ * attached to skb as fragments (and, past MAX_SKB_FRAGS, on its
+ * frag_list). A 1 MiB WRITE in the linear buffer would need an order-9
+ * allocation, which fails most exactly when writeback is what would free
+ * memory. Netlink copies fragments and the frag_list out to the daemon
+ * like linear data. Must be the last thing put into the message; its
+ * nlmsg_len must then be skb->len.
  */
 int modalfs_put_data_pages(struct sk_buff *skb, struct page **src,
 			   size_t len, gfp_t gfp)
 {
-	int first = skb_shinfo(skb)->nr_frags;
 	size_t total = 0, done, pos = 0;
+	struct page **pages;
 	unsigned int i, nr;
+	int err;
 
 	for (done = 0; done < len; done += MODALFS_DATA_CHUNK)
 		total += nla_total_size(min_t(size_t, len - done,
 					      MODALFS_DATA_CHUNK));
 	nr = DIV_ROUND_UP(total, PAGE_SIZE);
-	if (nr > MAX_SKB_FRAGS - first)
+	if (!nr)
+		return 0;
+	if (len > MODALFS_IO_MAX)
 		return -EMSGSIZE;
+	/* At most 257 pointers for 1 MiB: one order-0 allocation. */
+	pages = kmalloc_array(nr, sizeof(*pages), gfp);
+	if (!pages)
+		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
-		struct page *page = alloc_page(gfp);
-
-		if (!page)
+		pages[i] = alloc_page(gfp);
+		if (!pages[i]) {
+			while (i)
+				__free_page(pages[--i]);
+			kfree(pages);
 			return -ENOMEM;
-		skb_add_rx_frag(skb, first + i, page, 0,
-				min_t(size_t, PAGE_SIZE, total - i * PAGE_SIZE),
-				PAGE_SIZE);
+		}
 	}
 	for (done = 0; done < len;) {
 		size_t chunk = min_t(size_t, len - done, MODALFS_DATA_CHUNK);
@@ -553,20 +604,22 @@ int modalfs_put_data_pages(struct sk_buff *skb, struct page **src,
 		};
 		size_t end = done + chunk;
 
-		modalfs_frags_put(skb, first, &pos, &hdr, sizeof(hdr));
+		modalfs_pages_put(pages, &pos, &hdr, sizeof(hdr));
 		while (done < end) {
 			size_t in = done % PAGE_SIZE;
 			size_t c = min_t(size_t, end - done, PAGE_SIZE - in);
 			char *s = kmap_local_page(src[done / PAGE_SIZE]);
 
-			modalfs_frags_put(skb, first, &pos, s + in, c);
+			modalfs_pages_put(pages, &pos, s + in, c);
 			kunmap_local(s);
 			done += c;
 		}
-		modalfs_frags_put(skb, first, &pos, NULL,
+		modalfs_pages_put(pages, &pos, NULL,
 				  nla_padlen(nla_attr_size(chunk)));
 	}
-	return 0;
+	err = modalfs_attach_pages(skb, pages, nr, total, gfp);
+	kfree(pages);
+	return err;
 }
 
 /*

@@ -49,6 +49,9 @@ static int modalfs_nl_register(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack,
 			       "modalfs: kernel speaks protocol version "
 			       __stringify(MODALFS_GENL_VERSION));
+		/* The daemon's log may be elsewhere; say it here too. */
+		pr_warn_ratelimited("modalfs: refused a modalfsd that speaks protocol %u; this module speaks %d, start the matching modalfsd\n",
+				    nla_get_u32(ver), MODALFS_GENL_VERSION);
 		return -EPROTO;
 	}
 	err = modalfs_chan_register_sk(&modalfs_chan, info->snd_portid,

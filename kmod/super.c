@@ -380,8 +380,12 @@ static int modalfs_fill_super(struct super_block *sb,
 	err = super_setup_bdi(sb);
 	if (err)
 		return err;
-	/* Readahead of 1 MiB = 16 READs of MODALFS_IO_MAX in flight. */
-	sb->s_bdi->ra_pages = (1024 * 1024) / PAGE_SIZE;
+	/*
+	 * Readahead of 4 MiB = 4 READs of MODALFS_IO_MAX (1 MiB) in flight,
+	 * as NFS with rsize=1M or FUSE with max_pages=256 would: enough to
+	 * keep the daemon busy while the reader copies the previous window.
+	 */
+	sb->s_bdi->ra_pages = MODALFS_RA_BYTES / PAGE_SIZE;
 	sb->s_bdi->io_pages = MODALFS_IO_MAX / PAGE_SIZE;
 	/*
 	 * As fuse_bdi_init: the daemon, not a disk, cleans our pages, and

@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR MIT) */
 /*
- * modalfs wire protocol, version 2.
+ * modalfs wire protocol, version 3.
  *
- * Version 2 adds extended attributes (GETXATTR..REMOVEXATTR), daemon ->
+ * Version 3 raises the size of one READ or WRITE from 64 KiB to 1 MiB
+ * (MODALFS_IO_MAX), and with it the largest message (MODALFS_MSG_MAX);
+ * section 4 says why. A daemon built for version 2 sizes its receive
+ * buffer for 128 KiB and would truncate a 1 MiB WRITE, so the kernel and
+ * the daemon refuse each other at REGISTER instead (section 2). The
+ * control channel keeps its 64 KiB GET/PUT (MODALFS_CTL_IO_MAX).
+ *
+ * Version 2 added extended attributes (GETXATTR..REMOVEXATTR), daemon ->
  * kernel notifications (MODALFS_CMD_NOTIFY), request ids that are unique
  * across module loads, and the volume lifecycle commands of the control
  * channel (section 5).
@@ -32,7 +39,10 @@
  * answers with the ordinary netlink ack:
  *   0          registered; requests now go to the sender's port id
  *   -EPERM     the sender lacks CAP_SYS_ADMIN
- *   -EPROTO    protocol version mismatch (extack says which it speaks)
+ *   -EPROTO    protocol version mismatch (extack says which it speaks;
+ *              the family's version, as the genl controller reports it,
+ *              is the kernel's MODALFS_GENL_VERSION, so a daemon can name
+ *              both numbers in its message)
  *   -EBUSY     another daemon is registered and its socket is still open
  * The registration ends when the daemon's netlink socket is released
  * (close or process death); there is no unregister command. Requests that
@@ -119,10 +129,23 @@
  * as one or more MODALFS_A_DATA attributes, each at most MODALFS_DATA_CHUNK
  * bytes, in file order. The payload of the message is their concatenation;
  * every chunk except the last must be exactly MODALFS_DATA_CHUNK bytes.
- * One READ or WRITE moves at most MODALFS_IO_MAX bytes, so a message never
- * exceeds MODALFS_MSG_MAX bytes and both sides size their buffers for it.
+ * One READ or WRITE moves at most MODALFS_IO_MAX bytes (1 MiB, 32 DATA
+ * chunks), so a message never exceeds MODALFS_MSG_MAX bytes and both sides
+ * size their buffers for it: a receiver whose buffer is smaller would see
+ * the datagram truncated (MSG_TRUNC), and the request would be lost.
  * Larger transfers are split by the kernel into several requests, which
- * may be in flight at the same time.
+ * may be in flight at the same time (readahead and writeback keep several
+ * 1 MiB requests in flight; the kernel caps the background ones by bytes).
+ *
+ * Why 1 MiB: every request costs a round trip through the daemon (two
+ * context switches, a netlink copy each way, a store transaction), so at
+ * 64 KiB the per-request cost, not the copy, bounded streaming I/O. 1 MiB
+ * is what NFS (rsize/wsize) and FUSE (max_pages = 256) use. The kernel
+ * builds a WRITE from order-0 pages (page fragments of the message and of
+ * skbs chained to it), and a large REPLY is allocated by netlink with
+ * vmalloc, so neither side needs a high-order allocation for it. The
+ * daemon needs a socket send buffer of at least MODALFS_MSG_MAX for its
+ * READ replies (netlink refuses a larger datagram with EMSGSIZE).
  *
  * ------------------------------------------------------------------------
  * 5. Control channel (modalfsctl <-> modalfsd)
@@ -160,7 +183,7 @@
 #include <linux/types.h>
 
 #define MODALFS_GENL_NAME	"modalfs"
-#define MODALFS_GENL_VERSION	2
+#define MODALFS_GENL_VERSION	3
 
 /* Limits. Lengths of strings exclude the terminating NUL. */
 #define MODALFS_VOL_NAME_MAX	64	/* [A-Za-z0-9._-]{1,64} */
@@ -170,9 +193,12 @@
 #define MODALFS_SYMLINK_MAX	4095	/* a symlink target */
 #define MODALFS_ERRMSG_MAX	511
 #define MODALFS_DATA_CHUNK	32768	/* bytes in one MODALFS_A_DATA */
-#define MODALFS_IO_MAX		65536	/* bytes in one READ or WRITE */
+#define MODALFS_IO_MAX		1048576	/* bytes in one READ or WRITE */
 #define MODALFS_READDIR_MAX	256	/* entries in one READDIR reply */
-#define MODALFS_MSG_MAX		131072	/* bytes in any one message */
+#define MODALFS_MSG_MAX		1114112	/* bytes in any one message */
+/* The control channel (section 5) keeps version 2's sizes. */
+#define MODALFS_CTL_IO_MAX	65536	/* bytes in one CTL_GET or CTL_PUT */
+#define MODALFS_CTL_MSG_MAX	131072	/* bytes in one control datagram */
 #define MODALFS_ROOT_INO	1ULL
 
 /*
@@ -469,7 +495,7 @@ enum modalfs_dirent_attr {
  *                PATH (default "/") names a directory, whose entries are
  *                listed, or a file, which is listed alone.
  * CTL_GET        req VOL_NAME PATH OFFSET SIZE       rep ATTR DATA*
- *                Reads at most SIZE (1..IO_MAX) bytes of the regular file
+ *                Reads at most SIZE (1..CTL_IO_MAX) bytes of the regular file
  *                PATH from OFFSET; fewer means end of file. EISDIR for a
  *                directory.
  * CTL_PUT        req VOL_NAME PATH OFFSET DATA* [MODE] [FLAGS]  rep ATTR

@@ -67,7 +67,7 @@ fi
 KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-600}
 # Update these with the cases you add (tests/unit, tests/kunit).
 UNIT_PLAN=${UNIT_PLAN:-109}
-KUNIT_PLAN=${KUNIT_PLAN:-90}
+KUNIT_PLAN=${KUNIT_PLAN:-91}
 
 LAYER=${1:-all}
 case $LAYER in

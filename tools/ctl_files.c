@@ -228,7 +228,7 @@ static int put_file(struct ctl_conn *c, const char *vol, const char *local,
 			close(fd);
 		return rc;
 	}
-	buf = malloc(MODALFS_IO_MAX);
+	buf = malloc(MODALFS_CTL_IO_MAX);
 	if (!buf) {
 		close(fd);
 		return ctl_fail("out of memory");
@@ -237,8 +237,8 @@ static int put_file(struct ctl_conn *c, const char *vol, const char *local,
 	for (;;) {
 		size_t len = 0;
 
-		while (len < MODALFS_IO_MAX) {
-			ssize_t n = read(fd, buf + len, MODALFS_IO_MAX - len);
+		while (len < MODALFS_CTL_IO_MAX) {
+			ssize_t n = read(fd, buf + len, MODALFS_CTL_IO_MAX - len);
 
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -255,11 +255,11 @@ static int put_file(struct ctl_conn *c, const char *vol, const char *local,
 			break;
 		/* The last request commits, even when empty. */
 		rc = put_chunk(c, vol, remote, off, buf, len, sb.st_mode,
-			       len < MODALFS_IO_MAX);
+			       len < MODALFS_CTL_IO_MAX);
 		if (rc)
 			break;
 		progress_add(&p, len);
-		if (len < MODALFS_IO_MAX)
+		if (len < MODALFS_CTL_IO_MAX)
 			break;
 		off += len;
 	}
@@ -432,7 +432,7 @@ static int get_to_fd(struct ctl_conn *c, const char *vol, const char *remote,
 	struct progress p;
 	uint64_t off = 0;
 	bool started = false;
-	char *buf = malloc(MODALFS_IO_MAX);
+	char *buf = malloc(MODALFS_CTL_IO_MAX);
 	int rc = 0;
 
 	if (!buf)
@@ -443,7 +443,7 @@ static int get_to_fd(struct ctl_conn *c, const char *vol, const char *remote,
 		size_t len;
 
 		if (m && (nla_put_u64(m, MODALFS_A_OFFSET, off) ||
-			  nla_put_u32(m, MODALFS_A_SIZE, MODALFS_IO_MAX))) {
+			  nla_put_u32(m, MODALFS_A_SIZE, MODALFS_CTL_IO_MAX))) {
 			nlmsg_free(m);
 			m = NULL;
 		}
@@ -452,7 +452,7 @@ static int get_to_fd(struct ctl_conn *c, const char *vol, const char *remote,
 			rc = ctl_report(c, remote);
 		if (rc)
 			break;
-		len = reply_data(c, buf, MODALFS_IO_MAX);
+		len = reply_data(c, buf, MODALFS_CTL_IO_MAX);
 		if (!c->tb[MODALFS_A_ATTR] ||
 		    modalfs_ctl_get_attr(c->tb[MODALFS_A_ATTR], &at) ||
 		    len == SIZE_MAX) {
@@ -476,7 +476,7 @@ static int get_to_fd(struct ctl_conn *c, const char *vol, const char *remote,
 		}
 		off += len;
 		progress_add(&p, len);
-		if (len < MODALFS_IO_MAX)
+		if (len < MODALFS_CTL_IO_MAX)
 			break;
 	}
 	if (started)

@@ -199,9 +199,9 @@ int modalfs_ctl_do_get(const struct modalfs_ctl_req *r)
 		return modalfs_ctl_error(r, EINVAL, "missing offset or size");
 	off = nla_get_u64(r->tb[MODALFS_A_OFFSET]);
 	size = nla_get_u32(r->tb[MODALFS_A_SIZE]);
-	if (size < 1 || size > MODALFS_IO_MAX)
+	if (size < 1 || size > MODALFS_CTL_IO_MAX)
 		return modalfs_ctl_error(r, EINVAL, "size must be 1..%d",
-					 MODALFS_IO_MAX);
+					 MODALFS_CTL_IO_MAX);
 	err = !sp.exists ? ENOENT : S_ISDIR(sp.attr.mode) ? EISDIR :
 	      !S_ISREG(sp.attr.mode) ? EINVAL :
 	      modalfs_ctl_permission(r->cred, &sp.attr, MODALFS_MAY_READ);

@@ -300,15 +300,15 @@ int modalfs_ctl_do_put(const struct modalfs_ctl_req *r)
 	if (!sp.name[0])
 		return modalfs_ctl_error(r, EISDIR, "%s:%s: %s", vol, path,
 					 strerror(EISDIR));
-	buf = malloc(MODALFS_IO_MAX);
+	buf = malloc(MODALFS_CTL_IO_MAX);
 	if (!buf)
 		return -ENOMEM;
-	len = gather_data(r->nlh, buf, MODALFS_IO_MAX);
+	len = gather_data(r->nlh, buf, MODALFS_CTL_IO_MAX);
 	if (len == SIZE_MAX) {
 		free(buf);
 		return modalfs_ctl_error(r, EINVAL,
 					 "more than %d bytes of data in one request",
-					 MODALFS_IO_MAX);
+					 MODALFS_CTL_IO_MAX);
 	}
 	err = target(r, &sp, vol, path, flags, off, mode, &ino);
 	memset(&attr, 0, sizeof(attr));

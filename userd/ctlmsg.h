@@ -18,7 +18,7 @@
 /* nlmsg_type of control datagrams: there is no genl family id here. */
 #define MODALFS_CTL_NLMSG_TYPE	0x20
 /* Largest control datagram either side sends or accepts (a full PUT/GET). */
-#define MODALFS_CTL_DGRAM_MAX	MODALFS_MSG_MAX
+#define MODALFS_CTL_DGRAM_MAX	MODALFS_CTL_MSG_MAX
 /* LIST and LS replies are cut into datagrams of about this size. */
 #define MODALFS_CTL_LIST_CHUNK	8192
 

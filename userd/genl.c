@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <linux/genetlink.h>
 #include <netlink/genl/ctrl.h>
+#include <netlink/genl/family.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 
@@ -36,7 +37,15 @@
 #include "log.h"
 #include "ops.h"
 
-#define SOCK_BUF (8 << 20)
+/*
+ * Socket buffers of the kernel channel. Receive: the kernel's background
+ * cap (16 MiB of READ/WRITE data) with room to spare, so that its sends
+ * rarely have to back off; send: a READ reply is up to MODALFS_MSG_MAX
+ * (1 MiB and some), and netlink refuses a datagram larger than the send
+ * buffer with EMSGSIZE.
+ */
+#define SOCK_RCVBUF (32 << 20)
+#define SOCK_SNDBUF (8 << 20)
 
 struct job {
 	struct job *next;
@@ -342,7 +351,8 @@ static void free_jobs(struct job *j)
 static struct nl_sock *open_sock(void)
 {
 	struct nl_sock *s = nl_socket_alloc();
-	int sz = SOCK_BUF, one = 1;
+	int rcv = SOCK_RCVBUF, snd = SOCK_SNDBUF, one = 1;
+	socklen_t sl = sizeof(snd);
 
 	if (!s)
 		return NULL;
@@ -350,13 +360,22 @@ static struct nl_sock *open_sock(void)
 		nl_socket_free(s);
 		return NULL;
 	}
-	/* Room for one full message; many 64 KiB requests in flight. */
+	/*
+	 * Every datagram from the kernel fits in one receive buffer of this
+	 * size (a 1 MiB WRITE is the largest), so nl_recv never truncates
+	 * one (it would fail with NLE_MSG_TRUNC and the request be lost).
+	 */
 	nl_socket_set_msg_buf_size(s, MODALFS_MSG_MAX + 4096);
-	nl_socket_set_buffer_size(s, SOCK_BUF, SOCK_BUF);
-	setsockopt(nl_socket_get_fd(s), SOL_SOCKET, SO_RCVBUFFORCE, &sz,
-		   sizeof(sz));
-	setsockopt(nl_socket_get_fd(s), SOL_SOCKET, SO_SNDBUFFORCE, &sz,
-		   sizeof(sz));
+	nl_socket_set_buffer_size(s, SOCK_RCVBUF, SOCK_SNDBUF);
+	setsockopt(nl_socket_get_fd(s), SOL_SOCKET, SO_RCVBUFFORCE, &rcv,
+		   sizeof(rcv));
+	setsockopt(nl_socket_get_fd(s), SOL_SOCKET, SO_SNDBUFFORCE, &snd,
+		   sizeof(snd));
+	/* Without CAP_NET_ADMIN, net.core.wmem_max caps the buffer. */
+	if (!getsockopt(nl_socket_get_fd(s), SOL_SOCKET, SO_SNDBUF, &snd, &sl) &&
+	    snd < MODALFS_MSG_MAX + 4096)
+		modalfs_warn("the kernel channel's send buffer is %d bytes, less than a %d-byte READ reply; large reads will fail (run with CAP_NET_ADMIN or raise net.core.wmem_max)",
+			     snd, MODALFS_MSG_MAX);
 	/*
 	 * When our receive queue is full the kernel's send fails, it keeps
 	 * the request and sends it again later; nothing is lost, so the
@@ -431,6 +450,10 @@ static bool rx_loop(struct nl_sock *sock, struct nl_sock *ctrl, int family)
 		n = nl_recv(sock, &from, &buf, NULL);
 		if (n > 0 && from.nl_pid == 0)
 			handle_datagram(buf, n, family);
+		else if (n == -NLE_MSG_TRUNC)
+			/* Registration checked the version; this is a bug. */
+			modalfs_err("a message from the kernel was longer than %d bytes and was truncated; its request is lost",
+				    MODALFS_MSG_MAX + 4096);
 		else if (n < 0 && n != -NLE_NOMEM)
 			/*
 			 * -NLE_NOMEM is ENOBUFS (receive queue overrun): the
@@ -440,6 +463,34 @@ static bool rx_loop(struct nl_sock *sock, struct nl_sock *ctrl, int family)
 				     nl_geterror(n));
 		free(buf);
 	}
+}
+
+/*
+ * The kernel refused our REGISTER with EPROTO. The genl controller tells
+ * the family's version, which is the module's MODALFS_GENL_VERSION, so
+ * the message can name both sides.
+ */
+static void say_version_mismatch(struct nl_sock *ctrl)
+{
+	struct nl_cache *cache = NULL;
+	struct genl_family *fam = NULL;
+	int kv = -1;
+
+	if (!genl_ctrl_alloc_cache(ctrl, &cache))
+		fam = genl_ctrl_search_by_name(cache, MODALFS_GENL_NAME);
+	if (fam) {
+		kv = genl_family_get_version(fam);
+		genl_family_put(fam);
+	}
+	nl_cache_free(cache);
+	if (kv >= 0)
+		fprintf(stderr, "modalfsd: the kernel module speaks protocol %d, this daemon %d; load the matching modalfs.ko\n",
+			kv, MODALFS_GENL_VERSION);
+	else
+		fprintf(stderr, "modalfsd: the kernel module refused protocol %d (version mismatch); load the matching modalfs.ko\n",
+			MODALFS_GENL_VERSION);
+	modalfs_err("cannot register with the kernel: protocol version mismatch (kernel %d, daemon %d)",
+		    kv, MODALFS_GENL_VERSION);
 }
 
 static void *rx_thread(void *arg)
@@ -495,11 +546,15 @@ static void *rx_thread(void *arg)
 				ch.fatal(1);
 				break;
 			}
+			if (err == EPROTO) {
+				say_version_mismatch(ctrl);
+				ch.fatal(1);
+				break;
+			}
 			modalfs_err("cannot register with the kernel: %s%s",
 				    strerror(err),
-				    err == EBUSY ? " (another modalfsd is registered)" :
-				    err == EPROTO ? " (protocol version mismatch)" : "");
-			if (err == EBUSY || err == EPROTO) {
+				    err == EBUSY ? " (another modalfsd is registered)" : "");
+			if (err == EBUSY) {
 				ch.fatal(1);
 				break;
 			}

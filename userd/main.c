@@ -25,7 +25,10 @@
 #include "metrics.h"
 #include "store.h"
 
+/* debian/rules sets the package version. */
+#ifndef MODALFS_VERSION
 #define MODALFS_VERSION "0.1"
+#endif
 
 static volatile sig_atomic_t exit_code;
 

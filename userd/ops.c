@@ -771,9 +771,17 @@ static int check_req(struct req *r)
 	return check_names(r);
 }
 
-static struct nl_msg *new_reply(int family, uint64_t req_id)
+/*
+ * Only a READ reply can be as large as MODALFS_MSG_MAX; every other one
+ * fits in the 128 KiB all messages had before protocol version 3. libnl
+ * zeroes what it allocates, so a 1 MiB buffer for each GETATTR would cost
+ * more than the GETATTR.
+ */
+#define REPLY_SMALL_MAX (2 * MODALFS_XATTR_SIZE_MAX)
+
+static struct nl_msg *new_reply(int family, uint64_t req_id, size_t size)
 {
-	struct nl_msg *m = nlmsg_alloc_size(MODALFS_MSG_MAX);
+	struct nl_msg *m = nlmsg_alloc_size(size);
 
 	if (!m)
 		return NULL;
@@ -788,7 +796,7 @@ static struct nl_msg *new_reply(int family, uint64_t req_id)
 
 struct nl_msg *modalfs_ops_error_reply(int family, uint64_t req_id, int err)
 {
-	struct nl_msg *m = new_reply(family, req_id);
+	struct nl_msg *m = new_reply(family, req_id, 4096);
 
 	if (m && nla_put_u32(m, MODALFS_A_ERRNO, err)) {
 		nlmsg_free(m);
@@ -852,7 +860,8 @@ static struct nl_msg *handle(struct modalfs_store *st,
 		*errp = err;
 		return modalfs_ops_error_reply(family, id, err);
 	}
-	r.out = new_reply(family, id);
+	r.out = new_reply(family, id, r.op == MODALFS_OP_READ ?
+			  MODALFS_MSG_MAX : REPLY_SMALL_MAX);
 	if (!r.out)
 		return NULL;
 	if (nla_put_u32(r.out, MODALFS_A_ERRNO, 0)) {

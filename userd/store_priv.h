@@ -186,11 +186,13 @@ int free_pages(MDB_txn *t, uint64_t *pages, uint64_t *run);
 int space_check(struct modalfs_store *st, struct modalfs_txc *tx, MDB_txn *t,
 		uint64_t add, size_t value);
 /*
- * Pages one op may add beyond what it frees: a full MODALFS_IO_MAX write
- * or xattr (overflow pages) plus the copied tree paths of a few DBIs.
+ * Pages one op may add beyond what it frees: the largest value LMDB
+ * holds, a full xattr (overflow pages), plus the copied tree paths of a
+ * few DBIs. File data lives in the block store and is counted by
+ * space_check itself, so this does not grow with MODALFS_IO_MAX.
  * space_check and statfs hold that much back.
  */
-#define OP_SLACK_BYTES (2 * MODALFS_IO_MAX + 64 * 4096)
+#define OP_SLACK_BYTES (2 * MODALFS_XATTR_SIZE_MAX + 64 * 4096)
 int store_open(struct modalfs_store **out, const char *dir,
 	       uint64_t map_size, bool rdonly, unsigned int *missing);
 

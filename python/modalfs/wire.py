@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
 
 #: The protocol version this package speaks (``MODALFS_GENL_VERSION``).
-VERSION = 2
+VERSION = 3
 #: ``nlmsg_type`` of every control datagram.
 NLMSG_TYPE = 0x20
 NLM_F_REQUEST = 0x1
-#: Largest datagram either side sends (``MODALFS_MSG_MAX``).
+#: Largest datagram either side sends (``MODALFS_CTL_MSG_MAX``).
 DGRAM_MAX = 131072
 #: Bytes in one DATA attribute, and in one GET or PUT.
 DATA_CHUNK = 32768

@@ -5,10 +5,13 @@
 # kernel, modalfsd.service active, modalfsctl for the modalfs group and a
 # refusal for everyone else, two volumes mounted from fstab with mount -a,
 # data intact across `systemctl restart modalfsd`, /metrics (switched on
-# by a drop-in) scraped and parsed, then remove (the volumes stay) and
+# by a drop-in) scraped and parsed, an upgrade with dpkg -i to the next
+# version ($DEB_UP_DIR) while both volumes are mounted, a file is held open
+# and data is only in the page cache, then the documented module switch
+# (Documentation/install.md, Upgrade), then remove (the volumes stay) and
 # purge (nothing stays).
 . "$(dirname "$0")/../lib.sh"
-plan 48
+plan 70
 
 DEB_DIR=${DEB_DIR:-$BUILD/deb}
 V1=install-a
@@ -136,6 +139,77 @@ expect_match "... request counters and latency histogram by type" "^types counte
 expect_match "... the new daemon answered requests" "^requests [1-9]" "$METRICS"
 expect_eq "... two persisted volumes, two mounted" "2 2" \
 	"$(printf '%s\n' "$METRICS" | awk '$1 == "persisted" { p = $2 } $1 == "mounted" { m = $2 } END { print p, m }')"
+
+tstep "upgrade with both volumes mounted, a file held open, data in the page cache"
+OLDV=$(dpkg-query -W -f '${Version}' modalfs)
+updebs=("$DEB_UP_DIR"/modalfs-dkms_*_all.deb "$DEB_UP_DIR"/modalfs_*_amd64.deb "$DEB_UP_DIR"/python3-modalfs_*_all.deb)
+NEWV=$(dpkg-deb -f "${updebs[1]}" Version)
+ls -l "${updebs[@]}" | sed 's/^/    | /'
+# No periodic writeback until the module switch below: what is written
+# without fsync stays dirty in the page cache through the daemon's
+# restart, and only the new daemon can store it.
+WB=$(sysctl -n vm.dirty_writeback_centisecs) EXPIRE=$(sysctl -n vm.dirty_expire_centisecs)
+sysctl -q vm.dirty_writeback_centisecs=0 vm.dirty_expire_centisecs=360000
+head -c 2M /dev/urandom > "$TEST_TMP/synced"
+head -c 1M /dev/urandom > "$TEST_TMP/cached"
+head -c 512K /dev/urandom > "$TEST_TMP/cached-b"
+head -c 256K /dev/urandom > "$TEST_TMP/after"
+cat "$TEST_TMP/synced" "$TEST_TMP/cached" "$TEST_TMP/after" > "$TEST_TMP/held"
+check "$V1: 2 MiB written and fsync'd" dd if="$TEST_TMP/synced" of="$M1/held" bs=1M conv=fsync status=none
+# This shell keeps the file open (fd 9) through the upgrade, as a job
+# that uses the volume would; $M1 is busy until it closes it.
+exec 9>>"$M1/held"
+cat "$TEST_TMP/cached" >&9
+cp "$TEST_TMP/cached-b" "$M2/dir/cached"
+echo "    | before dpkg -i: $(grep '^Dirty:' /proc/meminfo | tr -s ' ') in the page cache, not yet written back"
+CURSOR=$(journalctl -n 1 --show-cursor -o cat | sed -n 's/^-- cursor: //p')
+PID2=$(systemctl show -p MainPID --value "$UNIT")
+t0=$SECONDS
+check "dpkg -i $OLDV -> $NEWV (the three packages, DKMS builds $NEWV)" dpkg -i "${updebs[@]}" 9>&- || show_journal
+echo "    | dpkg -i (upgrade: dkms remove $OLDV, DKMS build of $NEWV, restart) took $((SECONDS - t0)) s"
+expect_eq "dpkg: modalfs-dkms, modalfs and python3-modalfs at $NEWV" "$NEWV $NEWV $NEWV" \
+	"$(dpkg-query -W -f '${Version} ' modalfs-dkms modalfs python3-modalfs | sed 's/ $//')"
+expect_eq "dkms status: $NEWV installed for $KVER, $OLDV gone" "modalfs/$NEWV, $KVER: installed" \
+	"$(dkms status modalfs 2>/dev/null | sed -E 's/^(modalfs\/[^,]+, [^,]+), [^:]+: installed.*/\1: installed/')"
+check "$UNIT is active after the upgrade" systemctl is-active --quiet "$UNIT" || show_journal
+PID3=$(systemctl show -p MainPID --value "$UNIT")
+expect_eq "... and runs the new binary (pid $PID2 -> $PID3; /proc/PID/exe --version)" "modalfsd $NEWV" \
+	"$(/proc/"$PID3"/exe --version 2>&1 | cut -d' ' -f1,2)"
+expect_eq "... restarted once, by the postinst (journal: one 'Started')" 1 \
+	"$(journalctl -u "$UNIT" --after-cursor "$CURSOR" -o cat | grep -c '^Started ')"
+expect_eq "both volumes are still mounted" "$M1 $M2" "$(findmnt -n -t modalfs -o TARGET | sort | paste -sd' ')"
+check "the file held open takes more data after the upgrade" sh -c "cat '$TEST_TMP/after' >&9"
+drop_caches
+expect_eq "every byte is there after drop_caches (held: fsync'd + page cache + after; $V2's unsynced file; the first files)" \
+	"$(sha256sum < "$TEST_TMP/held") $(sha256sum < "$TEST_TMP/cached-b") $SUM1 $SUM2" \
+	"$(mfs_sha "$M1/held") $(mfs_sha "$M2/dir/cached") $(mfs_sha "$M1/blob") $(mfs_sha "$M2/dir/seq")"
+
+tstep "switch to the new module (Documentation/install.md, Upgrade)"
+check_fails "modprobe -r modalfs refuses while volumes are mounted" modprobe -r modalfs
+ERR=$(umount -a -t modalfs 2>&1)
+expect_match "umount -a -t modalfs: $M1 (held open) is refused as busy" "$M1: target is busy" "$ERR"
+expect_eq "... $M1 stays mounted, $M2 is unmounted" "$M1" "$(findmnt -n -t modalfs -o TARGET | paste -sd' ')"
+exec 9>&-
+check "umount $M1 once nothing holds it" umount "$M1"
+check "systemctl stop $UNIT" systemctl stop "$UNIT"
+check "modprobe -r modalfs (unloads $OLDV's module)" modprobe -r modalfs
+check "systemctl start $UNIT (loads $NEWV's, the only one on disk)" systemctl start "$UNIT" || show_journal
+check "the module is loaded, from the only modalfs.ko for $KVER: DKMS's $NEWV build" sh -c '
+	[ -d /sys/module/modalfs ] || { echo "not loaded"; exit 1; }
+	ko=$(find "/lib/modules/$1" -name "modalfs.ko*")
+	[ "$ko" = "/lib/modules/$1/updates/dkms/modalfs.ko" ] || { echo "$ko"; exit 1; }
+	cmp "$ko" /var/lib/dkms/modalfs/"$2"/"$1"/*/module/modalfs.ko' - "$KVER" "$NEWV"
+check "mount -a" mount -a
+expect_eq "both volumes are mounted again" "$M1 $M2" "$(findmnt -n -t modalfs -o TARGET | sort | paste -sd' ')"
+drop_caches
+expect_eq "every byte is there after the remount" \
+	"$(sha256sum < "$TEST_TMP/held") $(sha256sum < "$TEST_TMP/cached-b") $SUM1 $SUM2" \
+	"$(mfs_sha "$M1/held") $(mfs_sha "$M2/dir/cached") $(mfs_sha "$M1/blob") $(mfs_sha "$M2/dir/seq")"
+sysctl -q vm.dirty_writeback_centisecs="$WB" vm.dirty_expire_centisecs="$EXPIRE"
+ERR=$(journalctl -u "$UNIT" --after-cursor "$CURSOR" -p err -o cat 2>&1)
+expect_eq "nothing at error priority in the journal for $UNIT since the upgrade began" "" "$ERR"
+journalctl -u "$UNIT" --after-cursor "$CURSOR" -p warning -o short-monotonic --no-pager | sed 's/^/    | journal (warning and up): /'
+echo "    | upgrade and module switch done at ${SECONDS}s"
 
 tstep "remove (the volumes stay)"
 check "umount both volumes" umount "$M1" "$M2"

@@ -3,7 +3,8 @@
 
 static struct sk_buff *tmsg_new(struct kunit *test, u8 cmd, u64 id, u32 op)
 {
-	struct sk_buff *skb = nlmsg_new(MODALFS_MSG_MAX, GFP_KERNEL);
+	/* Version 2's message size: room for every test, order-0 friendly. */
+	struct sk_buff *skb = nlmsg_new(MODALFS_CTL_MSG_MAX, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, skb);
 	KUNIT_ASSERT_EQ(test, modalfs_msg_init(skb, 0x20, cmd, id, op), 0);
@@ -424,18 +425,20 @@ static void msg_check_nlink_zero(struct kunit *test)
  * DATA chunks carrying exactly the source bytes (two pages, one and a
  * half chunks' worth; the last chunk short and padded).
  */
-static void msg_data_pages(struct kunit *test)
+static void tdata_pages(struct kunit *test, const size_t len)
 {
-	const size_t len = MODALFS_DATA_CHUNK + 4099;
 	struct nlattr *tb[MODALFS_A_MAX + 1];
 	unsigned int npages = DIV_ROUND_UP(len, PAGE_SIZE), i;
 	struct page **src;
 	struct sk_buff *skb;
-	char *want, *got;
+	struct nlmsghdr *nlh;
+	char *want, *got, *lin;
 
 	src = kunit_kcalloc(test, npages, sizeof(*src), GFP_KERNEL);
 	want = kunit_kmalloc(test, len, GFP_KERNEL);
 	got = kunit_kzalloc(test, len, GFP_KERNEL);
+	lin = kvmalloc(MODALFS_MSG_MAX, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, lin);
 	KUNIT_ASSERT_NOT_NULL(test, src);
 	KUNIT_ASSERT_NOT_NULL(test, want);
 	KUNIT_ASSERT_NOT_NULL(test, got);
@@ -454,16 +457,34 @@ static void msg_data_pages(struct kunit *test)
 	KUNIT_EXPECT_GT(test, skb_shinfo(skb)->nr_frags, 0);
 	/* No high-order buffer: the linear part stays small. */
 	KUNIT_EXPECT_LT(test, skb_headlen(skb), 1024U);
+	/* Past MAX_SKB_FRAGS pages the rest hangs on the frag_list. */
+	if (DIV_ROUND_UP(modalfs_data_space(len), PAGE_SIZE) > MAX_SKB_FRAGS)
+		KUNIT_EXPECT_NOT_NULL(test, skb_shinfo(skb)->frag_list);
 	nlmsg_hdr(skb)->nlmsg_len = skb->len;
-	KUNIT_ASSERT_EQ(test, skb_linearize(skb), 0);
-	KUNIT_ASSERT_EQ(test, modalfs_msg_parse(nlmsg_hdr(skb), tb, NULL), 0);
-	KUNIT_EXPECT_EQ(test, modalfs_get_data(nlmsg_attrdata(nlmsg_hdr(skb), GENL_HDRLEN),
-					       nlmsg_attrlen(nlmsg_hdr(skb), GENL_HDRLEN),
+	KUNIT_ASSERT_LE(test, skb->len, (unsigned int)MODALFS_MSG_MAX);
+	/* What netlink's recvmsg copies out, without a linear copy here. */
+	KUNIT_ASSERT_EQ(test, skb_copy_bits(skb, 0, lin, skb->len), 0);
+	nlh = (struct nlmsghdr *)lin;
+	KUNIT_ASSERT_EQ(test, modalfs_msg_parse(nlh, tb, NULL), 0);
+	KUNIT_EXPECT_EQ(test, modalfs_get_data(nlmsg_attrdata(nlh, GENL_HDRLEN),
+					       nlmsg_attrlen(nlh, GENL_HDRLEN),
 					       got, len), len);
 	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
 	kfree_skb(skb);
+	kvfree(lin);
 	for (i = 0; i < npages; i++)
 		__free_page(src[i]);
+}
+
+static void msg_data_pages(struct kunit *test)
+{
+	tdata_pages(test, MODALFS_DATA_CHUNK + 4099);
+}
+
+/* A full MODALFS_IO_MAX WRITE: 257 pages, most of them on the frag_list. */
+static void msg_data_pages_io_max(struct kunit *test)
+{
+	tdata_pages(test, MODALFS_IO_MAX);
 }
 
 static void msg_check_mount(struct kunit *test)
@@ -511,7 +532,8 @@ static void msg_check_read(struct kunit *test)
 	tput_data(test, skb, 100);
 	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_READ, &exp), -EIO);
 
-	/* Three full chunks exceed MODALFS_IO_MAX. */
+	/* Three full chunks exceed a two-chunk SIZE. */
+	exp.size = 2 * MODALFS_DATA_CHUNK;
 	skb = treply(test, 1, 0);
 	tput_data(test, skb, MODALFS_DATA_CHUNK);
 	tput_data(test, skb, MODALFS_DATA_CHUNK);
@@ -691,6 +713,7 @@ static struct kunit_case modalfs_msg_cases[] = {
 	KUNIT_CASE(msg_check_attr_ops),
 	KUNIT_CASE(msg_check_nlink_zero),
 	KUNIT_CASE(msg_data_pages),
+	KUNIT_CASE(msg_data_pages_io_max),
 	KUNIT_CASE(msg_check_mount),
 	KUNIT_CASE(msg_check_read),
 	KUNIT_CASE(msg_check_write),

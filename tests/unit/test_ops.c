@@ -318,22 +318,25 @@ static void t_write_read_chunks(void **state)
 	uint64_t ino = create(f, "data");
 	unsigned char *buf = malloc(MODALFS_IO_MAX + 10), *got = malloc(
 		MODALFS_IO_MAX);
-	static const size_t good[] = { MODALFS_DATA_CHUNK, MODALFS_DATA_CHUNK };
+	/* A full MODALFS_IO_MAX (1 MiB) is 32 full chunks; one byte more is over. */
+	enum { FULL = MODALFS_IO_MAX / MODALFS_DATA_CHUNK };
+	size_t good[FULL], over[FULL + 1];
 	static const size_t bad[] = { 100, MODALFS_DATA_CHUNK };
-	static const size_t over[] = { MODALFS_DATA_CHUNK, MODALFS_DATA_CHUNK,
-				       1 };
 	struct nl_msg *m, *r;
 	struct nlattr *a, *tb[MODALFS_ATTR_MAX + 1];
 	uint64_t blocks;
 	size_t len = 0;
 	int rem;
 
+	for (int i = 0; i < FULL; i++)
+		good[i] = over[i] = MODALFS_DATA_CHUNK;
+	over[FULL] = 1;
 	for (int i = 0; i < MODALFS_IO_MAX + 10; i++)
-		buf[i] = i * 13;
+		buf[i] = i * 13 + i / 65536;
 	m = req(MODALFS_OP_WRITE, 11);
 	vi(m, f->vol, ino);
 	nla_put_u64(m, MODALFS_A_OFFSET, 4096);
-	put_chunks(m, buf, good, 2);
+	put_chunks(m, buf, good, FULL);
 	assert_int_equal(run(f, m, &r), 0);
 	assert_int_equal(nla_get_u32(reply_attr(r, MODALFS_A_SIZE)),
 			 MODALFS_IO_MAX);
@@ -369,7 +372,7 @@ static void t_write_read_chunks(void **state)
 	m = req(MODALFS_OP_WRITE, 13);
 	vi(m, f->vol, ino);
 	nla_put_u64(m, MODALFS_A_OFFSET, 0);
-	put_chunks(m, buf, over, 3);	/* more than IO_MAX */
+	put_chunks(m, buf, over, FULL + 1);	/* more than IO_MAX */
 	assert_int_equal(run(f, m, NULL), EINVAL);
 	m = req(MODALFS_OP_WRITE, 14);
 	vi(m, f->vol, ino);
@@ -630,8 +633,12 @@ static int do_write(struct fx *f, uint64_t id, uint64_t ino, uint64_t off,
 static void *thr_main(void *p)
 {
 	struct thr *t = p;
-	unsigned char buf[MODALFS_IO_MAX], got[MODALFS_IO_MAX];
+	/* Full-size writes from 8 threads at once; off the thread stacks. */
+	unsigned char *buf = malloc(MODALFS_IO_MAX), *got = malloc(MODALFS_IO_MAX);
 	char name[32];
+
+	assert_non_null(buf);
+	assert_non_null(got);
 
 	for (int i = 0; i < 20; i++) {
 		struct nl_msg *m = req(MODALFS_OP_CREATE, 1000 + i), *r;
@@ -653,16 +660,18 @@ static void *thr_main(void *p)
 				 reply_attr(r, MODALFS_A_ATTR), NULL);
 		ino = nla_get_u64(tb[MODALFS_ATTR_INO]);
 		nlmsg_free(r);
-		memset(buf, t->id * 31 + i, sizeof(buf));
-		if (do_write(t->f, 2000 + i, ino, 100, buf, sizeof(buf))) {
+		memset(buf, t->id * 31 + i, MODALFS_IO_MAX);
+		if (do_write(t->f, 2000 + i, ino, 100, buf, MODALFS_IO_MAX)) {
 			t->failures++;
 			continue;
 		}
 		if (modalfs_store_read(t->f->st, t->f->vol, ino, 100,
-				       sizeof(got), got, &n) ||
-		    n != sizeof(got) || memcmp(got, buf, n))
+				       MODALFS_IO_MAX, got, &n) ||
+		    n != MODALFS_IO_MAX || memcmp(got, buf, n))
 			t->failures++;
 	}
+	free(buf);
+	free(got);
 	return NULL;
 }
 

@@ -266,7 +266,7 @@ struct reply {
 	char app_id[MODALFS_APP_ID_MAX + 1];
 	struct modalfs_ctl_volume vol;
 	struct modalfs_iattr attr;
-	char data[MODALFS_IO_MAX];
+	char data[MODALFS_CTL_IO_MAX];
 	size_t len;
 	int entries;
 	char first[MODALFS_NAME_MAX + 1];
@@ -374,7 +374,7 @@ static struct nl_msg *get(const char *path, uint64_t off, uint32_t size)
 static void t_ctl_files(void **state)
 {
 	struct fx *f = *state;
-	static char data[MODALFS_IO_MAX];
+	static char data[MODALFS_CTL_IO_MAX];
 	struct reply *r = malloc(sizeof(*r));
 	struct nl_msg *m;
 
@@ -399,7 +399,7 @@ static void t_ctl_files(void **state)
 	assert_int_equal(call(f, put("/a/b/x", sizeof(data), data, 5, 0), 1, 0,
 			      r), 0);
 	assert_int_equal(r->attr.size, sizeof(data) + 5);
-	assert_int_equal(call(f, get("/a/b/x", 0, MODALFS_IO_MAX), 1, 1000, r),
+	assert_int_equal(call(f, get("/a/b/x", 0, MODALFS_CTL_IO_MAX), 1, 1000, r),
 			 0);
 	assert_int_equal(r->len, sizeof(data));
 	assert_memory_equal(r->data, data, sizeof(data));

@@ -28,7 +28,7 @@ cleanup() {
 TEST_CLEANUP=cleanup
 
 cat > "$BIN" <<'PY_EOF'
-# mid.py readdir DIR N | mmap FILE | read FILE GOFILE: prints "started" once the
+# mid.py readdir DIR N | mmap FILE GOFILE | read FILE GOFILE: prints "started" once the
 # operation is under way, then its verdict; exit 0 iff right.
 import hashlib, mmap, os, sys, time
 cmd, p = sys.argv[1], sys.argv[2]
@@ -55,6 +55,10 @@ if cmd == "mmap":
         m[pg * 4096 + 7] = (pg * 13 + 1) % 256
         if pg == 256:
             print("started", flush=True)
+            # Fault-around reads up to a 4 MiB readahead window at once:
+            # go on only once the daemon is dead, so later faults need it.
+            while not os.path.exists(sys.argv[3]):
+                time.sleep(0.01)
         if pg >= 256 and pg % 64 == 0:
             time.sleep(0.01)
     m.flush()
@@ -129,7 +133,7 @@ step "kill during mmap write faults"
 head -c $((MAPMB << 20)) /dev/urandom > "$TEST_TMP/orig"
 check "write a $MAPMB MiB file" cp "$TEST_TMP/orig" "$MNT/mapped"
 drop_caches
-during "mmap write faults" "$PYTHON" "$BIN" mmap "$MNT/mapped"
+during "mmap write faults" "$PYTHON" "$BIN" mmap "$MNT/mapped" "$TEST_TMP/go"
 "$PYTHON" - "$TEST_TMP/orig" <<'PY'
 import sys
 p = sys.argv[1]
