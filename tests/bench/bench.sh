@@ -2,7 +2,8 @@
 # make bench: boot one test VM (tests/vm/vm.sh) and compare modalfs with
 # tmpfs, NFS loopback and FUSE passthrough_ll on the same workloads
 # (tests/bench/guest.sh), then print the table and write
-#   build/bench/results.json, build/bench/results.tsv
+#   build/bench/results.json, build/bench/results.tsv, build/bench/results.md
+#   build/bench/bench.png    the chart (python3-matplotlib)
 #   build/bench/raw/         the guest's results.tsv and fio's JSON per job
 #   build/bench/console.log  the VM's console
 # A benchmark, not a test: nothing here judges a number. The exit status
@@ -89,6 +90,7 @@ if [ ! -s "$B/raw/results.tsv" ]; then
 fi
 /usr/bin/python3 "$HERE/report.py" "$B/raw/results.tsv" "$B/results.json" "$B/results.tsv" "$B/bench.png" \
 	"date=$date" "host_load=$load" "host_load_end=$(cut -d' ' -f1-3 /proc/loadavg)" \
-	"host_cpus=$(nproc)" "vm_secs=$secs" "vm_status=$rc" || rc=1
-echo "bench.sh: $B/results.json, $B/results.tsv, $B/bench.png; VM run ${secs} s, status $rc"
+	"host_cpus=$(nproc)" "vm_secs=$secs" "vm_status=$rc" "quick=${BENCH_QUICK:-0}" \
+	"commit=$(git -C "$REPO" describe --always --dirty 2> /dev/null || echo unknown)" || rc=1
+echo "bench.sh: $B/results.json, $B/results.tsv, $B/results.md, $B/bench.png; VM run ${secs} s, status $rc"
 exit "$rc"

@@ -6,9 +6,11 @@
 # spread (min-max), then the ratios the issues' targets are stated in
 # (per round, modalfs against another row of the same round), then
 # modalfs's requests per operation and write amplification. Writes the
-# same as JSON and as TSV (medians), and a PNG chart. KEY=VALUE carry what
-# only the host knows: date, load, wall time.
+# same as JSON and as TSV (medians), the tables as Markdown next to the
+# JSON (for Documentation/benchmarks.md), and a PNG chart. KEY=VALUE carry
+# what only the host knows: date, load, wall time.
 import json
+import os
 import statistics
 import sys
 
@@ -147,6 +149,7 @@ if why:
     print()
 
 ratios = []
+reqs = {}
 if "modalfs" in order:
     print("Targets (ratio modalfs/reference per round: median (min-max); vs fuse-wb for comparison):")
     for m, ref, tgt, how, issue in TARGETS:
@@ -169,7 +172,6 @@ if "modalfs" in order:
                        "ratio": r, "ratio_fuse_wb": rwb, "verdict": verdict})
     print()
     print("modalfs, from debugfs modalfs/stats (requests per unit) and the daemon's /proc/PID/io:")
-    reqs = {}
     for key, label, unit, _ in METRICS:
         k = "req_" + key.rsplit("_", 1)[0] if not key.endswith("_s") else "req_" + key[:-2]
         if key.endswith(("_MiBps",)):
@@ -196,6 +198,32 @@ with open(out_json, "w") as f:
                "raw": [{"fs": k[0], "metric": k[1], "rounds": v, "notes": notes.get(k, [])}
                        for k, v in data.items()]}, f, indent=2)
     f.write("\n")
+out_md = os.path.splitext(out_json)[0] + ".md"
+with open(out_md, "w") as f:
+    f.write("%s, commit %s, kernel %s, QEMU TCG %s vCPUs, %s round(s); host load %s at start, "
+            "%s at end; VM run %s s\n\n" % (
+                meta.get("date", "?"), meta.get("commit", "?"), meta.get("kernel", "?"),
+                meta.get("vcpus", "?"), meta.get("rounds", "?"), meta.get("host_load", "?"),
+                meta.get("host_load_end", "?"), meta.get("vm_secs", "?")))
+    f.write("| workload | unit | " + " | ".join(order) + " |\n")
+    f.write("|---|---|" + "---|" * len(order) + "\n")
+    for key, label, unit, _ in METRICS:
+        f.write("| %s | %s | %s |\n" % (label, unit, " | ".join(cell(out_rows[fs][key]) for fs in order)))
+    if ratios:
+        f.write("\n| target | modalfs / reference, per round | verdict |\n|---|---|---|\n")
+        for r in ratios:
+            if "ref" in r:
+                f.write("| %s vs %s %s %s (issue %s) | %s | %s |\n" % (
+                    r["metric"], r["ref"], ">=" if r["op"] == "ge" else "<=", r["target"],
+                    r["issue"], cell(r["ratio"]), r["verdict"]))
+            else:
+                f.write("| %s <= %s (issue %s) | %s | %s |\n" % (
+                    r["metric"], r["target"], r["issue"], cell(r["value"]), r["verdict"]))
+    if "modalfs" in order and reqs:
+        f.write("\n| modalfs requests per unit | median (min-max) | last round's requests |\n|---|---|---|\n")
+        for k, s in reqs.items():
+            last = (notes.get(("modalfs", k)) or [""])[-1]
+            f.write("| %s | %s | %s |\n" % (k[4:], cell(s), last))
 with open(out_tsv, "w") as f:
     for k, v in meta.items():
         f.write("# %s=%s\n" % (k, v))
