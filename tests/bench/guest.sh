@@ -355,6 +355,8 @@ fuse_down() {
 
 # --- modalfs ---------------------------------------------------------------
 modalfs_up() {
+	# A fresh store every round, as every other row gets a fresh tmpfs.
+	rm -rf "$TEST_DAEMON_DIR"
 	mfs_up benchvol "$W/modalfs" || { WHY="mfs_up failed (see the lines above)"; return 1; }
 	MNT=$W/modalfs
 }
