@@ -10,7 +10,7 @@ PACKAGES=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	bc flex bison libelf-dev
 	libnl-3-dev libnl-genl-3-dev liblmdb-dev lmdb-utils libcmocka-dev libjson-c-dev
-	python3 python3-flufl.lock sqlite3 fio
+	python3 python3-flufl.lock python3-matplotlib sqlite3 fio
 	nfs-kernel-server fuse3 libfuse3-dev
 	clang libclang-rt-14-dev attr
 	libsystemd-dev libmicrohttpd-dev python3-prometheus-client

@@ -89,6 +89,7 @@ ST = enum_values(TEXT, "modalfs_statfs_attr")
 DE = enum_values(TEXT, "modalfs_dirent_attr")
 NT = enum_values(TEXT, "modalfs_notify")
 VERSION = int(re.search(r"#define MODALFS_GENL_VERSION\s+(\d+)", TEXT).group(1))
+DATA_CHUNK = int(re.search(r"#define MODALFS_DATA_CHUNK\s+(\d+)", TEXT).group(1))
 OPNAME = {v: k[len("MODALFS_OP_"):].lower() for k, v in OP.items()}
 
 NLMSG_ERROR, GENL_ID_CTRL, CTRL_CMD_GETFAMILY = 2, 0x10, 3
@@ -102,6 +103,13 @@ S_IFREG, S_IFDIR = 0o100000, 0o040000
 def attr(t, payload):
     a = struct.pack("HH", 4 + len(payload), t) + payload
     return a + b"\0" * (-len(a) % 4)
+
+
+def data_attrs(t, data):
+    """data as DATA attributes of MODALFS_DATA_CHUNK bytes each (the last
+    may be shorter): a READ of up to MODALFS_IO_MAX needs many of them."""
+    return [attr(t, data[i:i + DATA_CHUNK])
+            for i in range(0, len(data), DATA_CHUNK)]
 
 
 def u32(t, v):
@@ -134,6 +142,9 @@ def say(*words):
 class Genl:
     def __init__(self):
         self.s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
+        # A READ reply of MODALFS_IO_MAX must fit in one datagram, as
+        # modalfsd sizes its buffers (SO_SNDBUFFORCE: we are root).
+        self.s.setsockopt(socket.SOL_SOCKET, 32, 4 << 20)
         self.s.bind((0, 0))
         self.seq = 0
 
@@ -414,9 +425,8 @@ class Daemon:
         off = struct.unpack("Q", a[A["MODALFS_A_OFFSET"]][:8])[0]
         D = A["MODALFS_A_DATA"]
         if ino == 11:
-            self.reply(head + [ok, attr(D, b"L" * min(size + 1, 32768))]
-                       + ([attr(D, b"L" * (size + 1 - 32768))]
-                          if size + 1 > 32768 else []), label)
+            self.reply(head + [ok] + data_attrs(D, b"L" * (size + 1)),
+                       label)
         elif ino == 12:
             self.reply(head + [ok, attr(D, b"s" * 100), attr(D, b"s" * 100)],
                        label)
@@ -424,7 +434,7 @@ class Daemon:
             # What WRITE stored: a READ after the kernel dropped its
             # pages must see the file's bytes, not the initial content.
             data = self.vol.bytes_of(ino)[off:off + size]
-            self.reply(head + [ok] + ([attr(D, data)] if data else []), label)
+            self.reply(head + [ok] + data_attrs(D, data), label)
 
     def readdir(self, head, ok, ino, a, size, label):
         off = struct.unpack("Q", a[A["MODALFS_A_OFFSET"]][:8])[0]
