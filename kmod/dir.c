@@ -51,6 +51,40 @@ static void modalfs_dir_touch(struct inode *dir)
 }
 
 /*
+ * The daemon's attributes of a directory that an op of this kernel just
+ * changed (DIR_ATTR, NEW_DIR_ATTR; the reply check made sure they are
+ * dir's): taken instead of a GETATTR at the next stat. The op holds
+ * dir's i_rwsem, so no other op of this kernel changed dir meanwhile; a
+ * GETATTR answered before is older and is dropped by attr_version
+ * (modalfs_revalidate_inode). A STALE mark (NOTIFY) stays: the daemon
+ * may have changed dir again after this op. Without them, today's
+ * local stamp and refresh.
+ */
+static void modalfs_dir_apply(struct inode *dir, const struct nlattr *nest)
+{
+	struct modalfs_attr_val v;
+
+	if (!nest || modalfs_attr_decode(nest, &v) || v.ino != dir->i_ino) {
+		modalfs_dir_touch(dir);
+		return;
+	}
+	spin_lock(&dir->i_lock);
+	/* A directory being changed has links; 0 would be the daemon's bug. */
+	if (v.nlink)
+		set_nlink(dir, v.nlink);
+	dir->i_mode = (dir->i_mode & S_IFMT) | (v.mode & ~S_IFMT);
+	dir->i_uid = make_kuid(&init_user_ns, v.uid);
+	dir->i_gid = make_kgid(&init_user_ns, v.gid);
+	i_size_write(dir, v.size);
+	dir->i_blocks = v.blocks;
+	dir->i_mtime = v.mtime;
+	dir->i_ctime = v.ctime;
+	spin_unlock(&dir->i_lock);
+	modalfs_attr_changed(dir);
+	clear_bit(MODALFS_I_REFRESH, &MODALFS_I(dir)->flags);
+}
+
+/*
  * Link counts mirror what the daemon did, but the daemon may have changed
  * them on its own (a GETATTR after NOTIFY can say 0), so, as FUSE does,
  * never drop below 0 (drop_nlink WARNs and wraps) nor raise from 0
@@ -141,6 +175,25 @@ const struct dentry_operations modalfs_dentry_ops = {
 	.d_revalidate	= modalfs_d_revalidate,
 };
 
+/*
+ * The name is absent: a negative dentry, trusted like a positive one. A
+ * NOTIFY that came while the answer was being made may have been about
+ * this very name and found no dentry to drop: then this one is unhashed,
+ * and the next walk asks again.
+ */
+static struct dentry *modalfs_lookup_negative(struct dentry *dentry,
+					      unsigned long seen,
+					      unsigned int epoch)
+{
+	struct dentry *res;
+
+	dentry->d_time = seen;
+	res = d_splice_alias(NULL, dentry);
+	if (modalfs_dir_epoch(dentry->d_sb) != epoch)
+		d_drop(dentry);
+	return res;
+}
+
 static struct dentry *modalfs_lookup(struct inode *dir, struct dentry *dentry,
 				     unsigned int flags)
 {
@@ -149,6 +202,7 @@ static struct dentry *modalfs_lookup(struct inode *dir, struct dentry *dentry,
 	struct inode *inode = NULL;
 	struct dentry *res;
 	unsigned long seen;
+	unsigned int epoch;
 	int err;
 
 	if (modalfs_sb_gone(dir->i_sb))
@@ -157,13 +211,21 @@ static struct dentry *modalfs_lookup(struct inode *dir, struct dentry *dentry,
 	if (err)
 		return ERR_PTR(err);
 	seen = modalfs_inval_now(dir->i_sb);
+	epoch = modalfs_dir_epoch(dir->i_sb);
+	/* A complete directory knows every name it has (complete.c). */
+	if (modalfs_dir_absent(dir, &dentry->d_name)) {
+		modalfs_stats_avoided();
+		return modalfs_lookup_negative(dentry, seen, epoch);
+	}
 	req = modalfs_dir_req(dir, MODALFS_OP_LOOKUP, &dentry->d_name, 0);
 	if (IS_ERR(req))
 		return ERR_CAST(req);
 	err = modalfs_req_call_attr(req, &v);
 	if (err == -ENOENT) {
-		dentry->d_time = seen;
-		return d_splice_alias(NULL, dentry);
+		/* Listed by the complete directory, yet gone: distrust it. */
+		if (modalfs_dir_complete(dir))
+			modalfs_dir_forget(dir);
+		return modalfs_lookup_negative(dentry, seen, epoch);
 	}
 	if (err)
 		return ERR_PTR(err);
@@ -229,18 +291,33 @@ static int modalfs_create_common(struct inode *dir, struct dentry *dentry,
 	struct modalfs_attr_val v;
 	struct inode *inode;
 	unsigned long seen = modalfs_inval_now(dir->i_sb);
+	unsigned int epoch = modalfs_dir_epoch(dir->i_sb);
 	int err;
 
 	req->exp.type = type;
-	err = modalfs_req_call_attr(req, &v);
-	if (err)
-		return err;
+	req->exp.dir_ino = dir->i_ino;
+	err = modalfs_req_call(req);
+	if (!err)
+		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v);
+	if (err) {
+		/* The daemon may know better than the directory's names. */
+		modalfs_dir_forget(dir);
+		goto out;
+	}
+	modalfs_dir_add(dir, &dentry->d_name);
 	inode = modalfs_iget(dir->i_sb, &v, true);
-	if (IS_ERR(inode))
-		return PTR_ERR(inode);
-	if (S_ISDIR(type))
+	if (IS_ERR(inode)) {
+		err = PTR_ERR(inode);
+		goto out;
+	}
+	if (S_ISDIR(type)) {
 		modalfs_inc_nlink(dir);
-	modalfs_dir_touch(dir);
+		/* Empty, and nothing but this kernel changes it from now. */
+		modalfs_dir_made(inode, epoch);
+	}
+	modalfs_dir_apply(dir, req->tb[MODALFS_A_DIR_ATTR]);
+	modalfs_req_put(req);
+	req = NULL;
 	dentry->d_time = seen;
 	/* Not looked up first (modalfs_atomic_open): hash it too. */
 	if (d_in_lookup(dentry))
@@ -248,6 +325,9 @@ static int modalfs_create_common(struct inode *dir, struct dentry *dentry,
 	else
 		d_instantiate(dentry, inode);
 	return 0;
+out:
+	modalfs_req_put(req);
+	return err;
 }
 
 static int modalfs_mknod(struct user_namespace *mnt_userns, struct inode *dir,
@@ -389,10 +469,17 @@ static int modalfs_link(struct dentry *old, struct inode *dir,
 	}
 	req->exp.ino = inode->i_ino;
 	req->exp.type = inode->i_mode & S_IFMT;
+	req->exp.dir_ino = dir->i_ino;
 	seen = modalfs_inval_now(dir->i_sb);
-	err = modalfs_req_call_attr(req, &v);
-	if (err)
+	err = modalfs_req_call(req);
+	if (!err)
+		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v);
+	if (err) {
+		modalfs_dir_forget(dir);
+		modalfs_req_put(req);
 		return err;
+	}
+	modalfs_dir_add(dir, &dentry->d_name);
 	/*
 	 * The daemon counts the links (flufl.lock relies on st_nlink); the
 	 * reply check guarantees at least one.
@@ -400,7 +487,8 @@ static int modalfs_link(struct dentry *old, struct inode *dir,
 	set_nlink(inode, v.nlink);
 	/* The reply's ctime is the link's own stamp. */
 	inode->i_ctime = v.ctime;
-	modalfs_dir_touch(dir);
+	modalfs_dir_apply(dir, req->tb[MODALFS_A_DIR_ATTR]);
+	modalfs_req_put(req);
 	ihold(inode);
 	dentry->d_time = seen;
 	d_instantiate(dentry, inode);
@@ -416,10 +504,14 @@ static int modalfs_remove(struct inode *dir, struct dentry *dentry, u32 op)
 	req = modalfs_dir_req(dir, op, &dentry->d_name, 0);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
+	req->exp.dir_ino = dir->i_ino;
 	err = modalfs_req_call(req);
-	modalfs_req_put(req);
-	if (err)
+	if (err) {
+		modalfs_dir_forget(dir);
+		modalfs_req_put(req);
 		return err;
+	}
+	modalfs_dir_del(dir, &dentry->d_name);
 	if (op == MODALFS_OP_RMDIR) {
 		clear_nlink(inode);
 		modalfs_drop_nlink(dir);
@@ -427,7 +519,8 @@ static int modalfs_remove(struct inode *dir, struct dentry *dentry, u32 op)
 		modalfs_drop_nlink(inode);
 	}
 	modalfs_ctime_now(inode);
-	modalfs_dir_touch(dir);
+	modalfs_dir_apply(dir, req->tb[MODALFS_A_DIR_ATTR]);
+	modalfs_req_put(req);
 	return 0;
 }
 
@@ -473,10 +566,22 @@ static int modalfs_rename(struct user_namespace *mnt_userns,
 		modalfs_req_put(req);
 		return -ENOMEM;
 	}
+	req->exp.dir_ino = old_dir->i_ino;
+	req->exp.new_dir_ino = new_dir->i_ino;
 	err = modalfs_req_call(req);
-	modalfs_req_put(req);
-	if (err)
+	if (err) {
+		modalfs_dir_forget(old_dir);
+		if (new_dir != old_dir)
+			modalfs_dir_forget(new_dir);
+		modalfs_req_put(req);
 		return err;
+	}
+	if (flags & RENAME_EXCHANGE) {
+		modalfs_dir_add(old_dir, &old_dentry->d_name);
+	} else {
+		modalfs_dir_del(old_dir, &old_dentry->d_name);
+	}
+	modalfs_dir_add(new_dir, &new_dentry->d_name);
 
 	/* Mirror the link counts the daemon now has. */
 	if (flags & RENAME_EXCHANGE) {
@@ -508,9 +613,10 @@ static int modalfs_rename(struct user_namespace *mnt_userns,
 		}
 	}
 	modalfs_ctime_now(old);
-	modalfs_dir_touch(old_dir);
+	modalfs_dir_apply(old_dir, req->tb[MODALFS_A_DIR_ATTR]);
 	if (new_dir != old_dir)
-		modalfs_dir_touch(new_dir);
+		modalfs_dir_apply(new_dir, req->tb[MODALFS_A_NEW_DIR_ATTR]);
+	modalfs_req_put(req);
 	return 0;
 }
 
@@ -525,7 +631,21 @@ struct modalfs_dir_file {
 	u64 req_off;			/* the OFFSET it answered */
 	u64 last;			/* cookie of its last entry */
 	bool eof;
+	/*
+	 * The names of a walk from offset 0, batch after batch, which make
+	 * the directory complete at EOF (complete.c); NULL when the walk
+	 * skipped or repeated a batch, or the directory is complete already.
+	 */
+	struct modalfs_names *build;
+	u64 build_version;		/* modalfs_dir_version() at its start */
+	u64 build_next;			/* the OFFSET that continues it */
 };
+
+static void modalfs_dir_build_drop(struct modalfs_dir_file *df)
+{
+	modalfs_names_free(df->build);
+	df->build = NULL;
+}
 
 static void modalfs_dir_drop(struct modalfs_dir_file *df)
 {
@@ -541,9 +661,22 @@ static int modalfs_dir_fetch(struct inode *dir, struct modalfs_dir_file *df,
 	int err;
 
 	modalfs_dir_drop(df);
+	if (offset == 0) {
+		modalfs_dir_build_drop(df);
+		/* Sampled before asking: a change meanwhile voids the walk. */
+		if (!modalfs_dir_complete(dir)) {
+			df->build_version = modalfs_dir_version(dir);
+			df->build = modalfs_names_new(
+					modalfs_dir_epoch(dir->i_sb));
+		}
+	} else if (df->build && offset != df->build_next) {
+		modalfs_dir_build_drop(df);
+	}
 	req = modalfs_new_req(dir->i_sb, MODALFS_OP_READDIR, dir->i_ino, 32);
-	if (IS_ERR(req))
+	if (IS_ERR(req)) {
+		modalfs_dir_build_drop(df);
 		return PTR_ERR(req);
+	}
 	if (modalfs_put_u64(req->msg, MODALFS_A_OFFSET, offset) ||
 	    nla_put_u32(req->msg, MODALFS_A_SIZE, MODALFS_READDIR_MAX)) {
 		modalfs_req_put(req);
@@ -553,6 +686,7 @@ static int modalfs_dir_fetch(struct inode *dir, struct modalfs_dir_file *df,
 	req->exp.offset = offset;
 	err = modalfs_req_call(req);
 	if (err) {
+		modalfs_dir_build_drop(df);
 		modalfs_req_put(req);
 		return err;
 	}
@@ -562,8 +696,19 @@ static int modalfs_dir_fetch(struct inode *dir, struct modalfs_dir_file *df,
 	df->last = modalfs_dir_reply_last(req->head, req->len, offset);
 	/* A reply with no entry and no EOF would loop forever. */
 	if (!df->eof && df->last == offset) {
+		modalfs_dir_build_drop(df);
 		modalfs_dir_drop(df);
 		return -EIO;
+	}
+	if (df->build) {
+		if (modalfs_names_collect(df->build, req->head, req->len)) {
+			modalfs_dir_build_drop(df);
+		} else if (df->eof) {
+			modalfs_dir_install(dir, df->build, df->build_version);
+			df->build = NULL;
+		} else {
+			df->build_next = df->last;
+		}
 	}
 	return 0;
 }
@@ -627,6 +772,7 @@ static int modalfs_dir_release(struct inode *inode, struct file *file)
 	struct modalfs_dir_file *df = file->private_data;
 
 	modalfs_dir_drop(df);
+	modalfs_dir_build_drop(df);
 	kfree(df);
 	return 0;
 }

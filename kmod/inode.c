@@ -40,6 +40,7 @@ static void modalfs_inode_init_once(void *p)
 	struct modalfs_inode_info *mi = p;
 
 	inode_init_once(&mi->vfs_inode);
+	spin_lock_init(&mi->names_lock);
 }
 
 int modalfs_inode_cache_init(void)
@@ -69,6 +70,8 @@ struct inode *modalfs_alloc_inode(struct super_block *sb)
 	mi->flags = 0;
 	mi->inval_seen = atomic_read(&MODALFS_SB(sb)->conn->inval);
 	mi->attr_version = 0;
+	mi->names = NULL;
+	mi->dir_version = 0;
 	return &mi->vfs_inode;
 }
 

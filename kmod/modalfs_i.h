@@ -72,6 +72,8 @@ struct modalfs_expect {
 	u64 ino;	/* ATTR must describe this inode (0: any) */
 	u32 type;	/* ATTR's S_IFMT must be this (0: any valid type) */
 	u64 offset;	/* READDIR: cookies must be above this */
+	u64 dir_ino;	/* DIR_ATTR must describe this directory (0: any) */
+	u64 new_dir_ino; /* ... NEW_DIR_ATTR this one (0: any) */
 };
 
 int modalfs_msg_init(struct sk_buff *skb, int family_id, u8 cmd, u64 id,
@@ -276,6 +278,7 @@ void modalfs_req_set_conn(struct modalfs_req *req, struct modalfs_conn *conn);
 /* ---- stats.c: debugfs modalfs/stats ---- */
 void modalfs_stats_sent(struct modalfs_req *req);
 void modalfs_stats_answered(struct modalfs_req *req, int error);
+void modalfs_stats_avoided(void);
 void modalfs_stats_show(struct seq_file *m);
 
 int modalfs_req_cache_init(void);
@@ -297,6 +300,7 @@ struct modalfs_sb_info {
 	struct super_block *sb;
 	struct list_head vol_node;	/* modalfs_volumes, for NOTIFY */
 	struct kobject *kobj;		/* /sys/fs/modalfs/volumes/<VOL_ID> */
+	atomic_t notified;		/* NOTIFYs for the volume (complete.c) */
 };
 
 /* modalfs_inode_info.flags */
@@ -345,6 +349,14 @@ struct modalfs_inode_info {
 	 * must not overwrite them.
 	 */
 	u64 attr_version;
+	/*
+	 * Directories (complete.c): the names of a complete directory, or
+	 * NULL, and a count of local changes of its entries; both under
+	 * names_lock.
+	 */
+	spinlock_t names_lock;
+	struct modalfs_names *names;
+	u64 dir_version;
 };
 
 static inline struct modalfs_sb_info *MODALFS_SB(struct super_block *sb)
@@ -365,6 +377,25 @@ static inline bool modalfs_sb_gone(struct super_block *sb)
 {
 	return READ_ONCE(MODALFS_SB(sb)->conn->gone);
 }
+
+/* complete.c */
+struct modalfs_names;
+unsigned int modalfs_dir_epoch(struct super_block *sb);
+struct modalfs_names *modalfs_names_new(unsigned int epoch);
+int modalfs_names_add(struct modalfs_names *n, const char *name, size_t len);
+void modalfs_names_free(struct modalfs_names *n);
+bool modalfs_dir_absent(struct inode *dir, const struct qstr *name);
+u64 modalfs_dir_version(struct inode *dir);
+void modalfs_dir_install(struct inode *dir, struct modalfs_names *n,
+			 u64 version);
+void modalfs_dir_made(struct inode *dir, unsigned int epoch);
+void modalfs_dir_add(struct inode *dir, const struct qstr *q);
+void modalfs_dir_del(struct inode *dir, const struct qstr *q);
+void modalfs_dir_forget(struct inode *dir);
+void modalfs_dir_evict(struct inode *dir);
+bool modalfs_dir_complete(struct inode *dir);
+int modalfs_names_collect(struct modalfs_names *n, const struct nlattr *head,
+			  int len);
 
 /* notify.c */
 struct genl_info;

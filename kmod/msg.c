@@ -118,6 +118,8 @@ const struct nla_policy modalfs_genl_policy[MODALFS_A_MAX + 1] = {
 	/* Control-channel only; the kernel family refuses them. */
 	[MODALFS_A_APP_ID]	= { .type = NLA_REJECT },
 	[MODALFS_A_VOLUME]	= { .type = NLA_REJECT },
+	[MODALFS_A_DIR_ATTR]	= NLA_POLICY_NESTED(modalfs_attr_policy),
+	[MODALFS_A_NEW_DIR_ATTR] = NLA_POLICY_NESTED(modalfs_attr_policy),
 };
 
 /*
@@ -323,6 +325,35 @@ static int modalfs_check_linked_attr(const struct modalfs_expect *exp,
 }
 
 /*
+ * The optional attributes of the directories a namespace op changed
+ * (DIR_ATTR, RENAME's NEW_DIR_ATTR): when present, a directory, and the
+ * one the request named (exp->dir_ino, exp->new_dir_ino; 0: any).
+ */
+static int modalfs_check_dir_attr(const struct nlattr *nest, u64 ino)
+{
+	struct modalfs_attr_val v;
+
+	if (!nest)
+		return 0;
+	if (modalfs_attr_decode(nest, &v) || !S_ISDIR(v.mode) ||
+	    (ino && v.ino != ino))
+		return -EIO;
+	return 0;
+}
+
+static int modalfs_check_dir_attrs(u32 op, const struct modalfs_expect *exp,
+				   struct nlattr **tb)
+{
+	if (op != MODALFS_OP_RENAME && tb[MODALFS_A_NEW_DIR_ATTR])
+		return -EIO;
+	if (modalfs_check_dir_attr(tb[MODALFS_A_DIR_ATTR], exp->dir_ino) ||
+	    modalfs_check_dir_attr(tb[MODALFS_A_NEW_DIR_ATTR],
+				   exp->new_dir_ino))
+		return -EIO;
+	return 0;
+}
+
+/*
  * DATA chunks of a reply: each 1..DATA_CHUNK bytes, only the last one
  * short, at most exp->size bytes together. *total gets the sum.
  */
@@ -417,11 +448,13 @@ int modalfs_reply_check(u32 op, const struct modalfs_expect *exp,
 			return -EIO;
 		return modalfs_check_linked_attr(exp, tb);
 	case MODALFS_OP_LOOKUP:
+		return modalfs_check_linked_attr(exp, tb);
 	case MODALFS_OP_CREATE:
 	case MODALFS_OP_MKDIR:
 	case MODALFS_OP_SYMLINK:
 	case MODALFS_OP_LINK:
-		return modalfs_check_linked_attr(exp, tb);
+		return modalfs_check_linked_attr(exp, tb) ?:
+		       modalfs_check_dir_attrs(op, exp, tb);
 	/* An open file may be unlinked: nlink 0 is a valid answer here. */
 	case MODALFS_OP_GETATTR:
 	case MODALFS_OP_SETATTR:
@@ -454,10 +487,11 @@ int modalfs_reply_check(u32 op, const struct modalfs_expect *exp,
 		if (!tb[MODALFS_A_ATTR])
 			return 0;
 		return modalfs_check_attr(exp, tb);
-	case MODALFS_OP_UMOUNT:
 	case MODALFS_OP_UNLINK:
 	case MODALFS_OP_RMDIR:
 	case MODALFS_OP_RENAME:
+		return modalfs_check_dir_attrs(op, exp, tb);
+	case MODALFS_OP_UMOUNT:
 	case MODALFS_OP_FSYNC:
 	case MODALFS_OP_EVICT:
 		return 0;

@@ -85,6 +85,13 @@ void modalfs_notify_sb(struct super_block *sb, u32 what, u64 ino,
 	struct modalfs_sb_info *sbi = MODALFS_SB(sb);
 	struct inode *inode;
 
+	/*
+	 * Before anything is dropped: the volume changed behind the
+	 * kernel's back, so no directory of it is complete any more
+	 * (complete.c), also one whose MKDIR or READDIR is being answered.
+	 */
+	atomic_inc(&sbi->notified);
+	smp_mb__after_atomic();
 	switch (what) {
 	case MODALFS_NOTIFY_INVAL_INODE:
 		inode = ilookup(sb, ino);
@@ -238,6 +245,14 @@ int modalfs_revalidate_inode(struct inode *inode)
 	}
 
 	spin_lock(&inode->i_lock);
+	/*
+	 * A directory op's reply brought newer attributes meanwhile
+	 * (dir.c, modalfs_dir_apply): this answer may predate that op.
+	 */
+	if (S_ISDIR(inode->i_mode) && READ_ONCE(mi->attr_version) > version) {
+		spin_unlock(&inode->i_lock);
+		return 0;
+	}
 	set_nlink(inode, v.nlink);
 	/*
 	 * A deferred chmod/chown (modalfs_setattr_defer) is newer than the

@@ -19,6 +19,7 @@ struct modalfs_op_stats {
 	u64 answered[MODALFS_OP_MAX + 1];
 	u64 errors[MODALFS_OP_MAX + 1];
 	u64 rtt_ns[MODALFS_OP_MAX + 1];		/* sum over answered */
+	u64 avoided;		/* LOOKUPs a complete directory answered */
 };
 
 static DEFINE_PER_CPU(struct modalfs_op_stats, modalfs_op_stats);
@@ -72,9 +73,17 @@ void modalfs_stats_answered(struct modalfs_req *req, int error)
 			     ktime_get_ns() - req->submit_ns);
 }
 
+/* A complete directory answered a lookup without a request (complete.c). */
+void modalfs_stats_avoided(void)
+{
+	this_cpu_inc(modalfs_op_stats.avoided);
+}
+
 /*
  * One line per op that was ever sent, then the total:
  *   op sent answered errors mean_rtt_us
+ * then "avoided N": the LOOKUPs not sent because a complete directory
+ * knew the name was absent.
  */
 void modalfs_stats_show(struct seq_file *m)
 {
@@ -108,4 +117,9 @@ void modalfs_stats_show(struct seq_file *m)
 	seq_printf(m, "total %llu %llu %llu %llu\n", tot_sent, tot_ans,
 		   tot_err,
 		   tot_ans ? div64_u64(tot_ns, tot_ans * NSEC_PER_USEC) : 0);
+	tot_sent = 0;
+	for_each_possible_cpu(cpu)
+		tot_sent += READ_ONCE(per_cpu_ptr(&modalfs_op_stats,
+						  cpu)->avoided);
+	seq_printf(m, "avoided %llu\n", tot_sent);
 }

@@ -236,6 +236,7 @@ static void modalfs_evict_inode(struct inode *inode)
 
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
+	modalfs_dir_evict(inode);
 	if (inode->i_nlink || is_bad_inode(inode))
 		return;
 	/* Never waits: eviction must not depend on the daemon being up. */

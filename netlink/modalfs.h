@@ -8,6 +8,10 @@
  * buffer for 128 KiB and would truncate a 1 MiB WRITE, so the kernel and
  * the daemon refuse each other at REGISTER instead (section 2). The
  * control channel keeps its 64 KiB GET/PUT (MODALFS_CTL_IO_MAX).
+ * Version 3 also adds MODALFS_A_DIR_ATTR and MODALFS_A_NEW_DIR_ATTR to
+ * the replies of the namespace ops (op table), released together with
+ * the 1 MiB limits: a peer of an unreleased version 3 without them would
+ * refuse a reply that carries them (strict parsing, section 1).
  *
  * Version 2 added extended attributes (GETXATTR..REMOVEXATTR), daemon ->
  * kernel notifications (MODALFS_CMD_NOTIFY), request ids that are unique
@@ -256,20 +260,33 @@ enum modalfs_cmd {
  *           come in cookie order, never include "." or "..", and a cookie
  *           stays valid while other entries are added or removed. EOF is
  *           set when no entry follows the last one returned.
- * CREATE    req VOL_ID INO NAME MODE UID GID [RDEV]   rep ATTR
+ * CREATE    req VOL_ID INO NAME MODE UID GID [RDEV]   rep ATTR [DIR_ATTR]
  *           MODE's S_IFMT is S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR or
  *           S_IFBLK. EEXIST if the name exists.
- * MKDIR     req VOL_ID INO NAME MODE UID GID          rep ATTR
- * SYMLINK   req VOL_ID INO NAME TARGET UID GID        rep ATTR
+ * MKDIR     req VOL_ID INO NAME MODE UID GID          rep ATTR [DIR_ATTR]
+ * SYMLINK   req VOL_ID INO NAME TARGET UID GID        rep ATTR [DIR_ATTR]
  * READLINK  req VOL_ID INO                 rep TARGET
- * LINK      req VOL_ID INO NEW_INO NEW_NAME           rep ATTR
+ * LINK      req VOL_ID INO NEW_INO NEW_NAME           rep ATTR [DIR_ATTR]
  *           INO is the existing non-directory, NEW_INO the directory that
  *           gets the entry NEW_NAME. ATTR is INO's, with its new nlink.
- * UNLINK    req VOL_ID INO NAME            rep -
- * RMDIR     req VOL_ID INO NAME            rep -
+ * UNLINK    req VOL_ID INO NAME            rep [DIR_ATTR]
+ * RMDIR     req VOL_ID INO NAME            rep [DIR_ATTR]
  *           ENOTEMPTY if the directory has entries.
- * RENAME    req VOL_ID INO NAME NEW_INO NEW_NAME [FLAGS]   rep -
+ * RENAME    req VOL_ID INO NAME NEW_INO NEW_NAME [FLAGS]
+ *                                          rep [DIR_ATTR] [NEW_DIR_ATTR]
  *           FLAGS is a subset of MODALFS_RENAME_FLAGS.
+ *
+ *           DIR_ATTR of the seven ops above is the attributes of the
+ *           directory they changed (INO; for LINK, NEW_INO) right after
+ *           the op, from the same transaction; NEW_DIR_ATTR is those of
+ *           RENAME's NEW_INO when it is not INO. The kernel takes the
+ *           directory's size, link count, mtime and ctime from them
+ *           instead of asking with a GETATTR later. Both are optional:
+ *           without them (a reply from the duplicate-request cache, an
+ *           older daemon) the kernel stamps the directory itself and
+ *           refreshes it at the next stat. A DIR_ATTR that does not
+ *           describe a directory, or names another inode than the one
+ *           the op changed, makes the reply malformed.
  * READ      req VOL_ID INO OFFSET SIZE     rep DATA*
  *           SIZE is 1..MODALFS_IO_MAX. Fewer bytes than SIZE means the end
  *           of the file was reached; holes read as zeros.
@@ -407,6 +424,10 @@ enum modalfs_attr {
 				 * same character rule as volume names */
 	MODALFS_A_ENTRY,	/* nested enum modalfs_entry_attr, repeats */
 	MODALFS_A_STATS,	/* nested enum modalfs_stats_attr */
+	MODALFS_A_DIR_ATTR,	/* nested enum modalfs_attr_attr: the changed
+				 * directory's attributes (op table) */
+	MODALFS_A_NEW_DIR_ATTR,	/* nested enum modalfs_attr_attr: RENAME's
+				 * second directory's */
 	__MODALFS_A_MAX,
 };
 #define MODALFS_A_MAX (__MODALFS_A_MAX - 1)

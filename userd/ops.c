@@ -62,6 +62,8 @@ static const struct modalfs_pol req_policy[MODALFS_A_MAX + 1] = {
 	[MODALFS_A_EOF] = { .type = MODALFS_PT_FLAG },
 	[MODALFS_A_APP_ID] = STR(1, MODALFS_APP_ID_MAX),
 	[MODALFS_A_VOLUME] = { .type = MODALFS_PT_NESTED, .multi = true },
+	[MODALFS_A_DIR_ATTR] = { .type = MODALFS_PT_NESTED },
+	[MODALFS_A_NEW_DIR_ATTR] = { .type = MODALFS_PT_NESTED },
 };
 
 /* Only these members may appear in MODALFS_A_SETATTR. */
@@ -123,6 +125,8 @@ struct req {
 	struct modalfs_iattr a;
 	uint32_t size;
 	struct modalfs_drc drc;
+	/* The directories a namespace op changed (store.h, dir_out). */
+	struct modalfs_iattr dir_a, new_dir_a;
 };
 
 static const char *str(struct req *r, int type)
@@ -670,6 +674,26 @@ static uint64_t fingerprint(struct req *r)
 	return h;
 }
 
+/*
+ * The changed directories' attributes, when the op handed them back; a
+ * retransmission answered from the duplicate-request cache goes without
+ * (the kernel then refreshes them itself), since the cache keeps only
+ * what the op's own reply needs.
+ */
+static int put_dir_attrs(struct req *r)
+{
+	unsigned int done = r->tx->dirs_done;
+
+	if ((done & MODALFS_TXC_DIR) &&
+	    modalfs_attrs_put_iattr(r->out, MODALFS_A_DIR_ATTR, &r->dir_a))
+		return EIO;
+	if ((done & MODALFS_TXC_NEW_DIR) &&
+	    modalfs_attrs_put_iattr(r->out, MODALFS_A_NEW_DIR_ATTR,
+				    &r->new_dir_a))
+		return EIO;
+	return 0;
+}
+
 /* Runs on the thread that owns the op's write txn (group commit!). */
 static int run_op(struct req *r)
 {
@@ -683,8 +707,14 @@ static int run_op(struct req *r)
 	r->drc.attr = drc_has_attr(r->op) ? &r->a : NULL;
 	r->drc.size = r->op == MODALFS_OP_WRITE ? &r->size : NULL;
 	r->tx->drc = &r->drc;
+	r->tx->dir_out = &r->dir_a;
+	r->tx->new_dir_out = &r->new_dir_a;
+	r->tx->dirs_done = 0;
 	err = dispatch(r);
 	r->tx->drc = NULL;
+	r->tx->dir_out = r->tx->new_dir_out = NULL;
+	if (!err)
+		return put_dir_attrs(r);
 	if (err != MODALFS_DRC_HIT)
 		return err;
 	/* A retransmission of a committed op: the same reply again. */

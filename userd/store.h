@@ -102,13 +102,25 @@ struct modalfs_stats *modalfs_store_stats(struct modalfs_store *st);
  *   index   ops of that batch before this one (their pages are not yet
  *           in the meta page, which space accounting must allow for);
  *   drc_done  the entry was looked up/recorded by the op's transaction.
- * The last three belong to the store.
+ *   dir_out, new_dir_out  where a namespace op (create, mkdir, symlink,
+ *           link, unlink, rmdir, rename) writes the attributes of the
+ *           directory it changed (link: the new entry's), and rename
+ *           those of its second directory; NULL: not wanted (set by the
+ *           caller before the op);
+ *   dirs_done  which of them the op wrote (MODALFS_TXC_DIR*): none when
+ *           it failed or the duplicate-request cache answered.
+ * drc, dir_out and new_dir_out are the caller's; the rest the store's.
  */
+#define MODALFS_TXC_DIR		(1U << 0)
+#define MODALFS_TXC_NEW_DIR	(1U << 1)
 struct modalfs_txc {
 	struct modalfs_drc *drc;
 	void *batch;
 	unsigned int index;
 	bool drc_done;
+	struct modalfs_iattr *dir_out;
+	struct modalfs_iattr *new_dir_out;
+	unsigned int dirs_done;
 };
 
 /*

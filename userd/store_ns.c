@@ -75,6 +75,25 @@ void to_attr(uint64_t ino, const struct inorec *r,
 	a->ctime_nsec = r->ctime_nsec;
 }
 
+/*
+ * A namespace op of the kernel hands back the directory it changed
+ * (struct modalfs_txc's dir_out), as it is in the op's own transaction,
+ * so the kernel need not ask for it again.
+ */
+static void dir_out(struct modalfs_txc *tx, unsigned int which, uint64_t dir,
+		    const struct inorec *dr)
+{
+	struct modalfs_iattr *out;
+
+	if (!tx)
+		return;
+	out = which == MODALFS_TXC_DIR ? tx->dir_out : tx->new_dir_out;
+	if (!out)
+		return;
+	to_attr(dir, dr, out);
+	tx->dirs_done |= which;
+}
+
 int dent_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	     uint64_t dir, const char *name, struct dentrec *d)
 {
@@ -606,8 +625,10 @@ static int make_node(struct modalfs_store *st, struct modalfs_txc *tx,
 		dr.nlink++;
 	touch_mc(&dr);
 	err = ino_put(st, t, vol, dir, &dr);
-	if (!err)
+	if (!err) {
 		to_attr(ino, &r, attr);
+		dir_out(tx, MODALFS_TXC_DIR, dir, &dr);
+	}
 out:
 	return txn_end(st, tx, t, err);
 }
@@ -739,8 +760,10 @@ int modalfs_store_link(struct modalfs_store *st, struct modalfs_txc *tx,
 	err = ino_put(st, t, vol, newdir, &dr);
 	if (!err)
 		err = ino_put(st, t, vol, ino, &r);
-	if (!err)
+	if (!err) {
 		to_attr(ino, &r, attr);
+		dir_out(tx, MODALFS_TXC_DIR, newdir, &dr);
+	}
 out:
 	return txn_end(st, tx, t, err);
 }
@@ -786,6 +809,8 @@ static int remove_entry(struct modalfs_store *st, struct modalfs_txc *tx,
 		goto out;
 	touch_mc(&dr);
 	err = ino_put(st, t, vol, dir, &dr);
+	if (!err)
+		dir_out(tx, MODALFS_TXC_DIR, dir, &dr);
 out:
 	return txn_end(st, tx, t, err);
 }
@@ -826,8 +851,8 @@ static int check_not_below(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	return EIO;	/* a cycle: the store is inconsistent */
 }
 
-static int do_rename(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
-		     uint64_t sdir, const char *sname, uint64_t ddir,
+static int do_rename(struct modalfs_store *st, struct modalfs_txc *tx,
+		     MDB_txn *t, uint64_t vol, uint64_t sdir, const char *sname, uint64_t ddir,
 		     const char *dname, uint32_t flags)
 {
 	struct inorec sdr, ddr_own, *ddr, sr, dr;
@@ -946,6 +971,11 @@ static int do_rename(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 		err = ino_put(st, t, vol, sdir, &sdr);
 	if (!err && sdir != ddir)
 		err = ino_put(st, t, vol, ddir, ddr);
+	if (!err) {
+		dir_out(tx, MODALFS_TXC_DIR, sdir, &sdr);
+		if (sdir != ddir)
+			dir_out(tx, MODALFS_TXC_NEW_DIR, ddir, ddr);
+	}
 	return err;
 }
 
@@ -969,7 +999,7 @@ int modalfs_store_rename(struct modalfs_store *st, struct modalfs_txc *tx,
 	err = txn_begin(st, tx, true, &t);
 	if (err)
 		return err;
-	err = do_rename(st, t, vol, dir, name, newdir, newname, flags);
+	err = do_rename(st, tx, t, vol, dir, name, newdir, newname, flags);
 	return txn_end(st, tx, t, err);
 }
 

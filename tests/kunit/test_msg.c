@@ -390,6 +390,57 @@ static void msg_check_attr_ops(struct kunit *test)
 }
 
 /*
+ * The changed directories' attributes of namespace ops (DIR_ATTR,
+ * RENAME's NEW_DIR_ATTR): optional, but when present a directory and the
+ * one the request changed.
+ */
+static void msg_check_dir_attr(struct kunit *test)
+{
+	struct modalfs_attr_val file = tattr_default, dir = tattr_default;
+	struct modalfs_expect exp = { .dir_ino = 7, .new_dir_ino = 8 };
+	struct sk_buff *skb;
+
+	dir.ino = 7;
+	dir.mode = S_IFDIR | 0755;
+	dir.nlink = 3;
+	/* Absent: today's replies stay valid. */
+	KUNIT_EXPECT_EQ(test, tcheck(test, treply(test, 1, 0),
+				     MODALFS_OP_UNLINK, &exp), 0);
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_ATTR, &file, 0);
+	tput_attr(test, skb, MODALFS_A_DIR_ATTR, &dir, 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_CREATE, &exp), 0);
+	/* Another directory than the request's. */
+	exp.dir_ino = 9;
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_DIR_ATTR, &dir, 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_RMDIR, &exp), -EIO);
+	/* Not a directory. */
+	exp.dir_ino = 42;
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_DIR_ATTR, &file, 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_UNLINK, &exp), -EIO);
+	/* Incomplete. */
+	exp.dir_ino = 7;
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_DIR_ATTR, &dir, MODALFS_ATTR_MTIME_SEC);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_UNLINK, &exp), -EIO);
+	/* RENAME's second directory, which only RENAME has. */
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_DIR_ATTR, &dir, 0);
+	dir.ino = 8;
+	tput_attr(test, skb, MODALFS_A_NEW_DIR_ATTR, &dir, 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_RENAME, &exp), 0);
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_NEW_DIR_ATTR, &dir, 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_UNLINK, &exp), -EIO);
+	exp.new_dir_ino = 10;
+	skb = treply(test, 1, 0);
+	tput_attr(test, skb, MODALFS_A_NEW_DIR_ATTR, &dir, 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_RENAME, &exp), -EIO);
+}
+
+/*
  * An entry names a linked inode: nlink 0 in LOOKUP, CREATE, LINK... is a
  * lie (dir.c's link counting would WARN); GETATTR may say 0 (an open,
  * unlinked file).
@@ -712,6 +763,7 @@ static struct kunit_case modalfs_msg_cases[] = {
 	KUNIT_CASE(msg_attr_decode_bad_mode),
 	KUNIT_CASE(msg_check_attr_ops),
 	KUNIT_CASE(msg_check_nlink_zero),
+	KUNIT_CASE(msg_check_dir_attr),
 	KUNIT_CASE(msg_data_pages),
 	KUNIT_CASE(msg_data_pages_io_max),
 	KUNIT_CASE(msg_check_mount),

@@ -36,6 +36,9 @@ LOOKUP in the root, by name:
   sub              an empty directory (ino 24)
   anything*        ERRNO with 8 bytes instead of 4 (fails the policy)
   (anything else)  ENOENT
+READDIR of the root lists only the entries table (ok, ok2 and what
+"add" put there), so a test that lists the root to the end makes it a
+complete directory (kmod/complete.c) and LOOKUPs of the names above stop.
 
 WRITE stores into the file's bytes and answers SIZE and ATTR (READ and
 GETATTR then answer those bytes; "set" changes only unwritten files); SETATTR
