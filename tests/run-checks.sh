@@ -55,6 +55,9 @@ VM=$HERE/vm/vm.sh
 # --kernel and --no-modules), word-split.
 read -r -a VM_OPTS <<< "${MODALFS_VM_ARGS:-}"
 MAKE=${MAKE:-make}
+# The unit layer compiles every daemon source twice (plain, then ASan+UBSan)
+# before any VM runs: the cores are free.
+JOBS=$(nproc)
 # A VM that hangs fails its layer loudly after this long instead of
 # hanging make check (MODALFS_LONG=1 runs longer variants).
 if [ -n "${MODALFS_LONG:-}" ]; then
@@ -130,7 +133,7 @@ run_unit() {
 		layer_result unit 0 1 0 "tests/unit missing"
 		return
 	fi
-	$MAKE --no-print-directory -C "$HERE/unit" run 2>&1 | tee "$log"
+	$MAKE -j"$JOBS" --no-print-directory -C "$HERE/unit" run 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	p=$(unit_count PASSED "$log")
 	f=$(unit_count FAILED "$log")
@@ -149,7 +152,7 @@ run_unit() {
 	# report aborts the test binary, which shows as a failed make.
 	echo
 	echo "----- unit tests under ASan+UBSan (make -C tests/unit run-asan)"
-	$MAKE --no-print-directory -C "$HERE/unit" run-asan 2>&1 | tee "$alog"
+	$MAKE -j"$JOBS" --no-print-directory -C "$HERE/unit" run-asan 2>&1 | tee "$alog"
 	arc=${PIPESTATUS[0]}
 	ap=$(unit_count PASSED "$alog")
 	af=$(unit_count FAILED "$alog")

@@ -25,7 +25,7 @@
 # (tests/fault/powercut-guest.sh), so the cut meets unsynced commits;
 # FAULT_POWERCUT_NOISE=0 leaves it out.
 #
-# Rounds: --rounds, else FAULT_POWERCUT_ROUNDS, else 6 (30 with
+# Rounds: --rounds, else FAULT_POWERCUT_ROUNDS, else 4 (30 with
 # MODALFS_LONG=1). FAULT_SEED picks the random moments, data and subsets.
 # FAULT_POWERCUT_PLANT=nosync runs the daemon with tests/fault/nosync.c
 # preloaded (its LMDB store opened with MDB_NOSYNC): the rounds must fail.
@@ -46,7 +46,7 @@ OUT=$BUILD/fault/powercut
 if [ -n "${MODALFS_LONG:-}" ]; then
 	ROUNDS=${FAULT_POWERCUT_ROUNDS:-30}
 else
-	ROUNDS=${FAULT_POWERCUT_ROUNDS:-6}
+	ROUNDS=${FAULT_POWERCUT_ROUNDS:-4}
 fi
 BOOT_TIMEOUT=${FAULT_POWERCUT_TIMEOUT:-300}
 DISK=${FAULT_POWERCUT_DISK:-cutdisk}
