@@ -46,7 +46,10 @@ echo "check-debug: module and KUnit suites built against it ($((t2 - t1)) s)"
 
 export MODALFS_VM_ARGS="--kernel $KDIR/bzImage --no-modules"
 export MODALFS_KO=$MOD/kmod/modalfs.ko SUITES_KO=$MOD/tests/kunit/modalfs_kunit.ko
-export VM_ENV="MODALFS_KO SUITES_KO ${VM_ENV:-}"
+# kunit.sh looks for the parser under $BUILD, which moves below; the
+# debug kernel's own tree has it.
+export KUNIT_PARSER=$KDIR/src/tools/testing/kunit/kunit.py
+export VM_ENV="MODALFS_KO SUITES_KO KUNIT_PARSER ${VM_ENV:-}"
 # KASAN and lockdep under TCG are several times slower.
 export VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-7200} POWERCUT_TIMEOUT=${POWERCUT_TIMEOUT:-5400}
 export KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-1800} FAULT_POWERCUT_TIMEOUT=${FAULT_POWERCUT_TIMEOUT:-900}
