@@ -38,6 +38,13 @@ struct modalfs_io {
 	loff_t pos;
 	unsigned int nr;
 	unsigned int len;	/* WRITE: bytes, the last page may be partial */
+	/*
+	 * WRITE: it carries the inode's times and pending chmod/chown
+	 * (modalfs_write_meta), taken at meta_seq; it holds META_BUSY.
+	 */
+	bool meta;
+	int meta_seq;
+	unsigned long pending;
 	struct page *pages[MODALFS_IO_PAGES];
 };
 
@@ -206,6 +213,28 @@ static void modalfs_readahead(struct readahead_control *ractl)
 	}
 }
 
+/*
+ * The WRITE that carried the times is done (err 0) or was not sent:
+ * before its pages leave writeback, so that write_inode, which waits for
+ * them, finds the outcome.
+ */
+static void modalfs_write_meta_end(struct modalfs_io *io, int err)
+{
+	struct inode *inode = io->inode;
+
+	if (!io->meta)
+		return;
+	io->meta = false;
+	if (err) {
+		modalfs_restore_pending(inode, io->pending);
+	} else {
+		modalfs_meta_sent(inode, io->meta_seq);
+		/* The daemon has the data now: no more deferring (inode.c). */
+		clear_bit(MODALFS_I_NEW, &MODALFS_I(inode)->flags);
+	}
+	modalfs_meta_unlock(inode);
+}
+
 static void modalfs_write_end_io(struct modalfs_req *req)
 {
 	struct modalfs_io *io = req->priv;
@@ -214,6 +243,7 @@ static void modalfs_write_end_io(struct modalfs_req *req)
 	/* Before the pages leave writeback, so fsync sees the new count. */
 	if (!req->error)
 		modalfs_attr_blocks_to_inode(io->inode, req->tb[MODALFS_A_ATTR]);
+	modalfs_write_meta_end(io, req->error);
 	/* Older GETATTR answers must not undo what this WRITE did. */
 	modalfs_attr_changed(io->inode);
 	for (i = 0; i < io->nr; i++) {
@@ -230,21 +260,52 @@ static void modalfs_write_end_io(struct modalfs_req *req)
 }
 
 /*
- * Builds the WRITE for io: OFFSET, then the data in DATA_CHUNK pieces in
- * page fragments (modalfs_put_data_pages: no high-order allocation).
+ * A WRITE that holds the whole file also carries what write_inode would
+ * send after it (the times and a deferred chmod/chown), so that a small
+ * file written back costs one request, not two (tar: CREATE, WRITE). Only
+ * then: the daemon stamps mtime on every WRITE, so the times must come
+ * with the last one, and with a single WRITE no other is in flight (its
+ * pages are all under writeback). Not while write_inode's SETATTR or
+ * another such WRITE is in flight (MODALFS_I_META_BUSY): the daemon must
+ * apply them in the order their values were read.
  */
-static struct modalfs_req *modalfs_write_req(struct modalfs_io *io)
+static bool modalfs_write_meta(struct modalfs_io *io)
+{
+	struct inode *inode = io->inode;
+
+	if (io->pos || io->len != i_size_read(inode) ||
+	    test_and_set_bit_lock(MODALFS_I_META_BUSY,
+				  &MODALFS_I(inode)->flags))
+		return false;
+	io->meta = true;
+	io->meta_seq = modalfs_meta_seq(inode);
+	io->pending = modalfs_take_pending(inode);
+	return true;
+}
+
+/*
+ * Builds the WRITE for io: OFFSET, the times when meta_ok allows it
+ * (modalfs_write_meta), then the data in DATA_CHUNK pieces in page
+ * fragments (modalfs_put_data_pages: no high-order allocation).
+ */
+static struct modalfs_req *modalfs_write_req(struct modalfs_io *io,
+					     bool meta_ok)
 {
 	struct inode *inode = io->inode;
 	struct modalfs_req *req;
 
+	io->meta = false;
 	if (modalfs_inject_write_enomem())
 		return ERR_PTR(-ENOMEM);
-	req = modalfs_new_req(inode->i_sb, MODALFS_OP_WRITE, inode->i_ino, 64);
+	req = modalfs_new_req(inode->i_sb, MODALFS_OP_WRITE, inode->i_ino,
+			      64 + (meta_ok ? 160 : 0));
 	if (IS_ERR(req))
 		return req;
 	if (modalfs_put_u64(req->msg, MODALFS_A_OFFSET, io->pos) ||
+	    (meta_ok && modalfs_write_meta(io) &&
+	     modalfs_put_inode_setattr(req->msg, inode, io->pending)) ||
 	    modalfs_put_data_pages(req->msg, io->pages, io->len, GFP_NOFS)) {
+		modalfs_write_meta_end(io, -ENOMEM);
 		modalfs_req_put(req);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -305,7 +366,7 @@ static void modalfs_wb_flush(struct modalfs_wb *wb)
 		wb->deferred = true;
 		return;
 	}
-	req = modalfs_write_req(io);
+	req = modalfs_write_req(io, true);
 	if (IS_ERR(req)) {
 		modalfs_io_redirty(io, wbc);
 		wb->deferred = true;
@@ -316,6 +377,7 @@ static void modalfs_wb_flush(struct modalfs_wb *wb)
 		/* Background writeback can wait; data-integrity writes not. */
 		if (modalfs_req_async_try(req, modalfs_write_end_io, io)) {
 			modalfs_req_put(req);
+			modalfs_write_meta_end(io, -EAGAIN);
 			modalfs_io_redirty(io, wbc);
 			wb->deferred = true;
 		}
@@ -463,7 +525,7 @@ int modalfs_write_folio_sync(struct folio *folio)
 	io->nr = 1;
 	io->pages[0] = &folio->page;
 	io->len = min_t(loff_t, PAGE_SIZE, isize - io->pos);
-	req = modalfs_write_req(io);
+	req = modalfs_write_req(io, false);
 	kfree(io);
 	if (IS_ERR(req))
 		return PTR_ERR(req);

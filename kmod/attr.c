@@ -5,6 +5,7 @@
  */
 #include <linux/fs.h>
 #include <linux/uidgid.h>
+#include <linux/wait_bit.h>
 #include <net/netlink.h>
 
 #include "modalfs_i.h"
@@ -71,4 +72,71 @@ int modalfs_put_times(struct sk_buff *skb, struct inode *inode)
 			   &inode->i_ctime))
 		return -EMSGSIZE;
 	return 0;
+}
+
+/*
+ * The chmod/chown that setattr deferred (inode.c, modalfs_setattr_defer).
+ * Clears their bits before their values are read: a change made after
+ * that sets its bit again and is sent the next time.
+ */
+unsigned long modalfs_take_pending(struct inode *inode)
+{
+	struct modalfs_inode_info *mi = MODALFS_I(inode);
+	unsigned long pending = 0;
+	int bit;
+
+	for (bit = MODALFS_I_DIRTY_MODE; bit <= MODALFS_I_DIRTY_GID; bit++)
+		if (test_and_clear_bit(bit, &mi->flags))
+			pending |= BIT(bit);
+	return pending;
+}
+
+/* A message that carried them was not sent, or failed. */
+void modalfs_restore_pending(struct inode *inode, unsigned long pending)
+{
+	int bit;
+
+	for (bit = MODALFS_I_DIRTY_MODE; bit <= MODALFS_I_DIRTY_GID; bit++)
+		if (pending & BIT(bit))
+			set_bit(bit, &MODALFS_I(inode)->flags);
+}
+
+/*
+ * MODALFS_A_SETATTR with what write_inode owes the daemon: the pending
+ * chmod/chown and the three times.
+ */
+int modalfs_put_inode_setattr(struct sk_buff *skb, struct inode *inode,
+			      unsigned long pending)
+{
+	struct nlattr *nest = nla_nest_start(skb, MODALFS_A_SETATTR);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if ((pending & BIT(MODALFS_I_DIRTY_MODE)) &&
+	    nla_put_u32(skb, MODALFS_ATTR_MODE,
+			READ_ONCE(inode->i_mode) & S_IALLUGO))
+		goto cancel;
+	if ((pending & BIT(MODALFS_I_DIRTY_UID)) &&
+	    nla_put_u32(skb, MODALFS_ATTR_UID,
+			from_kuid(&init_user_ns, inode->i_uid)))
+		goto cancel;
+	if ((pending & BIT(MODALFS_I_DIRTY_GID)) &&
+	    nla_put_u32(skb, MODALFS_ATTR_GID,
+			from_kgid(&init_user_ns, inode->i_gid)))
+		goto cancel;
+	if (modalfs_put_times(skb, inode))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+/* Ends what took MODALFS_I_META_BUSY (super.c, addr.c). */
+void modalfs_meta_unlock(struct inode *inode)
+{
+	clear_bit_unlock(MODALFS_I_META_BUSY, &MODALFS_I(inode)->flags);
+	smp_mb__after_atomic();
+	wake_up_bit(&MODALFS_I(inode)->flags, MODALFS_I_META_BUSY);
 }

@@ -110,8 +110,10 @@ static void modalfs_inc_nlink(struct inode *inode)
 static void modalfs_ctime_now(struct inode *inode)
 {
 	inode->i_ctime = current_time(inode);
-	if (inode->i_nlink)
+	if (inode->i_nlink) {
+		modalfs_meta_changed(inode);
 		mark_inode_dirty_sync(inode);
+	}
 }
 
 /* The volume's invalidation count, sampled before asking the daemon. */

@@ -9,6 +9,7 @@
  */
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/iversion.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
@@ -72,6 +73,9 @@ struct inode *modalfs_alloc_inode(struct super_block *sb)
 	mi->attr_version = 0;
 	mi->names = NULL;
 	mi->dir_version = 0;
+	/* Unequal: a new inode's first write_inode is never skipped. */
+	atomic_set(&mi->meta_seq, 1);
+	mi->meta_sent = 0;
 	return &mi->vfs_inode;
 }
 
@@ -218,6 +222,7 @@ static void modalfs_setattr_pending(struct inode *inode, unsigned int valid)
 	if (valid & ATTR_GID)
 		set_bit(MODALFS_I_DIRTY_GID, &mi->flags);
 	modalfs_attr_changed(inode);
+	modalfs_meta_changed(inode);
 	mark_inode_dirty_sync(inode);
 }
 
@@ -363,12 +368,29 @@ int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 int modalfs_update_time(struct inode *inode, struct timespec64 *time,
 			int flags)
 {
-	if (flags == S_ATIME) {
+	int dirty = 0;
+
+	/*
+	 * generic_update_time(), with the count of unsent changes moved
+	 * between the new values and the dirtying (modalfs_meta_changed).
+	 */
+	if (flags & S_ATIME)
 		inode->i_atime = *time;
-		__mark_inode_dirty(inode, I_DIRTY_TIME);
-		return 0;
+	if (flags & S_CTIME)
+		inode->i_ctime = *time;
+	if (flags & S_MTIME)
+		inode->i_mtime = *time;
+	if (flags & (S_ATIME | S_CTIME | S_MTIME)) {
+		modalfs_meta_changed(inode);
+		dirty = flags == S_ATIME ||
+			(inode->i_sb->s_flags & SB_LAZYTIME) ?
+			I_DIRTY_TIME : I_DIRTY_SYNC;
 	}
-	return generic_update_time(inode, time, flags);
+	if ((flags & S_VERSION) && inode_maybe_inc_iversion(inode, false))
+		dirty |= I_DIRTY_SYNC;
+	if (dirty)
+		__mark_inode_dirty(inode, dirty);
+	return 0;
 }
 
 static const char *modalfs_get_link(struct dentry *dentry, struct inode *inode,

@@ -336,6 +336,12 @@ struct modalfs_sb_info {
  * while the daemon restarts.
  */
 #define MODALFS_I_REFRESH	6
+/*
+ * A message carrying the inode's times and pending chmod/chown is in
+ * flight (write_inode's SETATTR, or a WRITE that carries them, addr.c):
+ * one at a time, so the daemon applies them in the order they were read.
+ */
+#define MODALFS_I_META_BUSY	7
 
 struct modalfs_inode_info {
 	struct inode vfs_inode;
@@ -357,6 +363,14 @@ struct modalfs_inode_info {
 	spinlock_t names_lock;
 	struct modalfs_names *names;
 	u64 dir_version;
+	/*
+	 * Local changes of the times, mode and owner that write_inode would
+	 * send count up meta_seq (modalfs_meta_changed); meta_sent is the
+	 * count the last message that carried them was built at, once the
+	 * daemon applied it. Equal and nothing pending: nothing to send.
+	 */
+	atomic_t meta_seq;
+	int meta_sent;
 };
 
 static inline struct modalfs_sb_info *MODALFS_SB(struct super_block *sb)
@@ -367,6 +381,35 @@ static inline struct modalfs_sb_info *MODALFS_SB(struct super_block *sb)
 static inline struct modalfs_inode_info *MODALFS_I(struct inode *inode)
 {
 	return container_of(inode, struct modalfs_inode_info, vfs_inode);
+}
+
+/* After the new values are stored, before the inode is marked dirty. */
+static inline void modalfs_meta_changed(struct inode *inode)
+{
+	smp_mb__before_atomic();
+	atomic_inc(&MODALFS_I(inode)->meta_seq);
+}
+
+/* Before the values are read into a message. */
+static inline int modalfs_meta_seq(struct inode *inode)
+{
+	int seq = atomic_read(&MODALFS_I(inode)->meta_seq);
+
+	smp_rmb();
+	return seq;
+}
+
+static inline void modalfs_meta_sent(struct inode *inode, int seq)
+{
+	WRITE_ONCE(MODALFS_I(inode)->meta_sent, seq);
+}
+
+static inline bool modalfs_meta_unsent(struct inode *inode)
+{
+	struct modalfs_inode_info *mi = MODALFS_I(inode);
+
+	return (READ_ONCE(mi->flags) & MODALFS_I_PENDING) ||
+	       atomic_read(&mi->meta_seq) != READ_ONCE(mi->meta_sent);
 }
 
 /*
@@ -444,6 +487,11 @@ int modalfs_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
 int modalfs_update_time(struct inode *inode, struct timespec64 *time,
 			int flags);
 int modalfs_put_times(struct sk_buff *skb, struct inode *inode);
+unsigned long modalfs_take_pending(struct inode *inode);
+void modalfs_restore_pending(struct inode *inode, unsigned long pending);
+int modalfs_put_inode_setattr(struct sk_buff *skb, struct inode *inode,
+			      unsigned long pending);
+void modalfs_meta_unlock(struct inode *inode);
 int modalfs_put_ts(struct sk_buff *skb, int sec, int nsec,
 		   const struct timespec64 *ts);
 

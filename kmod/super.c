@@ -14,6 +14,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/statfs.h>
+#include <linux/wait_bit.h>
 #include <linux/writeback.h>
 
 #include "modalfs_i.h"
@@ -106,57 +107,75 @@ static int modalfs_statfs(struct dentry *dentry, struct kstatfs *buf)
  * The kernel is the only writer of a volume for now, so cached attributes
  * are authoritative; what needs sending is the timestamps dirtied by
  * writes and the chmod/chown that setattr deferred while the file had
- * dirty pages (MODALFS_I_DIRTY_*), all in one SETATTR after the data.
+ * dirty pages (MODALFS_I_DIRTY_*), all in one SETATTR after the data,
+ * or none when one WRITE held the whole file and carried them (addr.c).
  * Size needs no SETATTR: writeback stops at i_size and truncation is sent
  * synchronously by setattr.
  */
-/* Clears the pending changes' bits before their values are read. */
-static unsigned long modalfs_take_pending(struct inode *inode)
+static int modalfs_write_inode_send(struct inode *inode,
+				    struct writeback_control *wbc)
 {
-	struct modalfs_inode_info *mi = MODALFS_I(inode);
-	unsigned long pending = 0;
-	int bit;
+	unsigned long pending;
+	struct modalfs_req *req;
+	int seq, err;
 
-	for (bit = MODALFS_I_DIRTY_MODE; bit <= MODALFS_I_DIRTY_GID; bit++)
-		if (test_and_clear_bit(bit, &mi->flags))
-			pending |= BIT(bit);
-	return pending;
-}
-
-static void modalfs_restore_pending(struct inode *inode, unsigned long pending)
-{
-	int bit;
-
-	for (bit = MODALFS_I_DIRTY_MODE; bit <= MODALFS_I_DIRTY_GID; bit++)
-		if (pending & BIT(bit))
-			set_bit(bit, &MODALFS_I(inode)->flags);
-}
-
-/* The deferred chmod/chown (inode.c, modalfs_setattr_defer). */
-static int modalfs_put_pending(struct sk_buff *skb, struct inode *inode,
-			       unsigned long pending)
-{
-	if ((pending & BIT(MODALFS_I_DIRTY_MODE)) &&
-	    nla_put_u32(skb, MODALFS_ATTR_MODE,
-			READ_ONCE(inode->i_mode) & S_IALLUGO))
-		return -EMSGSIZE;
-	if ((pending & BIT(MODALFS_I_DIRTY_UID)) &&
-	    nla_put_u32(skb, MODALFS_ATTR_UID,
-			from_kuid(&init_user_ns, inode->i_uid)))
-		return -EMSGSIZE;
-	if ((pending & BIT(MODALFS_I_DIRTY_GID)) &&
-	    nla_put_u32(skb, MODALFS_ATTR_GID,
-			from_kgid(&init_user_ns, inode->i_gid)))
-		return -EMSGSIZE;
-	return 0;
+	/*
+	 * The file's last WRITE carried all of it (addr.c) and nothing
+	 * changed since it was built.
+	 */
+	if (!modalfs_meta_unsent(inode)) {
+		clear_bit(MODALFS_I_NEW, &MODALFS_I(inode)->flags);
+		return 0;
+	}
+	req = modalfs_new_req(inode->i_sb, MODALFS_OP_SETATTR, inode->i_ino,
+			      160);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	seq = modalfs_meta_seq(inode);
+	pending = modalfs_take_pending(inode);
+	if (modalfs_put_inode_setattr(req->msg, inode, pending)) {
+		modalfs_restore_pending(inode, pending);
+		modalfs_req_put(req);
+		return -ENOMEM;
+	}
+	req->exp.ino = inode->i_ino;
+	req->exp.type = inode->i_mode & S_IFMT;
+	/* Unmounting without a daemon: queue the times, do not wait. */
+	if (READ_ONCE(MODALFS_SB(inode->i_sb)->dying) &&
+	    !modalfs_chan_connected(&modalfs_chan)) {
+		modalfs_req_async(req, NULL, NULL);
+		return 0;
+	}
+	/*
+	 * The flusher holds s_umount while it is here: it must not wait for
+	 * an absent daemon (umount -l would wait behind it). It tries again
+	 * later instead; fsync and sync (WB_SYNC_ALL) do wait.
+	 */
+	if (wbc->sync_mode != WB_SYNC_ALL || wbc->for_sync)
+		req->background = true;
+	err = modalfs_req_call(req);
+	modalfs_req_put(req);
+	/*
+	 * Not sent (or not known to be): the changes stay pending, for the
+	 * next write_inode, which ENOTCONN asks for at once.
+	 */
+	if (err) {
+		modalfs_restore_pending(inode, pending);
+	} else {
+		modalfs_meta_sent(inode, seq);
+		/* The daemon has (some of) its data now: no more deferring. */
+		clear_bit(MODALFS_I_NEW, &MODALFS_I(inode)->flags);
+	}
+	if (err == -ENOTCONN) {
+		__mark_inode_dirty(inode, I_DIRTY_SYNC);
+		return 0;
+	}
+	return err;
 }
 
 static int modalfs_write_inode(struct inode *inode,
 			       struct writeback_control *wbc)
 {
-	unsigned long pending;
-	struct modalfs_req *req;
-	struct nlattr *nest;
 	bool connected = modalfs_chan_connected(&modalfs_chan);
 	int err;
 
@@ -184,49 +203,23 @@ static int modalfs_write_inode(struct inode *inode,
 	 */
 	if (wbc->sync_mode == WB_SYNC_ALL)
 		filemap_fdatawait_keep_errors(inode->i_mapping);
-	req = modalfs_new_req(inode->i_sb, MODALFS_OP_SETATTR, inode->i_ino,
-			      160);
-	if (IS_ERR(req))
-		return PTR_ERR(req);
-	pending = modalfs_take_pending(inode);
-	nest = nla_nest_start(req->msg, MODALFS_A_SETATTR);
-	if (!nest || modalfs_put_pending(req->msg, inode, pending) ||
-	    modalfs_put_times(req->msg, inode)) {
-		modalfs_restore_pending(inode, pending);
-		modalfs_req_put(req);
-		return -ENOMEM;
-	}
-	nla_nest_end(req->msg, nest);
-	req->exp.ino = inode->i_ino;
-	req->exp.type = inode->i_mode & S_IFMT;
-	/* Unmounting without a daemon: queue the times, do not wait. */
-	if (READ_ONCE(MODALFS_SB(inode->i_sb)->dying) &&
-	    !modalfs_chan_connected(&modalfs_chan)) {
-		modalfs_req_async(req, NULL, NULL);
-		return 0;
-	}
 	/*
-	 * The flusher holds s_umount while it is here: it must not wait for
-	 * an absent daemon (umount -l would wait behind it). It tries again
-	 * later instead; fsync and sync (WB_SYNC_ALL) do wait.
+	 * One message with the times at a time (a WRITE may carry them,
+	 * addr.c): background writeback tries again later, sync waits.
 	 */
-	if (wbc->sync_mode != WB_SYNC_ALL || wbc->for_sync)
-		req->background = true;
-	err = modalfs_req_call(req);
-	modalfs_req_put(req);
-	/*
-	 * Not sent (or not known to be): the changes stay pending, for the
-	 * next write_inode, which ENOTCONN asks for at once.
-	 */
-	if (err)
-		modalfs_restore_pending(inode, pending);
-	else
-		/* The daemon has (some of) its data now: no more deferring. */
-		clear_bit(MODALFS_I_NEW, &MODALFS_I(inode)->flags);
-	if (err == -ENOTCONN) {
+	if (wbc->sync_mode != WB_SYNC_ALL) {
+		if (test_and_set_bit_lock(MODALFS_I_META_BUSY,
+					  &MODALFS_I(inode)->flags)) {
+			__mark_inode_dirty(inode, I_DIRTY_SYNC);
+			return 0;
+		}
+	} else if (wait_on_bit_lock(&MODALFS_I(inode)->flags,
+				    MODALFS_I_META_BUSY, TASK_KILLABLE)) {
 		__mark_inode_dirty(inode, I_DIRTY_SYNC);
-		return 0;
+		return -EINTR;
 	}
+	err = modalfs_write_inode_send(inode, wbc);
+	modalfs_meta_unlock(inode);
 	return err;
 }
 

@@ -9,9 +9,10 @@
  * the daemon refuse each other at REGISTER instead (section 2). The
  * control channel keeps its 64 KiB GET/PUT (MODALFS_CTL_IO_MAX).
  * Version 3 also adds MODALFS_A_DIR_ATTR and MODALFS_A_NEW_DIR_ATTR to
- * the replies of the namespace ops (op table), released together with
- * the 1 MiB limits: a peer of an unreleased version 3 without them would
- * refuse a reply that carries them (strict parsing, section 1).
+ * the replies of the namespace ops (op table), and an optional SETATTR
+ * to WRITE, released together with the 1 MiB limits: a peer of an
+ * unreleased version 3 without them would refuse a reply that carries
+ * them (strict parsing, section 1), or ignore a WRITE's SETATTR.
  *
  * Version 2 added extended attributes (GETXATTR..REMOVEXATTR), daemon ->
  * kernel notifications (MODALFS_CMD_NOTIFY), request ids that are unique
@@ -290,12 +291,16 @@ enum modalfs_cmd {
  * READ      req VOL_ID INO OFFSET SIZE     rep DATA*
  *           SIZE is 1..MODALFS_IO_MAX. Fewer bytes than SIZE means the end
  *           of the file was reached; holes read as zeros.
- * WRITE     req VOL_ID INO OFFSET DATA*    rep SIZE ATTR
+ * WRITE     req VOL_ID INO OFFSET [SETATTR] DATA*    rep SIZE ATTR
  *           At least one DATA. The file grows to OFFSET + length if it was
  *           shorter. SIZE is the number of bytes written, which is the
  *           whole payload on success. ATTR is the inode after the write;
  *           the kernel takes BLOCKS from it (it owns size and times of a
- *           file it is writing back).
+ *           file it is writing back). SETATTR, as in SETATTR but without
+ *           SIZE (EINVAL), is applied after the data in the same
+ *           transaction, so its times replace the ones the write stamps:
+ *           the kernel sends it with a WRITE that holds a whole file,
+ *           instead of a SETATTR after it.
  * FSYNC     req VOL_ID INO [FLAGS]         rep -
  *           When it succeeds, every earlier acknowledged operation on the
  *           volume is on stable storage. FLAGS may hold

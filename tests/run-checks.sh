@@ -69,8 +69,8 @@ else
 fi
 KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-600}
 # Update these with the cases you add (tests/unit, tests/kunit).
-UNIT_PLAN=${UNIT_PLAN:-110}
-KUNIT_PLAN=${KUNIT_PLAN:-92}
+UNIT_PLAN=${UNIT_PLAN:-111}
+KUNIT_PLAN=${KUNIT_PLAN:-93}
 
 LAYER=${1:-all}
 case $LAYER in

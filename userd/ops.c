@@ -215,10 +215,10 @@ static int op_statfs(struct req *r)
 	return 0;
 }
 
-static int op_setattr(struct req *r)
+/* MODALFS_A_SETATTR into *sa (zeroed first); EINVAL if malformed. */
+static int parse_setattr(struct req *r, struct modalfs_setattr *sa)
 {
 	struct nlattr *tb[MODALFS_ATTR_MAX + 1];
-	struct modalfs_setattr sa = { 0 };
 	static const struct {
 		int sec, nsec;
 		uint32_t bit;
@@ -230,31 +230,32 @@ static int op_setattr(struct req *r)
 		{ MODALFS_ATTR_CTIME_SEC, MODALFS_ATTR_CTIME_NSEC,
 		  MODALFS_SET_CTIME },
 	};
-	int64_t *secs[] = { &sa.atime_sec, &sa.mtime_sec, &sa.ctime_sec };
-	uint32_t *nsecs[] = { &sa.atime_nsec, &sa.mtime_nsec, &sa.ctime_nsec };
-	int err;
+	int64_t *secs[] = { &sa->atime_sec, &sa->mtime_sec, &sa->ctime_sec };
+	uint32_t *nsecs[] = { &sa->atime_nsec, &sa->mtime_nsec,
+			      &sa->ctime_nsec };
 
+	memset(sa, 0, sizeof(*sa));
 	if (modalfs_attrs_parse_nested(tb, MODALFS_ATTR_MAX, setattr_policy,
 				       r->tb[MODALFS_A_SETATTR]))
 		return EINVAL;
 	if (tb[MODALFS_ATTR_MODE]) {
-		sa.valid |= MODALFS_SET_MODE;
-		sa.mode = nla_get_u32(tb[MODALFS_ATTR_MODE]);
-		if (sa.mode & ~07777u)
+		sa->valid |= MODALFS_SET_MODE;
+		sa->mode = nla_get_u32(tb[MODALFS_ATTR_MODE]);
+		if (sa->mode & ~07777u)
 			return EINVAL;
 	}
 	if (tb[MODALFS_ATTR_UID]) {
-		sa.valid |= MODALFS_SET_UID;
-		sa.uid = nla_get_u32(tb[MODALFS_ATTR_UID]);
+		sa->valid |= MODALFS_SET_UID;
+		sa->uid = nla_get_u32(tb[MODALFS_ATTR_UID]);
 	}
 	if (tb[MODALFS_ATTR_GID]) {
-		sa.valid |= MODALFS_SET_GID;
-		sa.gid = nla_get_u32(tb[MODALFS_ATTR_GID]);
+		sa->valid |= MODALFS_SET_GID;
+		sa->gid = nla_get_u32(tb[MODALFS_ATTR_GID]);
 	}
 	if (tb[MODALFS_ATTR_SIZE]) {
-		sa.valid |= MODALFS_SET_SIZE;
-		sa.size = nla_get_u64(tb[MODALFS_ATTR_SIZE]);
-		if (sa.size >= 1ULL << 63)
+		sa->valid |= MODALFS_SET_SIZE;
+		sa->size = nla_get_u64(tb[MODALFS_ATTR_SIZE]);
+		if (sa->size >= 1ULL << 63)
 			return EINVAL;
 	}
 	for (int i = 0; i < 3; i++) {
@@ -262,13 +263,23 @@ static int op_setattr(struct req *r)
 			return EINVAL;
 		if (!tb[times[i].sec])
 			continue;
-		sa.valid |= times[i].bit;
+		sa->valid |= times[i].bit;
 		*secs[i] = nla_get_s64(tb[times[i].sec]);
 		*nsecs[i] = nla_get_u32(tb[times[i].nsec]);
 		if (*nsecs[i] >= 1000000000u)
 			return EINVAL;
 	}
-	err = modalfs_store_setattr(r->st, r->tx, r->vol, r->ino, &sa, &r->a);
+	return 0;
+}
+
+static int op_setattr(struct req *r)
+{
+	struct modalfs_setattr sa;
+	int err = parse_setattr(r, &sa);
+
+	if (!err)
+		err = modalfs_store_setattr(r->st, r->tx, r->vol, r->ino, &sa,
+					    &r->a);
 	return err ? err : put_attr(r->out, &r->a);
 }
 
@@ -415,15 +426,26 @@ static int gather_data(struct req *r, size_t max, int too_big, char **out,
 
 static int op_write(struct req *r)
 {
+	struct modalfs_setattr sa;
 	char *buf;
 	size_t len;
-	int err = gather_data(r, MODALFS_IO_MAX, EINVAL, &buf, &len);
+	int err = 0;
 
+	/* The file's pending SETATTR, riding on its last WRITE; no SIZE. */
+	if (r->tb[MODALFS_A_SETATTR]) {
+		err = parse_setattr(r, &sa);
+		if (!err && (sa.valid & MODALFS_SET_SIZE))
+			err = EINVAL;
+	}
+	if (!err)
+		err = gather_data(r, MODALFS_IO_MAX, EINVAL, &buf, &len);
 	if (err)
 		return err;
 	r->size = len;
-	err = modalfs_store_write(r->st, r->tx, r->vol, r->ino,
-				  u64(r, MODALFS_A_OFFSET), buf, len, &r->a);
+	err = modalfs_store_write_attrs(r->st, r->tx, r->vol, r->ino,
+					u64(r, MODALFS_A_OFFSET), buf, len,
+					r->tb[MODALFS_A_SETATTR] ? &sa : NULL,
+					&r->a);
 	free(buf);
 	if (err)
 		return err;
@@ -650,7 +672,7 @@ static uint64_t fingerprint(struct req *r)
 	static const int types[] = {
 		MODALFS_A_NAME, MODALFS_A_NEW_INO, MODALFS_A_NEW_NAME,
 		MODALFS_A_TARGET, MODALFS_A_OFFSET, MODALFS_A_MODE,
-		MODALFS_A_FLAGS,
+		MODALFS_A_FLAGS, MODALFS_A_SETATTR,
 	};
 	uint64_t h = 0xcbf29ce484222325ULL;
 	const struct genlmsghdr *g = nlmsg_data(r->nlh);

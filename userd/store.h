@@ -204,6 +204,16 @@ int modalfs_store_write(struct modalfs_store *st, struct modalfs_txc *tx,
 	uint64_t vol, uint64_t ino,
 			uint64_t off, const void *buf, size_t len,
 			struct modalfs_iattr *attr);
+/*
+ * The same, then sets sa's mode, owner and times in the same transaction
+ * (the kernel's SETATTR that rides on a file's last WRITE); sa may not
+ * set SIZE (EINVAL). sa may be NULL.
+ */
+int modalfs_store_write_attrs(struct modalfs_store *st,
+			      struct modalfs_txc *tx, uint64_t vol,
+			      uint64_t ino, uint64_t off, const void *buf,
+			      size_t len, const struct modalfs_setattr *sa,
+			      struct modalfs_iattr *attr);
 int modalfs_store_fsync(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 			uint32_t flags);
 int modalfs_store_evict(struct modalfs_store *st, struct modalfs_txc *tx,

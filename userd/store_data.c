@@ -218,6 +218,16 @@ int modalfs_store_write(struct modalfs_store *st, struct modalfs_txc *tx,
 			uint64_t off, const void *buf, size_t len,
 			struct modalfs_iattr *attr)
 {
+	return modalfs_store_write_attrs(st, tx, vol, ino, off, buf, len, NULL,
+					 attr);
+}
+
+int modalfs_store_write_attrs(struct modalfs_store *st,
+			      struct modalfs_txc *tx, uint64_t vol,
+			      uint64_t ino, uint64_t off, const void *buf,
+			      size_t len, const struct modalfs_setattr *sa,
+			      struct modalfs_iattr *attr)
+{
 	struct modalfs_blocks *b = st->blocks;
 	struct inorec r;
 	MDB_txn *t;
@@ -227,6 +237,14 @@ int modalfs_store_write(struct modalfs_store *st, struct modalfs_txc *tx,
 
 	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
 		return EFBIG;
+	if (sa && ((sa->valid & MODALFS_SET_SIZE) ||
+		   ((sa->valid & MODALFS_SET_ATIME) &&
+		    sa->atime_nsec >= 1000000000) ||
+		   ((sa->valid & MODALFS_SET_MTIME) &&
+		    sa->mtime_nsec >= 1000000000) ||
+		   ((sa->valid & MODALFS_SET_CTIME) &&
+		    sa->ctime_nsec >= 1000000000)))
+		return EINVAL;
 	/* Even an empty write answers with the inode, so it reads it. */
 	err = txn_begin(st, tx, true, &t);
 	if (err)
@@ -271,9 +289,13 @@ int modalfs_store_write(struct modalfs_store *st, struct modalfs_txc *tx,
 		err = volstat_add(st, t, vol, off + len - r.size, 0);
 		r.size = off + len;
 	}
-	if (!err && len) {
+	if (!err && (len || sa)) {
 		r.blocks = (int64_t)r.blocks + added > 0 ? r.blocks + added : 0;
-		touch_mc(&r);
+		if (len)
+			touch_mc(&r);
+		/* After the stamp: the kernel's times win. */
+		if (sa)
+			inorec_setattr(&r, sa);
 		err = ino_put(st, t, vol, ino, &r);
 	}
 	if (!err)

@@ -457,26 +457,7 @@ int modalfs_store_setattr(struct modalfs_store *st, struct modalfs_txc *tx,
 			touch_mc(&r);
 		}
 	}
-	if (sa->valid & MODALFS_SET_MODE)
-		r.mode = (r.mode & S_IFMT) | (sa->mode & 07777);
-	if (sa->valid & MODALFS_SET_UID)
-		r.uid = sa->uid;
-	if (sa->valid & MODALFS_SET_GID)
-		r.gid = sa->gid;
-	if (sa->valid & MODALFS_SET_ATIME) {
-		r.atime_sec = sa->atime_sec;
-		r.atime_nsec = sa->atime_nsec;
-	}
-	if (sa->valid & MODALFS_SET_MTIME) {
-		r.mtime_sec = sa->mtime_sec;
-		r.mtime_nsec = sa->mtime_nsec;
-	}
-	if (sa->valid & MODALFS_SET_CTIME) {
-		r.ctime_sec = sa->ctime_sec;
-		r.ctime_nsec = sa->ctime_nsec;
-	} else if (sa->valid) {
-		touch_c(&r);
-	}
+	inorec_setattr(&r, sa);
 	err = ino_put(st, t, vol, ino, &r);
 	if (!err)
 		to_attr(ino, &r, attr);

@@ -153,6 +153,11 @@ int del_ignore_missing(MDB_txn *t, MDB_dbi dbi, MDB_val *k);
 void now(int64_t *sec, uint32_t *nsec);
 void touch_mc(struct inorec *r);
 void touch_c(struct inorec *r);
+/*
+ * Sets what sa names except SIZE (the caller cuts or grows the file);
+ * without a CTIME in sa, any change stamps ctime.
+ */
+void inorec_setattr(struct inorec *r, const struct modalfs_setattr *sa);
 uint64_t blocks512(size_t len);
 
 int rec_get_raw(MDB_txn *t, MDB_dbi dbi, MDB_val *key, void *out,

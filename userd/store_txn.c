@@ -232,6 +232,30 @@ void touch_c(struct inorec *r)
 	now(&r->ctime_sec, &r->ctime_nsec);
 }
 
+void inorec_setattr(struct inorec *r, const struct modalfs_setattr *sa)
+{
+	if (sa->valid & MODALFS_SET_MODE)
+		r->mode = (r->mode & S_IFMT) | (sa->mode & 07777);
+	if (sa->valid & MODALFS_SET_UID)
+		r->uid = sa->uid;
+	if (sa->valid & MODALFS_SET_GID)
+		r->gid = sa->gid;
+	if (sa->valid & MODALFS_SET_ATIME) {
+		r->atime_sec = sa->atime_sec;
+		r->atime_nsec = sa->atime_nsec;
+	}
+	if (sa->valid & MODALFS_SET_MTIME) {
+		r->mtime_sec = sa->mtime_sec;
+		r->mtime_nsec = sa->mtime_nsec;
+	}
+	if (sa->valid & MODALFS_SET_CTIME) {
+		r->ctime_sec = sa->ctime_sec;
+		r->ctime_nsec = sa->ctime_nsec;
+	} else if (sa->valid) {
+		touch_c(r);
+	}
+}
+
 uint64_t blocks512(size_t len)
 {
 	return (len + 511) / 512;

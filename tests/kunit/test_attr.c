@@ -87,6 +87,71 @@ static void attr_put_times_roundtrip(struct kunit *test)
 	kfree_skb(skb);
 }
 
+/*
+ * What write_inode owes the daemon, as one SETATTR nest (also carried by
+ * a whole-file WRITE): the pending chmod/chown members only, and the
+ * times; taking the pending bits clears them, restoring sets them again.
+ */
+static void attr_put_inode_setattr_pending(struct kunit *test)
+{
+	struct nlattr *tb[MODALFS_A_MAX + 1], *at[MODALFS_ATTR_MAX + 1];
+	struct modalfs_inode_info *mi;
+	struct inode *inode;
+	struct sk_buff *skb;
+	unsigned long pending;
+
+	mi = kunit_kzalloc(test, sizeof(*mi), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mi);
+	inode = &mi->vfs_inode;
+	inode->i_sb = tinode_new(test)->i_sb;
+	inode->i_mode = S_IFREG | 02640;
+	inode->i_uid = make_kuid(&init_user_ns, 1234);
+	inode->i_gid = make_kgid(&init_user_ns, 5678);
+	inode->i_mtime.tv_sec = 1600000000;
+	set_bit(MODALFS_I_DIRTY_MODE, &mi->flags);
+	set_bit(MODALFS_I_DIRTY_GID, &mi->flags);
+	set_bit(MODALFS_I_NEW, &mi->flags);
+
+	pending = modalfs_take_pending(inode);
+	KUNIT_EXPECT_EQ(test, pending, BIT(MODALFS_I_DIRTY_MODE) |
+				       BIT(MODALFS_I_DIRTY_GID));
+	KUNIT_EXPECT_EQ(test, mi->flags, BIT(MODALFS_I_NEW));
+	skb = tmsg_new(test, MODALFS_CMD_REQUEST, 1, MODALFS_OP_WRITE);
+	KUNIT_ASSERT_EQ(test, modalfs_put_inode_setattr(skb, inode, pending), 0);
+	KUNIT_ASSERT_EQ(test, tparse(skb, tb), 0);
+	KUNIT_ASSERT_EQ(test, nla_parse_nested(at, MODALFS_ATTR_MAX,
+					       tb[MODALFS_A_SETATTR],
+					       modalfs_attr_policy, NULL), 0);
+	/* Permission bits only: SETATTR never carries the type. */
+	KUNIT_EXPECT_EQ(test, nla_get_u32(at[MODALFS_ATTR_MODE]), 02640U);
+	KUNIT_EXPECT_EQ(test, nla_get_u32(at[MODALFS_ATTR_GID]), 5678U);
+	KUNIT_EXPECT_NULL(test, at[MODALFS_ATTR_UID]);
+	KUNIT_EXPECT_NULL(test, at[MODALFS_ATTR_SIZE]);
+	KUNIT_EXPECT_EQ(test, nla_get_s64(at[MODALFS_ATTR_MTIME_SEC]),
+			1600000000LL);
+	KUNIT_EXPECT_NOT_NULL(test, at[MODALFS_ATTR_ATIME_SEC]);
+	KUNIT_EXPECT_NOT_NULL(test, at[MODALFS_ATTR_CTIME_NSEC]);
+	kfree_skb(skb);
+
+	/* Nothing pending: the times alone. */
+	skb = tmsg_new(test, MODALFS_CMD_REQUEST, 1, MODALFS_OP_WRITE);
+	KUNIT_ASSERT_EQ(test, modalfs_put_inode_setattr(skb, inode, 0), 0);
+	KUNIT_ASSERT_EQ(test, tparse(skb, tb), 0);
+	KUNIT_ASSERT_EQ(test, nla_parse_nested(at, MODALFS_ATTR_MAX,
+					       tb[MODALFS_A_SETATTR],
+					       modalfs_attr_policy, NULL), 0);
+	KUNIT_EXPECT_NULL(test, at[MODALFS_ATTR_MODE]);
+	KUNIT_EXPECT_NULL(test, at[MODALFS_ATTR_GID]);
+	KUNIT_EXPECT_NOT_NULL(test, at[MODALFS_ATTR_MTIME_SEC]);
+	kfree_skb(skb);
+
+	/* A message that was not sent gives the changes back. */
+	modalfs_restore_pending(inode, pending);
+	KUNIT_EXPECT_EQ(test, mi->flags, BIT(MODALFS_I_NEW) |
+				       BIT(MODALFS_I_DIRTY_MODE) |
+				       BIT(MODALFS_I_DIRTY_GID));
+}
+
 static void attr_decode_to_inode(struct kunit *test)
 {
 	struct nlattr *tb[MODALFS_A_MAX + 1];
@@ -243,6 +308,7 @@ static struct kunit_case modalfs_attr_cases[] = {
 	KUNIT_CASE(attr_to_inode_new),
 	KUNIT_CASE(attr_to_inode_ids),
 	KUNIT_CASE(attr_put_times_roundtrip),
+	KUNIT_CASE(attr_put_inode_setattr_pending),
 	KUNIT_CASE(attr_decode_to_inode),
 	KUNIT_CASE(attr_blocks_to_inode),
 	{}

@@ -471,6 +471,92 @@ static void t_setattr_policy(void **state)
 	nlmsg_free(r);
 }
 
+/*
+ * A WRITE may carry the file's SETATTR (protocol: WRITE [SETATTR]): it is
+ * applied after the data, so its times replace the write's own stamp; a
+ * SIZE in it, or a malformed one, refuses the whole WRITE.
+ */
+static void t_write_setattr(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ino = create(f, "ws");
+	struct nl_msg *m, *r;
+	struct nlattr *n, *tb[MODALFS_ATTR_MAX + 1];
+
+	m = req(MODALFS_OP_WRITE, 40);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 0);
+	n = nla_nest_start(m, MODALFS_A_SETATTR);
+	nla_put_u32(m, MODALFS_ATTR_MODE, 02750);
+	nla_put_u32(m, MODALFS_ATTR_UID, 4321);
+	nla_put_u32(m, MODALFS_ATTR_GID, 8765);
+	nla_put_s64(m, MODALFS_ATTR_ATIME_SEC, 1500000000);
+	nla_put_u32(m, MODALFS_ATTR_ATIME_NSEC, 1);
+	nla_put_s64(m, MODALFS_ATTR_MTIME_SEC, 1600000000);
+	nla_put_u32(m, MODALFS_ATTR_MTIME_NSEC, 2);
+	nla_put_s64(m, MODALFS_ATTR_CTIME_SEC, 1700000000);
+	nla_put_u32(m, MODALFS_ATTR_CTIME_NSEC, 3);
+	nla_nest_end(m, n);
+	nla_put(m, MODALFS_A_DATA, 5, "hello");
+	assert_int_equal(run(f, m, &r), 0);
+	assert_int_equal(nla_get_u32(reply_attr(r, MODALFS_A_SIZE)), 5);
+	full_attr(r, tb);
+	assert_int_equal(nla_get_u64(tb[MODALFS_ATTR_SIZE]), 5);
+	assert_int_equal(nla_get_u32(tb[MODALFS_ATTR_MODE]), S_IFREG | 02750);
+	nlmsg_free(r);
+	/* What the store kept, not only what the reply said. */
+	m = req(MODALFS_OP_GETATTR, 41);
+	vi(m, f->vol, ino);
+	assert_int_equal(run(f, m, &r), 0);
+	full_attr(r, tb);
+	assert_int_equal(nla_get_u32(tb[MODALFS_ATTR_MODE]), S_IFREG | 02750);
+	assert_int_equal(nla_get_u32(tb[MODALFS_ATTR_UID]), 4321);
+	assert_int_equal(nla_get_u32(tb[MODALFS_ATTR_GID]), 8765);
+	assert_int_equal(nla_get_s64(tb[MODALFS_ATTR_ATIME_SEC]), 1500000000);
+	assert_int_equal(nla_get_u32(tb[MODALFS_ATTR_ATIME_NSEC]), 1);
+	assert_int_equal(nla_get_s64(tb[MODALFS_ATTR_MTIME_SEC]), 1600000000);
+	assert_int_equal(nla_get_u32(tb[MODALFS_ATTR_MTIME_NSEC]), 2);
+	assert_int_equal(nla_get_s64(tb[MODALFS_ATTR_CTIME_SEC]), 1700000000);
+	assert_int_equal(nla_get_u32(tb[MODALFS_ATTR_CTIME_NSEC]), 3);
+	assert_int_equal(nla_get_u64(tb[MODALFS_ATTR_SIZE]), 5);
+	nlmsg_free(r);
+
+	/* SIZE has no place in a WRITE's SETATTR; nothing is written. */
+	m = req(MODALFS_OP_WRITE, 42);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 0);
+	n = nla_nest_start(m, MODALFS_A_SETATTR);
+	nla_put_u64(m, MODALFS_ATTR_SIZE, 1);
+	nla_nest_end(m, n);
+	nla_put(m, MODALFS_A_DATA, 8, "changed!");
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	/* Nor a time without its nanoseconds, nor a type bit in MODE. */
+	m = req(MODALFS_OP_WRITE, 43);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 0);
+	n = nla_nest_start(m, MODALFS_A_SETATTR);
+	nla_put_s64(m, MODALFS_ATTR_MTIME_SEC, 5);
+	nla_nest_end(m, n);
+	nla_put(m, MODALFS_A_DATA, 8, "changed!");
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_WRITE, 44);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 0);
+	n = nla_nest_start(m, MODALFS_A_SETATTR);
+	nla_put_u32(m, MODALFS_ATTR_MODE, S_IFREG | 0644);
+	nla_nest_end(m, n);
+	nla_put(m, MODALFS_A_DATA, 8, "changed!");
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_GETATTR, 45);
+	vi(m, f->vol, ino);
+	assert_int_equal(run(f, m, &r), 0);
+	full_attr(r, tb);
+	assert_int_equal(nla_get_u64(tb[MODALFS_ATTR_SIZE]), 5);
+	assert_int_equal(nla_get_u32(tb[MODALFS_ATTR_MODE]), S_IFREG | 02750);
+	assert_int_equal(nla_get_s64(tb[MODALFS_ATTR_MTIME_SEC]), 1600000000);
+	nlmsg_free(r);
+}
+
 static void t_readdir_op(void **state)
 {
 	struct fx *f = *state;
@@ -762,6 +848,7 @@ int main(void)
 		T(t_truncated_message),
 		T(t_write_read_chunks),
 		T(t_setattr_policy),
+		T(t_write_setattr),
 		T(t_readdir_op),
 		T(t_rename_flags_op),
 		T(t_ctl),
