@@ -715,6 +715,67 @@ static int modalfs_dir_fetch(struct inode *dir, struct modalfs_dir_file *df,
 	return 0;
 }
 
+/*
+ * READDIRPLUS: the entries of a fresh batch that the dcache does not hold
+ * get their dentry and inode now, as a LOOKUP of each name would give
+ * them, so that a cold `ls -l`, `find` or `rm -r` sends no LOOKUP per
+ * name (as nfs_prime_dcache and fuse_direntplus_link do). Names the dcache
+ * has, negative or positive, keep their own revalidation. seen was
+ * sampled before the READDIR was sent: a NOTIFY since then leaves these
+ * dentries to be checked at their next use. The directory's lock is held
+ * shared (iterate_shared), as d_alloc_parallel wants.
+ */
+static void modalfs_dir_prime(struct dentry *parent, struct modalfs_req *req,
+			      unsigned long seen)
+{
+	const struct nlattr *nla;
+	int rem;
+
+	nla_for_each_attr(nla, req->head, req->len, rem) {
+		DECLARE_WAIT_QUEUE_HEAD_ONSTACK(wq);
+		struct modalfs_dirent_val d;
+		struct modalfs_attr_val v;
+		struct dentry *dentry, *alias;
+		struct inode *inode;
+		struct qstr name;
+
+		if (nla_type(nla) != MODALFS_A_DIRENT ||
+		    modalfs_dirent_decode(nla, &d) || !d.attr ||
+		    modalfs_attr_decode(d.attr, &v))
+			continue;
+		name.name = d.name;
+		name.len = d.namelen;
+		name.hash = full_name_hash(parent, name.name, name.len);
+		dentry = d_lookup(parent, &name);
+		if (dentry) {
+			dput(dentry);
+			continue;
+		}
+		dentry = d_alloc_parallel(parent, &name, &wq);
+		if (IS_ERR(dentry))
+			return;
+		/* A lookup of the same name got there first. */
+		if (!d_in_lookup(dentry)) {
+			dput(dentry);
+			continue;
+		}
+		inode = modalfs_iget(parent->d_sb, &v, false);
+		if (IS_ERR(inode)) {
+			d_lookup_done(dentry);
+			dput(dentry);
+			continue;
+		}
+		dentry->d_time = seen;
+		alias = d_splice_alias(inode, dentry);
+		d_lookup_done(dentry);
+		if (!IS_ERR_OR_NULL(alias)) {
+			WRITE_ONCE(alias->d_time, seen);
+			dput(alias);
+		}
+		dput(dentry);
+	}
+}
+
 static int modalfs_readdir(struct file *file, struct dir_context *ctx)
 {
 	struct modalfs_dir_file *df = file->private_data;
@@ -738,9 +799,12 @@ static int modalfs_readdir(struct file *file, struct dir_context *ctx)
 		if (!df->req ||
 		    !modalfs_dir_reply_covers(df->req_off, df->last, df->eof,
 					      off)) {
+			unsigned long seen = modalfs_inval_now(dir->i_sb);
+
 			err = modalfs_dir_fetch(dir, df, off);
 			if (err)
 				break;
+			modalfs_dir_prime(file->f_path.dentry, df->req, seen);
 		}
 		err = modalfs_dir_emit_reply(ctx, df->req->head, df->req->len);
 		if (err) {

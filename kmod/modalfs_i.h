@@ -61,6 +61,7 @@ struct modalfs_dirent_val {
 	u32 type;
 	const char *name;
 	size_t namelen;
+	const struct nlattr *attr;	/* READDIRPLUS, or NULL */
 };
 
 /*

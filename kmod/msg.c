@@ -74,6 +74,7 @@ const struct nla_policy modalfs_dirent_policy[MODALFS_DIRENT_MAX + 1] = {
 						 MODALFS_DIR_COOKIE_FIRST),
 	[MODALFS_DIRENT_NAME]	= { .type = NLA_NUL_STRING,
 				    .len = MODALFS_NAME_MAX },
+	[MODALFS_DIRENT_ATTR]	= NLA_POLICY_NESTED(modalfs_attr_policy),
 };
 
 const struct nla_policy modalfs_genl_policy[MODALFS_A_MAX + 1] = {
@@ -279,9 +280,10 @@ int modalfs_dirent_decode(const struct nlattr *nest,
 	if (!nest || nla_parse_nested(tb, MODALFS_DIRENT_MAX, nest,
 				      modalfs_dirent_policy, NULL))
 		return -EIO;
-	for (i = 1; i <= MODALFS_DIRENT_MAX; i++)
+	for (i = MODALFS_DIRENT_INO; i <= MODALFS_DIRENT_NAME; i++)
 		if (!tb[i])
 			return -EIO;
+	v->attr = tb[MODALFS_DIRENT_ATTR];
 	v->ino = nla_get_u64(tb[MODALFS_DIRENT_INO]);
 	v->type = nla_get_u32(tb[MODALFS_DIRENT_TYPE]);
 	v->cookie = nla_get_u64(tb[MODALFS_DIRENT_COOKIE]);
@@ -412,6 +414,14 @@ static int modalfs_check_dirents(const struct modalfs_expect *exp,
 			continue;
 		if (modalfs_dirent_decode(nla, &d))
 			return -EIO;
+		/* READDIRPLUS: the inode must be the entry's, whole and sane. */
+		if (d.attr) {
+			struct modalfs_attr_val v;
+
+			if (modalfs_attr_decode(d.attr, &v) || v.ino != d.ino ||
+			    ((v.mode & S_IFMT) >> 12) != d.type)
+				return -EIO;
+		}
 		/* Strictly increasing cookies guarantee readdir progresses. */
 		if (d.cookie <= last)
 			return -EIO;

@@ -9,8 +9,9 @@
  * the daemon refuse each other at REGISTER instead (section 2). The
  * control channel keeps its 64 KiB GET/PUT (MODALFS_CTL_IO_MAX).
  * Version 3 also adds MODALFS_A_DIR_ATTR and MODALFS_A_NEW_DIR_ATTR to
- * the replies of the namespace ops (op table), and an optional SETATTR
- * to WRITE, released together with the 1 MiB limits: a peer of an
+ * the replies of the namespace ops (op table), an optional SETATTR to
+ * WRITE and each READDIR entry's ATTR (READDIRPLUS), released together
+ * with the 1 MiB limits: a peer of an
  * unreleased version 3 without them would refuse a reply that carries
  * them (strict parsing, section 1), or ignore a WRITE's SETATTR.
  *
@@ -260,7 +261,9 @@ enum modalfs_cmd {
  *           maximum number of entries (1..MODALFS_READDIR_MAX). Entries
  *           come in cookie order, never include "." or "..", and a cookie
  *           stays valid while other entries are added or removed. EOF is
- *           set when no entry follows the last one returned.
+ *           set when no entry follows the last one returned. Each DIRENT
+ *           carries its inode's ATTR, read in the same transaction, so a
+ *           cold `ls -l` or `find` needs no LOOKUP per name.
  * CREATE    req VOL_ID INO NAME MODE UID GID [RDEV]   rep ATTR [DIR_ATTR]
  *           MODE's S_IFMT is S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR or
  *           S_IFBLK. EEXIST if the name exists.
@@ -478,13 +481,19 @@ enum modalfs_statfs_attr {
 };
 #define MODALFS_STATFS_MAX (__MODALFS_STATFS_MAX - 1)
 
-/* One directory entry (MODALFS_A_DIRENT); all members present. */
+/*
+ * One directory entry (MODALFS_A_DIRENT); all members present but ATTR,
+ * which a daemon may leave out (the kernel then asks with LOOKUP).
+ */
 enum modalfs_dirent_attr {
 	MODALFS_DIRENT_UNSPEC = 0,
 	MODALFS_DIRENT_INO,	/* u64 */
 	MODALFS_DIRENT_TYPE,	/* u32: DT_* value, 0..15 */
 	MODALFS_DIRENT_COOKIE,	/* u64: OFFSET that continues after it */
 	MODALFS_DIRENT_NAME,	/* NUL-terminated string, 1..NAME_MAX */
+	MODALFS_DIRENT_ATTR,	/* nested enum modalfs_attr_attr: the
+				 * entry's inode as LOOKUP would answer
+				 * (READDIRPLUS); INO and type agree */
 	__MODALFS_DIRENT_MAX,
 };
 #define MODALFS_DIRENT_MAX (__MODALFS_DIRENT_MAX - 1)

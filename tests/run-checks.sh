@@ -70,7 +70,7 @@ fi
 KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-600}
 # Update these with the cases you add (tests/unit, tests/kunit).
 UNIT_PLAN=${UNIT_PLAN:-111}
-KUNIT_PLAN=${KUNIT_PLAN:-93}
+KUNIT_PLAN=${KUNIT_PLAN:-94}
 
 LAYER=${1:-all}
 case $LAYER in

@@ -285,7 +285,6 @@ static int op_setattr(struct req *r)
 
 struct rd_ctx {
 	struct nl_msg *out;
-	int err;
 };
 
 static int rd_cb(const struct modalfs_dirent *de, void *arg)
@@ -297,7 +296,8 @@ static int rd_cb(const struct modalfs_dirent *de, void *arg)
 	    nla_put_u64(c->out, MODALFS_DIRENT_INO, de->ino) ||
 	    nla_put_u32(c->out, MODALFS_DIRENT_TYPE, de->type) ||
 	    nla_put_u64(c->out, MODALFS_DIRENT_COOKIE, de->cookie) ||
-	    nla_put_string(c->out, MODALFS_DIRENT_NAME, de->name))
+	    nla_put_string(c->out, MODALFS_DIRENT_NAME, de->name) ||
+	    modalfs_attrs_put_iattr(c->out, MODALFS_DIRENT_ATTR, &de->attr))
 		return EIO;
 	nla_nest_end(c->out, n);
 	return 0;
@@ -830,6 +830,15 @@ static int check_req(struct req *r)
  * more than the GETATTR.
  */
 #define REPLY_SMALL_MAX (2 * MODALFS_XATTR_SIZE_MAX)
+/*
+ * The largest DIRENT, READDIRPLUS's ATTR included: its header, INO, TYPE,
+ * COOKIE, a NAME_MAX name, and ATTR's header and 14 members (3 u64 and 3
+ * s64 of 12 bytes, 8 u32 of 8), so that a full READDIR always fits.
+ */
+#define RD_DIRENT_MAX (4 + 12 + 8 + 12 + NLA_ALIGN(4 + MODALFS_NAME_MAX + 1) + \
+		       4 + 6 * 12 + 8 * 8)
+_Static_assert(MODALFS_READDIR_MAX * RD_DIRENT_MAX + 4096 <= REPLY_SMALL_MAX,
+	       "a READDIR reply of MODALFS_READDIR_MAX entries fits");
 
 static struct nl_msg *new_reply(int family, uint64_t req_id, size_t size)
 {

@@ -78,6 +78,7 @@ struct modalfs_dirent {
 	uint64_t cookie;
 	uint32_t type;		/* DT_* */
 	char name[MODALFS_NAME_MAX + 1];
+	struct modalfs_iattr attr;	/* the entry's inode, same txn */
 };
 
 typedef int (*modalfs_vol_cb)(const struct modalfs_volinfo *vi, void *arg);
@@ -161,8 +162,10 @@ int modalfs_store_setattr(struct modalfs_store *st, struct modalfs_txc *tx,
 			  uint64_t ino, const struct modalfs_setattr *sa,
 			  struct modalfs_iattr *attr);
 /*
- * Calls cb for at most max entries with cookie > offset, in cookie order.
- * *eof is set when no entry follows the last one passed to cb.
+ * Calls cb for at most max entries with cookie > offset, in cookie order,
+ * each with its inode's attributes (READDIRPLUS). *eof is set when no
+ * entry follows the last one passed to cb. A non-zero return of cb ends
+ * the walk and is returned.
  */
 int modalfs_store_readdir(struct modalfs_store *st, uint64_t vol,
 			  uint64_t dir, uint64_t offset, uint32_t max,

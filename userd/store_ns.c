@@ -519,6 +519,12 @@ int modalfs_store_readdir(struct modalfs_store *st, uint64_t vol,
 		}
 		de.ino = d.ino;
 		de.type = d.type;
+		/* An entry whose inode is missing is a corrupt store. */
+		if (ino_get(st, t, vol, d.ino, &r)) {
+			err = EIO;
+			break;
+		}
+		to_attr(d.ino, &r, &de.attr);
 		err = cb(&de, arg);
 		if (err)
 			break;

@@ -696,6 +696,73 @@ static void msg_check_readdir(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_READDIR, &exp), -EIO);
 }
 
+/* One READDIRPLUS entry: a regular file's DIRENT with v as its ATTR. */
+static void tput_dirent_plus(struct kunit *test, struct sk_buff *skb,
+			     u64 ino, u64 cookie, const char *name,
+			     const struct modalfs_attr_val *v)
+{
+	struct nlattr *nest = nla_nest_start(skb, MODALFS_A_DIRENT);
+
+	KUNIT_ASSERT_NOT_NULL(test, nest);
+	KUNIT_ASSERT_EQ(test, modalfs_put_u64(skb, MODALFS_DIRENT_INO, ino), 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MODALFS_DIRENT_TYPE, DT_REG), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_put_u64(skb, MODALFS_DIRENT_COOKIE, cookie), 0);
+	KUNIT_ASSERT_EQ(test, nla_put_string(skb, MODALFS_DIRENT_NAME, name), 0);
+	tput_attr(test, skb, MODALFS_DIRENT_ATTR, v, 0);
+	nla_nest_end(skb, nest);
+}
+
+static void msg_check_readdir_plus(struct kunit *test)
+{
+	struct modalfs_expect exp = { .size = 2, .offset = 0 };
+	struct modalfs_attr_val v = tattr_default;
+	struct modalfs_dirent_val d;
+	struct nlattr *tb[MODALFS_A_MAX + 1];
+	struct sk_buff *skb;
+
+	/* An entry with its inode, and one without (a LOOKUP gets it). */
+	v.ino = 5;
+	skb = treply(test, 1, 0);
+	tput_dirent_plus(test, skb, 5, 3, "a", &v);
+	tput_dirent(test, skb, 6, 9, "b");
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_READDIR, &exp), 0);
+	skb = treply(test, 1, 0);
+	tput_dirent_plus(test, skb, 5, 3, "a", &v);
+	KUNIT_ASSERT_EQ(test, tparse(skb, tb), 0);
+	KUNIT_ASSERT_EQ(test, modalfs_dirent_decode(tb[MODALFS_A_DIRENT], &d), 0);
+	KUNIT_EXPECT_NOT_NULL(test, d.attr);
+	kfree_skb(skb);
+
+	/* The ATTR of another inode. */
+	v.ino = 6;
+	skb = treply(test, 1, 0);
+	tput_dirent_plus(test, skb, 5, 3, "a", &v);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_READDIR, &exp), -EIO);
+
+	/* A type other than the entry's (a directory's mode, DT_REG). */
+	v.ino = 5;
+	v.mode = S_IFDIR | 0755;
+	skb = treply(test, 1, 0);
+	tput_dirent_plus(test, skb, 5, 3, "a", &v);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_READDIR, &exp), -EIO);
+
+	/* An ATTR with a member missing. */
+	v.mode = S_IFREG | 0644;
+	skb = treply(test, 1, 0);
+	{
+		struct nlattr *nest = nla_nest_start(skb, MODALFS_A_DIRENT);
+
+		KUNIT_ASSERT_NOT_NULL(test, nest);
+		KUNIT_ASSERT_EQ(test, modalfs_put_u64(skb, MODALFS_DIRENT_INO, 5), 0);
+		KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MODALFS_DIRENT_TYPE, DT_REG), 0);
+		KUNIT_ASSERT_EQ(test, modalfs_put_u64(skb, MODALFS_DIRENT_COOKIE, 3), 0);
+		KUNIT_ASSERT_EQ(test, nla_put_string(skb, MODALFS_DIRENT_NAME, "a"), 0);
+		tput_attr(test, skb, MODALFS_DIRENT_ATTR, &v, MODALFS_ATTR_NLINK);
+		nla_nest_end(skb, nest);
+	}
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_READDIR, &exp), -EIO);
+}
+
 static void msg_check_statfs(struct kunit *test)
 {
 	struct modalfs_expect exp = { 0 };
@@ -771,6 +838,7 @@ static struct kunit_case modalfs_msg_cases[] = {
 	KUNIT_CASE(msg_check_write),
 	KUNIT_CASE(msg_check_write_attr),
 	KUNIT_CASE(msg_check_readdir),
+	KUNIT_CASE(msg_check_readdir_plus),
 	KUNIT_CASE(msg_check_statfs),
 	KUNIT_CASE(msg_check_readlink),
 	KUNIT_CASE(msg_mode_valid),

@@ -18,6 +18,7 @@ LOOKUP in the root, by name:
   dir-many         READDIR answers SIZE + 1 entries
   dir-back         READDIR cookies go backwards
   dir-zero         READDIR cookie 0 (fails the policy)
+  dir-plus         READDIR whose entry's ATTR names another inode
   flip / flip-dir  the same ino, first a file then a directory
   missing-attr     ATTR without NLINK
   trunc-attr       ATTR's MODE is 2 bytes (fails the policy)
@@ -213,12 +214,17 @@ def statfs_attr():
         + [u32(ST["MODALFS_STATFS_NAMELEN"], 255)]))
 
 
-def dirent(ino, dtype, cookie, name):
+def dirent(ino, dtype, cookie, name, plus=None):
+    """plus: (ino, mode) of a READDIRPLUS ATTR to add, which may lie."""
+    extra = []
+    if plus is not None:
+        nest = attr_nest(*plus)
+        extra = [attr(DE["MODALFS_DIRENT_ATTR"] | NLA_F_NESTED, nest[4:])]
     return attr(A["MODALFS_A_DIRENT"] | NLA_F_NESTED, b"".join([
         u64(DE["MODALFS_DIRENT_INO"], ino),
         u32(DE["MODALFS_DIRENT_TYPE"], dtype),
         u64(DE["MODALFS_DIRENT_COOKIE"], cookie),
-        attr(DE["MODALFS_DIRENT_NAME"], name.encode() + b"\0")]))
+        attr(DE["MODALFS_DIRENT_NAME"], name.encode() + b"\0")] + extra))
 
 
 class Volume:
@@ -230,6 +236,7 @@ class Volume:
             "long-data": (11, S_IFREG), "short-chunk": (12, S_IFREG),
             "dir-many": (20, S_IFDIR), "dir-back": (21, S_IFDIR),
             "dir-zero": (22, S_IFDIR), "flip": (30, S_IFREG),
+            "dir-plus": (23, S_IFDIR),
             "sub": (24, S_IFDIR),
         }
         self.data = {}          # ino -> bytes written by WRITE
@@ -457,6 +464,9 @@ class Daemon:
                                dirent(101, 8, 5, "b"), EOF], label)
         elif ino == 22:
             self.reply(head + [ok, dirent(100, 8, 0, "a"), EOF], label)
+        elif ino == 23:
+            self.reply(head + [ok, dirent(100, 8, 3, "a",
+                                          plus=(101, S_IFREG)), EOF], label)
         else:
             self.reply(head + [ok, EOF], label)
 

@@ -576,9 +576,27 @@ static void t_readdir_op(void **state)
 	nla_put_u64(m, MODALFS_A_OFFSET, 0);
 	nla_put_u32(m, MODALFS_A_SIZE, MODALFS_READDIR_MAX);
 	assert_int_equal(run(f, m, &r), 0);
-	nlmsg_for_each_attr(a, nlmsg_hdr(r), GENL_HDRLEN, rem)
-		if (nla_type(a) == MODALFS_A_DIRENT)
-			n++;
+	nlmsg_for_each_attr(a, nlmsg_hdr(r), GENL_HDRLEN, rem) {
+		struct nlattr *de[MODALFS_DIRENT_MAX + 1];
+		struct nlattr *at[MODALFS_ATTR_MAX + 1];
+
+		if (nla_type(a) != MODALFS_A_DIRENT)
+			continue;
+		n++;
+		/* READDIRPLUS: each entry with its whole inode. */
+		assert_int_equal(nla_parse_nested(de, MODALFS_DIRENT_MAX, a,
+						  NULL), 0);
+		assert_non_null(de[MODALFS_DIRENT_ATTR]);
+		assert_int_equal(nla_parse_nested(at, MODALFS_ATTR_MAX,
+						  de[MODALFS_DIRENT_ATTR],
+						  NULL), 0);
+		for (int i = 1; i <= MODALFS_ATTR_MAX; i++)
+			assert_non_null(at[i]);
+		assert_int_equal(nla_get_u64(at[MODALFS_ATTR_INO]),
+				 nla_get_u64(de[MODALFS_DIRENT_INO]));
+		assert_int_equal(nla_get_u32(at[MODALFS_ATTR_MODE]),
+				 S_IFREG | 0644);
+	}
 	assert_int_equal(n, 2);
 	assert_non_null(reply_attr(r, MODALFS_A_EOF));
 	nlmsg_free(r);

@@ -7,7 +7,7 @@
 # umount -f, the mount options themselves, debugfs modalfs/requests, and
 # the "has not answered ... still waiting" log line of a hard mount.
 . "$(dirname "$0")/../../lib.sh"
-plan 90
+plan 91
 
 hostile_init
 VOLDIR=/sys/fs/modalfs/volumes/7
@@ -67,6 +67,7 @@ expect_eq "READ with a short chunk before another -> EIO" EIO "$(timeout 30 $ERR
 expect_eq "READDIR with SIZE+1 entries -> EIO" EIO "$(timeout 30 $ERRNO listdir "$MNT/dir-many")"
 expect_eq "READDIR with cookies going backwards -> EIO" EIO "$(timeout 30 $ERRNO listdir "$MNT/dir-back")"
 expect_eq "READDIR with cookie 0 -> EIO" EIO "$(timeout 30 $ERRNO listdir "$MNT/dir-zero")"
+expect_eq "READDIR whose entry's ATTR is another inode -> EIO" EIO "$(timeout 30 $ERRNO listdir "$MNT/dir-plus")"
 
 step "replies to unknown and already answered ids are dropped"
 expect_eq "stat unknown-id succeeds" OK "$($ERRNO stat "$MNT/unknown-id")"
