@@ -19,9 +19,10 @@
  *  - a daemon restart (its store may differ from what it answered, and
  *    a NOTIFY may have been lost with the old one): chan->gen.
  * The epoch is sampled before the MKDIR or the first READDIR that builds
- * a set, so a NOTIFY racing with the reply voids the set too. Any error
- * of an op that changes a directory forgets the set (modalfs_dir_forget),
- * as does a LOOKUP that contradicts it. Sets are bounded per directory
+ * a set, so a NOTIFY racing with the reply voids the set too. An error
+ * of an op that changes a directory forgets the set unless it is a
+ * refusal the set agrees with (modalfs_dir_op_failed), and so does a
+ * LOOKUP that contradicts it. Sets are bounded per directory
  * and in total; a directory over the bound is simply not complete.
  */
 #include <linux/fs.h>
@@ -269,6 +270,35 @@ void modalfs_dir_forget(struct inode *dir)
 }
 
 /*
+ * An op of this kernel that would have changed name in dir failed with
+ * err. A refusal the set does not contradict leaves it: the daemon runs
+ * each op in one transaction, so a refused op changed nothing. EEXIST
+ * contradicts a set without the name; any other error (ENOENT for a name
+ * the VFS had a dentry for, EIO, ENOSPC, a soft mount's timeout, after
+ * which the op may still happen) may mean the daemon knows better.
+ */
+void modalfs_dir_op_failed(struct inode *dir, const struct qstr *name,
+			   int err)
+{
+	switch (err) {
+	case -EEXIST:
+		if (name && !modalfs_dir_absent(dir, name))
+			return;
+		break;
+	case -ENOTEMPTY:
+	case -ENOTDIR:
+	case -EISDIR:
+	case -EINVAL:
+	case -EPERM:
+	case -EACCES:
+	case -EMLINK:
+	case -ENAMETOOLONG:
+		return;
+	}
+	modalfs_dir_forget(dir);
+}
+
+/*
  * A READDIR walk from offset 0 to EOF collected n while the directory's
  * entries were at version: it becomes the directory's set unless the
  * epoch moved, a local op changed an entry meanwhile, or a set is there
@@ -399,6 +429,23 @@ bool modalfs_dir_complete(struct inode *dir)
 	spin_unlock(&mi->names_lock);
 	modalfs_names_free(stale);
 	return n != NULL;
+}
+
+/* True if dir is complete and has no entries. */
+bool modalfs_dir_known_empty(struct inode *dir)
+{
+	struct modalfs_inode_info *mi = MODALFS_I(dir);
+	struct modalfs_names *n, *stale = NULL;
+	bool empty;
+
+	if (!READ_ONCE(mi->names))
+		return false;
+	spin_lock(&mi->names_lock);
+	n = modalfs_dir_names(dir, &stale);
+	empty = n && n->count == 0;
+	spin_unlock(&mi->names_lock);
+	modalfs_names_free(stale);
+	return empty;
 }
 
 /* Adds the names of a checked READDIR reply's entries to n. */

@@ -299,10 +299,13 @@ static int modalfs_create_common(struct inode *dir, struct dentry *dentry,
 	req->exp.type = type;
 	req->exp.dir_ino = dir->i_ino;
 	err = modalfs_req_call(req);
-	if (!err)
-		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v);
 	if (err) {
-		/* The daemon may know better than the directory's names. */
+		modalfs_dir_op_failed(dir, &dentry->d_name, err);
+		goto out;
+	}
+	err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v);
+	if (err) {
+		/* Done, but not as expected: the daemon knows better. */
 		modalfs_dir_forget(dir);
 		goto out;
 	}
@@ -474,10 +477,14 @@ static int modalfs_link(struct dentry *old, struct inode *dir,
 	req->exp.dir_ino = dir->i_ino;
 	seen = modalfs_inval_now(dir->i_sb);
 	err = modalfs_req_call(req);
-	if (!err)
-		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v);
 	if (err) {
-		modalfs_dir_forget(dir);
+		modalfs_dir_op_failed(dir, &dentry->d_name, err);
+	} else {
+		err = modalfs_attr_decode(req->tb[MODALFS_A_ATTR], &v);
+		if (err)
+			modalfs_dir_forget(dir);
+	}
+	if (err) {
 		modalfs_req_put(req);
 		return err;
 	}
@@ -507,11 +514,21 @@ static int modalfs_remove(struct inode *dir, struct dentry *dentry, u32 op)
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	req->exp.dir_ino = dir->i_ino;
-	err = modalfs_req_call(req);
-	if (err) {
-		modalfs_dir_forget(dir);
-		modalfs_req_put(req);
-		return err;
+	if (modalfs_dirop_may_async(dir) &&
+	    (op == MODALFS_OP_UNLINK || modalfs_dirop_may_rmdir_async(inode)) &&
+	    !modalfs_dirop_send(dir, req)) {
+		/* Known to succeed (dirops.c); the reply only confirms. */
+		req = NULL;
+	} else {
+		err = modalfs_req_call(req);
+		if (err) {
+			modalfs_dir_op_failed(dir, &dentry->d_name, err);
+			/* ENOTEMPTY contradicts a set of the victim's. */
+			if (op == MODALFS_OP_RMDIR)
+				modalfs_dir_forget(inode);
+			modalfs_req_put(req);
+			return err;
+		}
 	}
 	modalfs_dir_del(dir, &dentry->d_name);
 	if (op == MODALFS_OP_RMDIR) {
@@ -521,8 +538,12 @@ static int modalfs_remove(struct inode *dir, struct dentry *dentry, u32 op)
 		modalfs_drop_nlink(inode);
 	}
 	modalfs_ctime_now(inode);
-	modalfs_dir_apply(dir, req->tb[MODALFS_A_DIR_ATTR]);
-	modalfs_req_put(req);
+	if (req) {
+		modalfs_dir_apply(dir, req->tb[MODALFS_A_DIR_ATTR]);
+		modalfs_req_put(req);
+	} else {
+		modalfs_dir_touch(dir);
+	}
 	return 0;
 }
 
@@ -572,9 +593,14 @@ static int modalfs_rename(struct user_namespace *mnt_userns,
 	req->exp.new_dir_ino = new_dir->i_ino;
 	err = modalfs_req_call(req);
 	if (err) {
-		modalfs_dir_forget(old_dir);
+		/* EEXIST (RENAME_NOREPLACE) is about the new name. */
+		modalfs_dir_op_failed(new_dir, &new_dentry->d_name, err);
 		if (new_dir != old_dir)
-			modalfs_dir_forget(new_dir);
+			modalfs_dir_op_failed(old_dir, &old_dentry->d_name, err);
+		/* ENOTEMPTY contradicts a set of the replaced directory's. */
+		if (d_really_is_positive(new_dentry) &&
+		    S_ISDIR(d_inode(new_dentry)->i_mode))
+			modalfs_dir_forget(d_inode(new_dentry));
 		modalfs_req_put(req);
 		return err;
 	}

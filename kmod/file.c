@@ -41,6 +41,12 @@ int modalfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	}
 	err = modalfs_req_call(req);
 	modalfs_req_put(req);
+	/*
+	 * The daemon answered FSYNC after every asynchronous dirop sent
+	 * before it (protocol section 3b); their errors are in errseq now.
+	 */
+	if (!err)
+		err = file_check_and_advance_wb_err(file);
 	return err;
 }
 

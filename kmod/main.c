@@ -19,9 +19,12 @@ static int __init modalfs_init(void)
 	err = modalfs_inode_cache_init();
 	if (err)
 		goto out_req;
-	err = modalfs_sysfs_init();
+	err = modalfs_dirops_init();
 	if (err)
 		goto out_inode_cache;
+	err = modalfs_sysfs_init();
+	if (err)
+		goto out_dirops;
 	/* The channel, the genl family and the release notifier. */
 	err = modalfs_netlink_init();
 	if (err)
@@ -36,6 +39,8 @@ out_netlink:
 	modalfs_netlink_exit();
 out_sysfs:
 	modalfs_sysfs_exit();
+out_dirops:
+	modalfs_dirops_exit();
 out_inode_cache:
 	modalfs_inode_cache_exit();
 out_req:
@@ -50,6 +55,7 @@ static void __exit modalfs_exit(void)
 	/* Fails whatever is still queued (EVICT, UMOUNT) with ENODEV. */
 	modalfs_netlink_exit();
 	modalfs_sysfs_exit();
+	modalfs_dirops_exit();
 	modalfs_inode_cache_exit();
 	modalfs_req_cache_exit();
 }

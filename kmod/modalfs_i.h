@@ -132,6 +132,7 @@ struct modalfs_conn {
 	u64 vol_id;
 	unsigned int timeo;		/* seconds, 1..3600 */
 	bool soft;			/* requests fail with EIO after timeo */
+	bool sync_dirops;		/* -o sync_dirops: no dirops.c */
 	bool aborted;			/* under chan->lock: new requests EIO */
 	bool gone;			/* under chan->lock: new requests ESTALE */
 	/*
@@ -280,6 +281,8 @@ void modalfs_req_set_conn(struct modalfs_req *req, struct modalfs_conn *conn);
 void modalfs_stats_sent(struct modalfs_req *req);
 void modalfs_stats_answered(struct modalfs_req *req, int error);
 void modalfs_stats_avoided(void);
+void modalfs_stats_async_queued(void);
+void modalfs_stats_async_refused(void);
 void modalfs_stats_show(struct seq_file *m);
 
 int modalfs_req_cache_init(void);
@@ -302,6 +305,7 @@ struct modalfs_sb_info {
 	struct list_head vol_node;	/* modalfs_volumes, for NOTIFY */
 	struct kobject *kobj;		/* /sys/fs/modalfs/volumes/<VOL_ID> */
 	atomic_t notified;		/* NOTIFYs for the volume (complete.c) */
+	atomic_t dirops;		/* asynchronous dirops in flight */
 };
 
 /* modalfs_inode_info.flags */
@@ -372,6 +376,8 @@ struct modalfs_inode_info {
 	 */
 	atomic_t meta_seq;
 	int meta_sent;
+	/* Asynchronous ops on this directory's entries in flight. */
+	atomic_t dirops;
 };
 
 static inline struct modalfs_sb_info *MODALFS_SB(struct super_block *sb)
@@ -436,10 +442,22 @@ void modalfs_dir_made(struct inode *dir, unsigned int epoch);
 void modalfs_dir_add(struct inode *dir, const struct qstr *q);
 void modalfs_dir_del(struct inode *dir, const struct qstr *q);
 void modalfs_dir_forget(struct inode *dir);
+void modalfs_dir_op_failed(struct inode *dir, const struct qstr *name,
+			   int err);
 void modalfs_dir_evict(struct inode *dir);
 bool modalfs_dir_complete(struct inode *dir);
+bool modalfs_dir_known_empty(struct inode *dir);
 int modalfs_names_collect(struct modalfs_names *n, const struct nlattr *head,
 			  int len);
+
+/* dirops.c */
+int modalfs_dirops_init(void);
+void modalfs_dirops_exit(void);
+bool modalfs_dirop_may_async(struct inode *dir);
+bool modalfs_dirop_may_rmdir_async(struct inode *victim);
+int modalfs_dirop_send(struct inode *dir, struct modalfs_req *req);
+void modalfs_dirops_drain(struct super_block *sb);
+int modalfs_dirops_inflight(void);
 
 /* notify.c */
 struct genl_info;

@@ -20,7 +20,10 @@ struct modalfs_op_stats {
 	u64 errors[MODALFS_OP_MAX + 1];
 	u64 rtt_ns[MODALFS_OP_MAX + 1];		/* sum over answered */
 	u64 avoided;		/* LOOKUPs a complete directory answered */
+	u64 async_queued;	/* dirops.c: sent without waiting */
+	u64 async_refused;	/* dirops.c: went synchronous (table full) */
 };
+
 
 static DEFINE_PER_CPU(struct modalfs_op_stats, modalfs_op_stats);
 
@@ -85,8 +88,19 @@ void modalfs_stats_avoided(void)
  * then "avoided N": the LOOKUPs not sent because a complete directory
  * knew the name was absent.
  */
+void modalfs_stats_async_queued(void)
+{
+	this_cpu_inc(modalfs_op_stats.async_queued);
+}
+
+void modalfs_stats_async_refused(void)
+{
+	this_cpu_inc(modalfs_op_stats.async_refused);
+}
+
 void modalfs_stats_show(struct seq_file *m)
 {
+	u64 queued = 0, refused = 0;
 	u64 tot_sent = 0, tot_ans = 0, tot_err = 0, tot_ns = 0;
 	unsigned int op;
 	int cpu;
@@ -122,4 +136,12 @@ void modalfs_stats_show(struct seq_file *m)
 		tot_sent += READ_ONCE(per_cpu_ptr(&modalfs_op_stats,
 						  cpu)->avoided);
 	seq_printf(m, "avoided %llu\n", tot_sent);
+	for_each_possible_cpu(cpu) {
+		struct modalfs_op_stats *s = per_cpu_ptr(&modalfs_op_stats, cpu);
+
+		queued += READ_ONCE(s->async_queued);
+		refused += READ_ONCE(s->async_refused);
+	}
+	seq_printf(m, "async_queued %llu\nasync_refused %llu\nasync_inflight %d\n",
+		   queued, refused, modalfs_dirops_inflight());
 }

@@ -24,6 +24,8 @@ struct modalfs_fs_context {
 	char *path;
 	bool soft;
 	bool soft_set;			/* soft or hard was given */
+	bool sync_dirops;
+	bool sync_dirops_set;		/* sync_dirops or async_dirops given */
 	unsigned int timeo;		/* 0: not given */
 };
 
@@ -286,6 +288,8 @@ static int modalfs_show_options(struct seq_file *m, struct dentry *root)
 
 	seq_printf(m, ",%s,timeo=%u", conn->soft ? "soft" : "hard",
 		   conn->timeo);
+	if (READ_ONCE(conn->sync_dirops))
+		seq_puts(m, ",sync_dirops");
 	return 0;
 }
 
@@ -597,6 +601,7 @@ static int modalfs_get_tree(struct fs_context *fc)
 				     MODALFS_TIMEO_DEFAULT);
 	if (!sbi->conn)
 		return -ENOMEM;
+	sbi->conn->sync_dirops = ctx->sync_dirops;
 
 	req = modalfs_req_new(&modalfs_chan, MODALFS_OP_MOUNT,
 			      strlen(ctx->path) + 128, GFP_KERNEL);
@@ -645,10 +650,13 @@ static int modalfs_get_tree(struct fs_context *fc)
 		/* One superblock per volume, so one set of options. */
 		have = MODALFS_SB(sb)->conn;
 		if (have->soft != ctx->soft ||
-		    (ctx->timeo && ctx->timeo != have->timeo)) {
-			errorfc(fc, "volume %s is already mounted with options %s,timeo=%u",
+		    (ctx->timeo && ctx->timeo != have->timeo) ||
+		    (ctx->sync_dirops_set &&
+		     ctx->sync_dirops != READ_ONCE(have->sync_dirops))) {
+			errorfc(fc, "volume %s is already mounted with options %s,timeo=%u,%s",
 				ctx->vol, have->soft ? "soft" : "hard",
-				have->timeo);
+				have->timeo, READ_ONCE(have->sync_dirops) ?
+				"sync_dirops" : "async_dirops");
 			deactivate_locked_super(sb);
 			return -EBUSY;
 		}
@@ -684,13 +692,15 @@ static int modalfs_get_tree(struct fs_context *fc)
 	return 0;
 }
 
-enum { Opt_soft, Opt_hard, Opt_timeo };
+enum { Opt_soft, Opt_hard, Opt_timeo, Opt_sync_dirops, Opt_async_dirops };
 
 /* Documented in mount.modalfs(8). */
 static const struct fs_parameter_spec modalfs_fs_params[] = {
 	fsparam_flag("soft", Opt_soft),
 	fsparam_flag("hard", Opt_hard),
 	fsparam_u32("timeo", Opt_timeo),
+	fsparam_flag("sync_dirops", Opt_sync_dirops),
+	fsparam_flag("async_dirops", Opt_async_dirops),
 	{}
 };
 
@@ -733,6 +743,11 @@ static int modalfs_parse_param(struct fs_context *fc,
 		ctx->soft = false;
 		ctx->soft_set = true;
 		break;
+	case Opt_sync_dirops:
+	case Opt_async_dirops:
+		ctx->sync_dirops = err == Opt_sync_dirops;
+		ctx->sync_dirops_set = true;
+		break;
 	case Opt_timeo:
 		if (result.uint_32 < 1 || result.uint_32 > MODALFS_TIMEO_MAX)
 			return invalfc(fc, "timeo=%u out of range 1..%d (seconds)",
@@ -755,8 +770,9 @@ static void modalfs_free_fc(struct fs_context *fc)
 }
 
 /*
- * remount: the options live in the volume's connection, which requests
- * already carry, so they cannot change; repeating them is fine.
+ * remount: soft, hard and timeo live in the volume's connection, which
+ * requests already carry, so they cannot change; repeating them is fine.
+ * sync_dirops and async_dirops may be switched.
  */
 static int modalfs_reconfigure(struct fs_context *fc)
 {
@@ -766,6 +782,9 @@ static int modalfs_reconfigure(struct fs_context *fc)
 	if ((ctx->soft_set && ctx->soft != conn->soft) ||
 	    (ctx->timeo && ctx->timeo != conn->timeo))
 		return invalfc(fc, "soft, hard and timeo cannot be changed by remount");
+	/* Checked per operation, so it may change at any time. */
+	if (ctx->sync_dirops_set)
+		WRITE_ONCE(conn->sync_dirops, ctx->sync_dirops);
 	return 0;
 }
 
@@ -815,6 +834,8 @@ static void modalfs_kill_sb(struct super_block *sb)
 			pr_warn("modalfs: volume %s unmounted while no modalfsd is registered; its unwritten changes (%u so far) wait for the next one\n",
 				sbi->vol_name, n);
 		}
+		/* They hold references to directories. */
+		modalfs_dirops_drain(sb);
 	}
 	kill_anon_super(sb);
 	if (!sbi)

@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR MIT) */
 /*
- * modalfs wire protocol, version 3.
+ * modalfs wire protocol, version 4.
+ *
+ * Version 4 adds MODALFS_A_ASYNC, the mark of a request whose caller did
+ * not wait for it (asynchronous UNLINK and RMDIR, issue 11), and the
+ * ordering rule that comes with it (section 3b). A version 3 daemon would
+ * refuse the unknown attribute, and, worse, a daemon that ignored it would
+ * run later requests before the ones they depend on, so the two refuse
+ * each other at REGISTER.
  *
  * Version 3 raises the size of one READ or WRITE from 64 KiB to 1 MiB
  * (MODALFS_IO_MAX), and with it the largest message (MODALFS_MSG_MAX);
@@ -129,6 +136,26 @@
  * the kernel never waits for one.
  *
  * ------------------------------------------------------------------------
+ * 3b. Asynchronous requests and their order
+ * ------------------------------------------------------------------------
+ * A daemon may run requests in any order and in parallel: a kernel caller
+ * that needs one request to come after another waits for the first reply.
+ * A request carrying MODALFS_A_ASYNC is one whose caller did not wait:
+ * the kernel already applied its outcome to its caches and returned to
+ * the caller, so every request the kernel sends after it may depend on
+ * it. The daemon therefore starts a request only once every ASYNC request
+ * it received before it has been run and answered. Requests received
+ * between ASYNC ones keep this order among themselves and the ASYNC ones;
+ * ASYNC requests that arrive back to back may run in parallel, because
+ * the kernel never sends two that depend on each other without waiting
+ * for the first (an RMDIR waits for the directory's own asynchronous
+ * UNLINKs). The reply of an ASYNC request is sent before any later
+ * request starts, so the kernel has seen it before the reply of anything
+ * it sent later: an FSYNC answered means every earlier ASYNC request was
+ * answered too. Retransmissions to a new daemon are sent in the original
+ * order, so the rule holds across a daemon restart.
+ *
+ * ------------------------------------------------------------------------
  * 4. Large data
  * ------------------------------------------------------------------------
  * A netlink attribute holds at most 65531 bytes, so file data is carried
@@ -189,7 +216,7 @@
 #include <linux/types.h>
 
 #define MODALFS_GENL_NAME	"modalfs"
-#define MODALFS_GENL_VERSION	3
+#define MODALFS_GENL_VERSION	4
 
 /* Limits. Lengths of strings exclude the terminating NUL. */
 #define MODALFS_VOL_NAME_MAX	64	/* [A-Za-z0-9._-]{1,64} */
@@ -273,8 +300,8 @@ enum modalfs_cmd {
  * LINK      req VOL_ID INO NEW_INO NEW_NAME           rep ATTR [DIR_ATTR]
  *           INO is the existing non-directory, NEW_INO the directory that
  *           gets the entry NEW_NAME. ATTR is INO's, with its new nlink.
- * UNLINK    req VOL_ID INO NAME            rep [DIR_ATTR]
- * RMDIR     req VOL_ID INO NAME            rep [DIR_ATTR]
+ * UNLINK    req VOL_ID INO NAME [ASYNC]    rep [DIR_ATTR]
+ * RMDIR     req VOL_ID INO NAME [ASYNC]    rep [DIR_ATTR]
  *           ENOTEMPTY if the directory has entries.
  * RENAME    req VOL_ID INO NAME NEW_INO NEW_NAME [FLAGS]
  *                                          rep [DIR_ATTR] [NEW_DIR_ATTR]
@@ -436,6 +463,8 @@ enum modalfs_attr {
 				 * directory's attributes (op table) */
 	MODALFS_A_NEW_DIR_ATTR,	/* nested enum modalfs_attr_attr: RENAME's
 				 * second directory's */
+	MODALFS_A_ASYNC,	/* flag, requests only: the caller did not
+				 * wait; later requests run after it (3b) */
 	__MODALFS_A_MAX,
 };
 #define MODALFS_A_MAX (__MODALFS_A_MAX - 1)

@@ -372,6 +372,22 @@ hostile_start() {
 	check "the hostile daemon registered" wait_for registered 100 || finish
 }
 
+# Kernel counters (debugfs modalfs/stats) --------------------------------
+MODALFS_STATS=${MODALFS_STATS:-/sys/kernel/debug/modalfs/stats}
+# stats_count KEY [FILE]: the first number on the line KEY of the counters
+# (an op's requests sent, "total", "avoided", "async_queued", ...), 0 if
+# there is no such line.
+stats_count() {
+	awk -v k="$1" '$1 == k { n = $2 } END { print n + 0 }' "${2:-$MODALFS_STATS}"
+}
+# stats_snap; ...; stats_since KEY: how much KEY grew since the snap.
+stats_snap() {
+	cp "$MODALFS_STATS" "$TEST_TMP/stats.snap"
+}
+stats_since() {
+	echo $(($(stats_count "$1") - $(stats_count "$1" "$TEST_TMP/stats.snap")))
+}
+
 # cached_pages FILE: how many of FILE's pages are in the page cache.
 cached_pages() {
 	fincore -nb -o PAGES "$1" | tr -d ' '

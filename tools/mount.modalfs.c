@@ -31,7 +31,7 @@ static void usage(FILE *f)
 		"\n"
 		"  -o OPTIONS  comma-separated: ro, rw, nosuid, nodev, noexec, noatime,\n"
 		"              relatime, ... (mount flags) and modalfs options such as\n"
-		"              hard, soft, timeo=N; see mount.modalfs(8)\n"
+		"              hard, soft, timeo=N, sync_dirops; see mount.modalfs(8)\n"
 		"  -f          do everything but the mount(2) call\n"
 		"  -v          say what is mounted\n"
 		"  -n, -s      accepted and ignored (no mtab; options are checked\n"

@@ -3,7 +3,10 @@
  * Kernel channel over generic netlink (libnl-genl-3).
  *
  * One receive thread reads REQUESTs and queues them; a pool of workers
- * runs them against the store and sends the REPLY. libnl sockets are not
+ * runs them against the store and sends the REPLY. Requests marked
+ * MODALFS_A_ASYNC are barriers (netlink/modalfs.h section 3b): whatever
+ * arrives after one waits in the held list until every ASYNC request
+ * before it has been answered. libnl sockets are not
  * thread-safe, so sends are serialised by send_lock; the receive thread
  * only reads the socket.
  *
@@ -50,6 +53,7 @@
 struct job {
 	struct job *next;
 	struct nlmsghdr *nlh;	/* malloc'd copy of one request */
+	bool async;		/* carries MODALFS_A_ASYNC */
 };
 
 static struct {
@@ -65,6 +69,9 @@ static struct {
 	pthread_cond_t more;	/* queue got a job or stopping */
 	pthread_cond_t idle;	/* queue empty and busy == 0 */
 	struct job *head, *tail;
+	/* Received after an unanswered ASYNC request, in order (3b). */
+	struct job *held_head, *held_tail;
+	int async_open;		/* ASYNC requests queued or running */
 	int busy;
 	bool stopping;
 	uint64_t served;	/* statistics, logged at stop */
@@ -133,6 +140,8 @@ static bool die_before_reply(const struct nlmsghdr *nlh)
 	return a && nla_len(a) == 4 && (int)nla_get_u32(a) == op;
 }
 
+static void release_held(void);
+
 static void *worker(void *arg)
 {
 	(void)arg;
@@ -179,14 +188,70 @@ static void *worker(void *arg)
 				     (unsigned long long)id);
 		}
 		free(j->nlh);
-		free(j);
 
 		pthread_mutex_lock(&ch.lock);
 		ch.busy--;
+		if (j->async && --ch.async_open == 0)
+			release_held();
+		free(j);
 		if (!ch.head && !ch.busy)
 			pthread_cond_broadcast(&ch.idle);
 		pthread_mutex_unlock(&ch.lock);
 	}
+}
+
+static void push_work(struct job *j)
+{
+	j->next = NULL;
+	if (ch.tail)
+		ch.tail->next = j;
+	else
+		ch.head = j;
+	ch.tail = j;
+	pthread_cond_signal(&ch.more);
+}
+
+/* Takes j in arrival order: to the workers, or held behind ASYNC ones. */
+static void admit(struct job *j)
+{
+	if (ch.held_head || (!j->async && ch.async_open)) {
+		j->next = NULL;
+		if (ch.held_tail)
+			ch.held_tail->next = j;
+		else
+			ch.held_head = j;
+		ch.held_tail = j;
+		return;
+	}
+	if (j->async)
+		ch.async_open++;
+	push_work(j);
+}
+
+/*
+ * The last ASYNC request before the held ones was answered: admit them
+ * in order until one has to wait again. Under ch.lock.
+ */
+static void release_held(void)
+{
+	while (ch.held_head) {
+		struct job *j = ch.held_head;
+
+		if (!j->async && ch.async_open)
+			break;
+		ch.held_head = j->next;
+		if (!ch.held_head)
+			ch.held_tail = NULL;
+		if (j->async)
+			ch.async_open++;
+		push_work(j);
+	}
+}
+
+static bool is_async(const struct nlmsghdr *nlh)
+{
+	return nlmsg_find_attr((struct nlmsghdr *)nlh, GENL_HDRLEN,
+			       MODALFS_A_ASYNC) != NULL;
 }
 
 static void enqueue(struct nlmsghdr *nlh)
@@ -199,14 +264,9 @@ static void enqueue(struct nlmsghdr *nlh)
 		return;
 	}
 	j->nlh = nlh;
-	j->next = NULL;
+	j->async = is_async(nlh);
 	pthread_mutex_lock(&ch.lock);
-	if (ch.tail)
-		ch.tail->next = j;
-	else
-		ch.head = j;
-	ch.tail = j;
-	pthread_cond_signal(&ch.more);
+	admit(j);
 	pthread_mutex_unlock(&ch.lock);
 }
 

@@ -64,6 +64,7 @@ static const struct modalfs_pol req_policy[MODALFS_A_MAX + 1] = {
 	[MODALFS_A_VOLUME] = { .type = MODALFS_PT_NESTED, .multi = true },
 	[MODALFS_A_DIR_ATTR] = { .type = MODALFS_PT_NESTED },
 	[MODALFS_A_NEW_DIR_ATTR] = { .type = MODALFS_PT_NESTED },
+	[MODALFS_A_ASYNC] = { .type = MODALFS_PT_FLAG },
 };
 
 /* Only these members may appear in MODALFS_A_SETATTR. */

@@ -123,12 +123,14 @@ class FakeDaemon:
 def test_version_mismatch_is_a_clear_error(tmp_path: Path) -> None:
     fake = FakeDaemon(tmp_path, lambda cmd, seq: _reply(
         cmd, seq, _attr(wire.A_ERRNO, struct.pack("=I", 22)),
-        _attr(wire.A_ERRMSG, b"malformed request (protocol version 4 expected)\0"),
-        version=4))
+        _attr(wire.A_ERRMSG, b"malformed request (protocol version %d expected)\0"
+              % (wire.VERSION + 1)),
+        version=wire.VERSION + 1))
     c = Client(fake.path)
     with pytest.raises(modalfs.ProtocolVersionError) as ei:
         modalfs.NetworkFileSystem.list(client=c)
-    assert "version 4" in str(ei.value) and "version 3" in str(ei.value)
+    assert "version %d" % (wire.VERSION + 1) in str(ei.value)
+    assert "version %d" % wire.VERSION in str(ei.value)
     assert fake.seen == [(wire.CTL_LIST, wire.VERSION)]
 
 

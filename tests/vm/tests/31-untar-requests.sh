@@ -19,7 +19,7 @@ MNT=$TEST_TMP/mnt
 MNT2=$TEST_TMP/mnt2
 SRC=$TEST_TMP/src
 TARBALL=$TEST_TMP/tree.tar
-STATS=/sys/kernel/debug/modalfs/stats
+STATS=$MODALFS_STATS
 NFILES=200
 NDIRS=10
 # The issue's target is 3 per file: CREATE, WRITE and one SETATTR. A file's
@@ -36,11 +36,6 @@ cleanup() {
 	stop_daemon
 }
 TEST_CLEANUP=cleanup
-
-# count OP: requests of OP sent so far (0 if none); "total" for all.
-count() {
-	awk -v op="$1" '$1 == op { n = $2 } END { print n + 0 }' "$STATS"
-}
 
 step "build the archive (on tmpfs): $NDIRS directories of $((NFILES / NDIRS)) files"
 "$PYTHON" - "$SRC" "$NDIRS" "$NFILES" <<'PY_EOF'

@@ -15,7 +15,7 @@ plan 41
 
 VOL=${VOL:-vmtest-complete}
 MNT=$TEST_TMP/mnt
-STATS=/sys/kernel/debug/modalfs/stats
+STATS=$MODALFS_STATS
 CTL=$MODALFSCTL
 ERRNO=$MFS_TOOLS/mfs-errno
 
@@ -28,18 +28,6 @@ cleanup() {
 }
 TEST_CLEANUP=cleanup
 
-# count OP: requests of OP sent so far, "total" for all, "avoided" for
-# lookups a complete directory answered.
-count() {
-	awk -v op="$1" '$1 == op { n = $2 } END { print n + 0 }' "$STATS"
-}
-snap() { cp "$STATS" "$TEST_TMP/stats.snap"; }
-# since OP: requests of OP since the last snap.
-since() {
-	local a
-	a=$(awk -v op="$1" '$1 == op { n = $2 } END { print n + 0 }' "$TEST_TMP/stats.snap")
-	echo $(($(count "$1") - a))
-}
 # missing DIR N: stat N names that do not exist; prints how many existed.
 missing() {
 	local i n=0
@@ -59,26 +47,26 @@ check "debugfs modalfs/stats is readable" test -r "$STATS" || finish
 
 step "100 creates in a new directory: no LOOKUP, no GETATTR of the parent"
 check "mkdir c" mkdir "$MNT/c"
-snap
+stats_snap
 for ((i = 0; i < 100; i++)); do : > "$MNT/c/f$i"; done
-echo "    | requests: CREATE $(since CREATE) LOOKUP $(since LOOKUP) GETATTR $(since GETATTR) total $(since total)"
-expect_eq "100 CREATEs" 100 "$(since CREATE)"
-expect_eq "no LOOKUP (the new directory is complete)" 0 "$(since LOOKUP)"
-expect_eq "no GETATTR for stat of the parent" 0 "$(since GETATTR)"
-expect_eq "no other request" 100 "$(since total)"
+echo "    | requests: CREATE $(stats_since CREATE) LOOKUP $(stats_since LOOKUP) GETATTR $(stats_since GETATTR) total $(stats_since total)"
+expect_eq "100 CREATEs" 100 "$(stats_since CREATE)"
+expect_eq "no LOOKUP (the new directory is complete)" 0 "$(stats_since LOOKUP)"
+expect_eq "no GETATTR for stat of the parent" 0 "$(stats_since GETATTR)"
+expect_eq "no other request" 100 "$(stats_since total)"
 
 step "missing names in a complete directory cost no request"
-snap
+stats_snap
 expect_eq "none of 100 missing names exists" 0 "$(missing "$MNT/c" 100)"
-echo "    | requests: total $(since total), avoided $(since avoided)"
-expect_eq "no request for them" 0 "$(since total)"
-expect_eq "100 lookups avoided" 100 "$(since avoided)"
+echo "    | requests: total $(stats_since total), avoided $(stats_since avoided)"
+expect_eq "no request for them" 0 "$(stats_since total)"
+expect_eq "100 lookups avoided" 100 "$(stats_since avoided)"
 check "rm c/f1" rm "$MNT/c/f1"
 check "mv c/f2 c/g2" mv "$MNT/c/f2" "$MNT/c/g2"
-snap
+stats_snap
 expect_eq "f1 and f2 are gone, g2 is there" "ENOENT ENOENT OK" \
 	"$($ERRNO stat "$MNT/c/f1") $($ERRNO stat "$MNT/c/f2") $($ERRNO stat "$MNT/c/g2")"
-expect_eq "... and stat of the directory: no request" 0 "$(since total)"
+expect_eq "... and stat of the directory: no request" 0 "$(stats_since total)"
 expect_eq "ls sees 99 files" 99 "$(ls "$MNT/c" | wc -l)"
 
 step "the directory's attributes came from the daemon"
@@ -89,11 +77,11 @@ expect_eq "nlink, times and size of c after a remount as before" "$st" \
 	"$(stat -c '%h %y %z %s' "$MNT/c")"
 
 step "a directory listed to the end is complete"
-snap
+stats_snap
 expect_eq "readdir lists 99 files" 99 "$(ls "$MNT/c" | wc -l)"
-before=$(since total)
+before=$(stats_since total)
 expect_eq "none of 100 missing names exists" 0 "$(missing "$MNT/c" 100)"
-expect_eq "no request for them after the listing" "$before" "$(since total)"
+expect_eq "no request for them after the listing" "$before" "$(stats_since total)"
 
 step "modalfsctl put into a complete directory is seen at once (NOTIFY)"
 echo hello > "$TEST_TMP/put.src"
@@ -110,9 +98,9 @@ step "a daemon restart ends completeness"
 check "mkdir e" mkdir "$MNT/e"
 run_check "stop modalfsd" stop_daemon
 run_check "start modalfsd again" start_daemon "$TEST_DAEMON_DIR" || finish
-snap
+stats_snap
 expect_eq "e/missing0 is missing" ENOENT "$($ERRNO stat "$MNT/e/missing0")"
-expect_eq "... as the daemon said (one LOOKUP)" 1 "$(since LOOKUP)"
+expect_eq "... as the daemon said (one LOOKUP)" 1 "$(stats_since LOOKUP)"
 
 step "teardown"
 check "umount" umount "$MNT"

@@ -17,7 +17,7 @@ plan 33
 
 VOL=${VOL:-vmtest-rdplus}
 MNT=$TEST_TMP/mnt
-STATS=/sys/kernel/debug/modalfs/stats
+STATS=$MODALFS_STATS
 CTL=$MODALFSCTL
 ERRNO=$MFS_TOOLS/mfs-errno
 NFILES=300
@@ -31,16 +31,6 @@ cleanup() {
 }
 TEST_CLEANUP=cleanup
 
-count() {
-	awk -v op="$1" '$1 == op { n = $2 } END { print n + 0 }' "$STATS"
-}
-snap() { cp "$STATS" "$TEST_TMP/stats.snap"; }
-# since OP: requests of OP since the last snap.
-since() {
-	local a
-	a=$(awk -v op="$1" '$1 == op { n = $2 } END { print n + 0 }' "$TEST_TMP/stats.snap")
-	echo $(($(count "$1") - a))
-}
 # listing DIR: what `ls -l` shows of every entry, one line each.
 listing() {
 	find "$1" -mindepth 1 -printf '%y %m %U %G %s %T@ %n %p %l\n' | sort
@@ -82,20 +72,20 @@ expect_eq "the listing has every entry" $((NFILES + 4)) "$(wc -l < "$TEST_TMP/be
 step "a cold listing with attributes: READDIRs only"
 remount
 check "stat the directory (the path's own LOOKUPs)" stat "$D"
-snap
+stats_snap
 listing "$D" > "$TEST_TMP/after"
-echo "    | requests: READDIR $(since READDIR) LOOKUP $(since LOOKUP) GETATTR $(since GETATTR) READLINK $(since READLINK) total $(since total)"
+echo "    | requests: READDIR $(stats_since READDIR) LOOKUP $(stats_since LOOKUP) GETATTR $(stats_since GETATTR) READLINK $(stats_since READLINK) total $(stats_since total)"
 check "the same entries, types, modes, owners, sizes, mtimes, link counts and targets" \
 	diff "$TEST_TMP/before" "$TEST_TMP/after"
 # find descends into sub, whose READDIR is the third.
-expect_eq "three READDIRs ($((NFILES + 4)) entries at 256 a batch, and sub)" 3 "$(since READDIR)"
-expect_eq "no LOOKUP" 0 "$(since LOOKUP)"
-expect_eq "no GETATTR" 0 "$(since GETATTR)"
+expect_eq "three READDIRs ($((NFILES + 4)) entries at 256 a batch, and sub)" 3 "$(stats_since READDIR)"
+expect_eq "no LOOKUP" 0 "$(stats_since LOOKUP)"
+expect_eq "no GETATTR" 0 "$(stats_since GETATTR)"
 check "list the other directory, which holds a hard link of f003" ls "$MNT/t/other"
-snap
+stats_snap
 expect_eq "the hard link there is the same inode, with 2 links" \
 	"$(stat -c '%i 2' "$D/f003")" "$(stat -c '%i %h' "$MNT/t/other/f003")"
-expect_eq "... and the listing made its entry: no LOOKUP" 0 "$(since LOOKUP)"
+expect_eq "... and the listing made its entry: no LOOKUP" 0 "$(stats_since LOOKUP)"
 
 step "the entries READDIR made still follow NOTIFY"
 head -c 5000 /dev/zero > "$TEST_TMP/put.src"
@@ -108,10 +98,10 @@ expect_eq "ls agrees" 0 "$(ls "$D" | grep -cx f006)"
 step "rm -r after a remount: no LOOKUP per name"
 remount
 check "stat the directory" stat "$D"
-snap
+stats_snap
 check "rm -r the directory" rm -r "$D"
-echo "    | requests: READDIR $(since READDIR) LOOKUP $(since LOOKUP) UNLINK $(since UNLINK) total $(since total)"
-expect_eq "no LOOKUP" 0 "$(since LOOKUP)"
+echo "    | requests: READDIR $(stats_since READDIR) LOOKUP $(stats_since LOOKUP) UNLINK $(stats_since UNLINK) total $(stats_since total)"
+expect_eq "no LOOKUP" 0 "$(stats_since LOOKUP)"
 expect_eq "it is gone" ENOENT "$($ERRNO stat "$D")"
 
 step "teardown"

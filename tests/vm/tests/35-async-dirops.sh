@@ -1,0 +1,235 @@
+#!/bin/bash
+# Asynchronous directory operations (issue 11, kmod/dirops.c): in a
+# complete directory unlink, and rmdir of a complete empty directory,
+# return once their request is queued. Checked here:
+#  - they are asynchronous (debugfs async_queued), the daemon ends up
+#    with the same tree, and syncfs waits for them;
+#  - order: an unlink followed at once by a create, mkdir or link of the
+#    same name succeeds (the daemon runs nothing after an ASYNC request
+#    before it, protocol section 3b);
+#  - -o sync_dirops turns them off, per remount;
+#  - an error only the daemon sees (fault injection: EIO for one name)
+#    comes back at fsync of the directory, once, the name reappears and
+#    the directory is no longer complete;
+#  - a daemon stopped with 1000 unlinks queued and then killed: the next
+#    daemon runs each exactly once; a daemon that dies after committing
+#    one before replying answers its retransmission from its DRC;
+#  - 10,000 random creates, unlinks, mkdirs, rmdirs, renames and links
+#    give the same errno sequence and final tree as tmpfs (the seed is
+#    printed; DIROPS_SEED=N repeats a run).
+. "$(dirname "$0")/../../lib.sh"
+plan 74
+
+VOL=${VOL:-vmtest-async}
+MNT=$TEST_TMP/mnt
+MNT2=$TEST_TMP/mnt2
+REF=$TEST_TMP/ref
+ERRNO=$MFS_TOOLS/mfs-errno
+EQUIV=$MFS_TOOLS/dirops-equiv.py
+NEQUIV=${DIROPS_COUNT:-10000}
+SEED=${DIROPS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+
+require_root
+require_file "$ERRNO"
+require_file "$EQUIV"
+mkdir -p "$MNT" "$MNT2" "$REF"
+cleanup() {
+	is_mounted "$REF" && umount "$REF"
+	is_mounted "$MNT2" && umount "$MNT2"
+	is_mounted "$MNT" && umount "$MNT"
+	[ -n "$MODALFSD_PID" ] && kill -CONT "$MODALFSD_PID" 2>/dev/null
+	stop_daemon
+}
+TEST_CLEANUP=cleanup
+
+# mkfiles DIR N: N empty files f0..f(N-1) in DIR.
+mkfiles() {
+	"$PYTHON" -c "
+import os, sys
+for i in range(int(sys.argv[2])):
+    os.close(os.open(os.path.join(sys.argv[1], 'f%d' % i), os.O_CREAT | os.O_WRONLY, 0o644))
+" "$1" "$2"
+}
+# rmfiles DIR N: unlinks f0..f(N-1) in DIR by name (a glob would READDIR),
+# giving up after 2 minutes.
+rmfiles() {
+	timeout 120 "$PYTHON" -c "
+import os, sys
+for i in range(int(sys.argv[2])):
+    os.unlink(os.path.join(sys.argv[1], 'f%d' % i))
+" "$1" "$2"
+}
+# unlink_errors: UNLINK requests the daemon answered with an error.
+unlink_errors() {
+	awk '$1 == "UNLINK" { n = $4 } END { print n + 0 }' "$MODALFS_STATS"
+}
+
+step "load, start the daemon, mount"
+run_check "insmod modalfs.ko" load_module || finish
+run_check "modalfsd registers" start_daemon "$TEST_DAEMON_DIR" || finish
+"$MODALFSCTL" delete "$VOL" --force > /dev/null 2>&1
+"$MODALFSCTL" persisted "$VOL" > /dev/null
+check "mount $VOL" mount -t modalfs "$VOL:/" "$MNT" || finish
+check "debugfs modalfs/stats is readable" test -r "$MODALFS_STATS" || finish
+
+step "unlinks in a complete directory are asynchronous"
+mkdir "$MNT/a" && mkfiles "$MNT/a" 200
+stats_snap
+check "rm of 200 files" rm "$MNT"/a/f*
+echo "    | UNLINK $(stats_since UNLINK), async_queued $(stats_since async_queued), in flight $(stats_count async_inflight)"
+expect_eq "200 UNLINKs sent" 200 "$(stats_since UNLINK)"
+expect_eq "... all of them asynchronous" 200 "$(stats_since async_queued)"
+check "syncfs" sync -f "$MNT"
+expect_eq "none in flight after syncfs" 0 "$(stats_count async_inflight)"
+expect_eq "a is empty" 0 "$(ls -A "$MNT/a" | wc -l)"
+check "umount" umount "$MNT"
+check "mount again" mount -t modalfs "$VOL:/" "$MNT" || finish
+expect_eq "a is empty for the daemon too" 0 "$(ls -A "$MNT/a" | wc -l)"
+
+step "rm -rf of a tree read from the daemon"
+for d in 0 1 2 3 4; do mkdir -p "$MNT/t/d$d" && mkfiles "$MNT/t/d$d" 40; done
+check "umount" umount "$MNT"
+check "mount again (cold caches)" mount -t modalfs "$VOL:/" "$MNT" || finish
+stats_snap
+check "rm -rf t" rm -rf "$MNT/t"
+echo "    | UNLINK $(stats_since UNLINK) RMDIR $(stats_since RMDIR) async_queued $(stats_since async_queued) total $(stats_since total)"
+expect_eq "its 200 unlinks were asynchronous" 1 "$(($(stats_since async_queued) >= 200))"
+expect_eq "t is gone" ENOENT "$($ERRNO stat "$MNT/t")"
+
+step "an unlink then a create, mkdir or link of the same name keep their order"
+mkdir "$MNT/o" && echo start > "$MNT/o/x" && echo keep > "$MNT/o/k"
+stats_snap
+check "300 times: unlink x, create x at once" "$PYTHON" -c "
+import os, sys
+d = sys.argv[1]
+for i in range(300):
+    os.unlink(d + '/x')
+    fd = os.open(d + '/x', os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    os.write(fd, b'%d' % i)
+    os.close(fd)
+" "$MNT/o"
+check "100 times: unlink y, mkdir y, rmdir y, link k to y" "$PYTHON" -c "
+import os, sys
+d = sys.argv[1]
+os.link(d + '/k', d + '/y')
+for i in range(100):
+    os.unlink(d + '/y')
+    os.mkdir(d + '/y')
+    os.rmdir(d + '/y')
+    os.link(d + '/k', d + '/y')
+" "$MNT/o"
+expect_eq "at least 400 of them asynchronous" 1 "$(($(stats_since async_queued) >= 400))"
+check "umount" umount "$MNT"
+check "mount again" mount -t modalfs "$VOL:/" "$MNT" || finish
+expect_eq "x holds the last write, y is k" "299 keep" "$(cat "$MNT/o/x") $(cat "$MNT/o/y")"
+expect_eq "k has 2 links" 2 "$(stat -c %h "$MNT/o/k")"
+
+step "-o sync_dirops"
+check "remount -o sync_dirops" mount -o remount,sync_dirops "$MNT"
+check "/proc/mounts says sync_dirops" grep -q "$MNT modalfs .*sync_dirops" /proc/mounts
+mkdir "$MNT/s" && mkfiles "$MNT/s" 50
+stats_snap
+check "rm of 50 files" rm "$MNT"/s/f*
+expect_eq "50 UNLINKs, none asynchronous" "50 0" "$(stats_since UNLINK) $(stats_since async_queued)"
+check_fails "a second mount with async_dirops is refused" \
+	mount -t modalfs -o async_dirops "$VOL:/" "$MNT2"
+check "remount -o async_dirops" mount -o remount,async_dirops "$MNT"
+check_fails "/proc/mounts no longer says sync_dirops" grep -q "$MNT modalfs .*sync_dirops" /proc/mounts
+
+step "an error only the daemon sees comes back at fsync"
+run_check "stop modalfsd" stop_daemon
+MODALFSD_FAULT=EIO=UNLINK:victim run_check "start modalfsd failing UNLINK of 'victim'" \
+	start_daemon "$TEST_DAEMON_DIR" || finish
+mkdir "$MNT/e" && : > "$MNT/e/victim" && : > "$MNT/e/other"
+dmesg_mark
+stats_snap
+expect_eq "unlink returns 0, the first fsync of the directory EIO, the next 0" \
+	"0 EIO 0" "$("$PYTHON" -c "
+import errno, os, sys
+d = sys.argv[1]
+fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+os.unlink(d + '/victim')
+out = ['0']
+for _ in range(2):
+    try:
+        os.fsync(fd)
+        out.append('0')
+    except OSError as e:
+        out.append(errno.errorcode[e.errno])
+print(' '.join(out))
+" "$MNT/e")"
+expect_eq "the unlink was asynchronous" 1 "$(stats_since async_queued)"
+expect_match "the kernel logged the failed unlink" "asynchronous unlink in directory [0-9]+ failed with error -5" "$(dmesg_since)"
+stats_snap
+expect_eq "e/missing is missing" ENOENT "$($ERRNO stat "$MNT/e/missing")"
+# The failure invalidated the volume's caches: e itself is looked up again.
+expect_eq "... as the daemon said: e is no longer complete (LOOKUP of e and of missing)" 2 "$(stats_since LOOKUP)"
+expect_eq "victim is back" OK "$($ERRNO stat "$MNT/e/victim")"
+expect_eq "ls e" "other victim" "$(ls "$MNT/e" | tr '\n' ' ' | sed 's/ $//')"
+check_fails "syncfs of the volume reports it too" sync -f "$MNT"
+check "... once" sync -f "$MNT"
+run_check "stop the failing modalfsd" stop_daemon
+run_check "start modalfsd" start_daemon "$TEST_DAEMON_DIR" || finish
+
+step "the daemon is stopped, then killed, with 1000 unlinks queued"
+mkdir "$MNT/q" && mkfiles "$MNT/q" 1000
+ls "$MNT/q" > /dev/null
+stats_snap
+errs=$(unlink_errors)
+kill -STOP "$MODALFSD_PID"
+check "unlink of 1000 files returns while the daemon is stopped" rmfiles "$MNT/q" 1000
+expect_eq "1000 unlinks in flight" 1000 "$(stats_count async_inflight)"
+kill -KILL "$MODALFSD_PID"
+wait "$MODALFSD_PID" 2>/dev/null
+MODALFSD_PID=
+run_check "start modalfsd again" start_daemon "$TEST_DAEMON_DIR" || finish
+check "syncfs" sync -f "$MNT"
+expect_eq "none in flight" 0 "$(stats_count async_inflight)"
+expect_eq "no UNLINK failed (none ran twice)" "$errs" "$(unlink_errors)"
+expect_eq "q is empty" 0 "$(ls -A "$MNT/q" | wc -l)"
+
+step "the daemon dies after committing an asynchronous unlink"
+mkfiles "$MNT/q" 100
+run_check "stop modalfsd" stop_daemon
+MODALFSD_FAULT_DIE_BEFORE_REPLY=13 run_check "start modalfsd that dies before its first UNLINK reply" \
+	start_daemon "$TEST_DAEMON_DIR" || finish
+# A new daemon ends completeness: list q again.
+ls "$MNT/q" > /dev/null
+dpid=$MODALFSD_PID
+errs=$(unlink_errors)
+check "unlink of 100 files" rmfiles "$MNT/q" 100
+for ((i = 0; i < 100; i++)); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+wait "$dpid"
+expect_eq "the daemon died before replying" 3 "$?"
+MODALFSD_PID=
+run_check "start modalfsd again" start_daemon "$TEST_DAEMON_DIR" || finish
+check "syncfs" sync -f "$MNT"
+expect_eq "no UNLINK failed (the committed one was answered from the DRC)" "$errs" "$(unlink_errors)"
+expect_eq "q is empty" 0 "$(ls -A "$MNT/q" | wc -l)"
+
+step "$NEQUIV random operations: the same errnos and tree as tmpfs (seed $SEED)"
+check "mount tmpfs for reference" mount -t tmpfs none "$REF"
+mkdir "$MNT/eq"
+stats_snap
+check "run on modalfs" sh -c "'$PYTHON' '$EQUIV' '$MNT/eq' $SEED $NEQUIV > '$TEST_TMP/eq.modalfs'"
+check "run on tmpfs" sh -c "'$PYTHON' '$EQUIV' '$REF' $SEED $NEQUIV > '$TEST_TMP/eq.tmpfs'"
+echo "    | async_queued $(stats_since async_queued) async_refused $(stats_since async_refused) total $(stats_since total)"
+if ! cmp -s "$TEST_TMP/eq.modalfs" "$TEST_TMP/eq.tmpfs"; then
+	diff "$TEST_TMP/eq.tmpfs" "$TEST_TMP/eq.modalfs" | head -n 20 | sed 's/^/    | /'
+fi
+check "identical output (seed $SEED)" cmp -s "$TEST_TMP/eq.modalfs" "$TEST_TMP/eq.tmpfs"
+expect_eq "the run used asynchronous ops" 1 "$(($(stats_since async_queued) > 0))"
+check "umount" umount "$MNT"
+check "mount again" mount -t modalfs "$VOL:/" "$MNT" || finish
+"$PYTHON" "$EQUIV" "$MNT/eq" 0 0 > "$TEST_TMP/eq.after"
+sed -n '/^tree:/,$p' "$TEST_TMP/eq.tmpfs" > "$TEST_TMP/eq.want"
+check "... and the daemon's tree is the same" cmp -s "$TEST_TMP/eq.want" "$TEST_TMP/eq.after"
+
+step "teardown"
+check "umount" umount "$MNT"
+check "umount tmpfs" umount "$REF"
+run_check "modalfsd exits 0 on SIGTERM" stop_daemon
+check "modalfsd --check is clean" "$MODALFSD" --check --state-dir "$TEST_DAEMON_DIR"
+check "rmmod modalfs" rmmod modalfs
+check_dmesg_clean
+finish
