@@ -335,10 +335,80 @@ out:
 	return err;
 }
 
+/*
+ * A regular file created in a complete directory (dirops.c): the kernel
+ * takes the inode number from its range, makes the inode and the entry
+ * now, and queues the CREATE. -EAGAIN: create it synchronously.
+ */
+static int modalfs_create_async(struct inode *dir, struct dentry *dentry,
+				umode_t mode)
+{
+	unsigned long seen = modalfs_inval_now(dir->i_sb);
+	struct modalfs_attr_val v = { .nlink = 1 };
+	struct modalfs_dirop *op;
+	struct modalfs_req *req;
+	struct inode *inode;
+	int err;
+
+	if (!modalfs_dirop_may_create_async(dir, &dentry->d_name))
+		return -EAGAIN;
+	op = modalfs_dirop_begin();
+	if (!op)
+		return -EAGAIN;
+	err = modalfs_ino_take(dir->i_sb, &v.ino);
+	/* A refill waited for the daemon: completeness may have ended. */
+	if (!err && !modalfs_dirop_may_create_async(dir, &dentry->d_name))
+		err = -EAGAIN;
+	if (err)
+		goto cancel;
+	req = modalfs_new_node_req(dir, MODALFS_OP_CREATE, dentry, &mode, 128);
+	if (IS_ERR(req)) {
+		err = PTR_ERR(req);
+		goto cancel;
+	}
+	req->exp.ino = v.ino;
+	req->exp.type = S_IFREG;
+	req->exp.dir_ino = dir->i_ino;
+	modalfs_new_owner(dir, &mode, &v.uid, &v.gid);
+	v.mode = mode;
+	v.atime = v.mtime = v.ctime = current_time(dir);
+	if (modalfs_put_u64(req->msg, MODALFS_A_NODE_INO, v.ino) ||
+	    nla_put_flag(req->msg, MODALFS_A_ASYNC)) {
+		err = -ENOMEM;
+		goto put;
+	}
+	inode = modalfs_iget(dir->i_sb, &v, true);
+	if (IS_ERR(inode)) {
+		err = PTR_ERR(inode);
+		goto put;
+	}
+	/* The daemon stamps the new inode with the kernel's times. */
+	if (modalfs_put_inode_setattr(req->msg, inode, 0)) {
+		iput(inode);
+		err = -ENOMEM;
+		goto put;
+	}
+	modalfs_dirop_commit(op, dir, inode, req);
+	modalfs_dir_add(dir, &dentry->d_name);
+	modalfs_dir_touch(dir);
+	dentry->d_time = seen;
+	if (d_in_lookup(dentry))
+		d_add(dentry, inode);
+	else
+		d_instantiate(dentry, inode);
+	return 0;
+put:
+	modalfs_req_put(req);
+cancel:
+	modalfs_dirop_cancel(op);
+	return err;
+}
+
 static int modalfs_mknod(struct user_namespace *mnt_userns, struct inode *dir,
 			 struct dentry *dentry, umode_t mode, dev_t rdev)
 {
 	struct modalfs_req *req;
+	int err;
 
 	switch (mode & S_IFMT) {
 	case S_IFREG:
@@ -349,6 +419,11 @@ static int modalfs_mknod(struct user_namespace *mnt_userns, struct inode *dir,
 		break;
 	default:
 		return -EINVAL;
+	}
+	if (S_ISREG(mode)) {
+		err = modalfs_create_async(dir, dentry, mode);
+		if (err != -EAGAIN)
+			return err;
 	}
 	req = modalfs_new_node_req(dir, MODALFS_OP_CREATE, dentry, &mode, 8);
 	if (IS_ERR(req))
@@ -515,7 +590,7 @@ static int modalfs_remove(struct inode *dir, struct dentry *dentry, u32 op)
 		return PTR_ERR(req);
 	req->exp.dir_ino = dir->i_ino;
 	if (modalfs_dirop_may_async(dir) &&
-	    (op == MODALFS_OP_UNLINK || modalfs_dirop_may_rmdir_async(inode)) &&
+	    modalfs_dirop_may_remove_async(inode) &&
 	    !modalfs_dirop_send(dir, req)) {
 		/* Known to succeed (dirops.c); the reply only confirms. */
 		req = NULL;

@@ -49,6 +49,7 @@
 struct modalfs_dirop {
 	struct work_struct work;
 	struct inode *dir;
+	struct inode *inode;	/* CREATE: the new inode; else NULL */
 };
 
 /*
@@ -58,7 +59,7 @@ struct modalfs_dirop {
 #define MODALFS_MAX_DIROPS	1024
 static atomic_t modalfs_dirops_count = ATOMIC_INIT(0);
 
-/* For the last iput of a directory, which must not run in a reply. */
+/* For the last iput of an inode, which must not run in a reply. */
 static struct workqueue_struct *modalfs_dirop_wq;
 
 int modalfs_dirops_inflight(void)
@@ -77,6 +78,28 @@ void modalfs_dirops_exit(void)
 	destroy_workqueue(modalfs_dirop_wq);
 }
 
+/* A slot for one asynchronous op, or NULL: do it synchronously. */
+struct modalfs_dirop *modalfs_dirop_begin(void)
+{
+	struct modalfs_dirop *op;
+
+	if (atomic_inc_return(&modalfs_dirops_count) > MODALFS_MAX_DIROPS) {
+		atomic_dec(&modalfs_dirops_count);
+		modalfs_stats_async_refused();
+		return NULL;
+	}
+	op = kzalloc(sizeof(*op), GFP_NOFS);
+	if (!op)
+		atomic_dec(&modalfs_dirops_count);
+	return op;
+}
+
+void modalfs_dirop_cancel(struct modalfs_dirop *op)
+{
+	kfree(op);
+	atomic_dec(&modalfs_dirops_count);
+}
+
 static void modalfs_dirop_free(struct modalfs_dirop *op)
 {
 	struct modalfs_sb_info *sbi = MODALFS_SB(op->dir->i_sb);
@@ -91,34 +114,64 @@ static void modalfs_dirop_iput_work(struct work_struct *work)
 {
 	struct modalfs_dirop *op = container_of(work, struct modalfs_dirop,
 						work);
-	struct inode *dir = op->dir;
+	struct inode *dir = op->dir, *inode = op->inode;
 
 	modalfs_dirop_free(op);
+	iput(inode);
 	iput(dir);
+}
+
+/* Drops a reference unless it is the last one; true if it did. */
+static bool modalfs_iput_not_last(struct inode *inode)
+{
+	return !inode || atomic_add_unless(&inode->i_count, -1, 1);
+}
+
+static const char *modalfs_dirop_name(u32 op)
+{
+	switch (op) {
+	case MODALFS_OP_CREATE:
+		return "create";
+	case MODALFS_OP_RMDIR:
+		return "rmdir";
+	default:
+		return "unlink";
+	}
 }
 
 /* The reply (or a detached volume's fake 0): runs in the daemon's send. */
 static void modalfs_dirop_end(struct modalfs_req *req)
 {
 	struct modalfs_dirop *op = req->priv;
-	struct inode *dir = op->dir;
+	struct inode *dir = op->dir, *inode = op->inode;
 
 	if (req->error) {
 		pr_warn_ratelimited("modalfs: asynchronous %s in directory %lu failed with error %d; reported at the next fsync\n",
-				    req->op == MODALFS_OP_RMDIR ? "rmdir" :
-				    "unlink", dir->i_ino, req->error);
+				    modalfs_dirop_name(req->op), dir->i_ino,
+				    req->error);
 		mapping_set_error(dir->i_mapping, req->error);
+		/* The file was never created: its fsync and writeback fail. */
+		if (inode)
+			mapping_set_error(inode->i_mapping, req->error);
 		modalfs_dir_forget(dir);
 		modalfs_conn_inval(MODALFS_SB(dir->i_sb)->conn);
 	}
+	if (inode) {
+		clear_bit(MODALFS_I_CREATING, &MODALFS_I(inode)->flags);
+	} else {
+		atomic_dec(&MODALFS_I(dir)->removes);
+	}
 	atomic_dec(&MODALFS_I(dir)->dirops);
 	/*
-	 * The last reference would evict the directory here, in the
-	 * daemon's sendmsg; that is left to a worker (as ceph_async_iput).
+	 * A last reference would evict the inode here, in the daemon's
+	 * sendmsg; that is left to a worker (as ceph_async_iput).
 	 */
-	if (atomic_add_unless(&dir->i_count, -1, 1)) {
-		modalfs_dirop_free(op);
-		return;
+	if (modalfs_iput_not_last(inode)) {
+		op->inode = NULL;
+		if (modalfs_iput_not_last(dir)) {
+			modalfs_dirop_free(op);
+			return;
+		}
 	}
 	INIT_WORK(&op->work, modalfs_dirop_iput_work);
 	queue_work(modalfs_dirop_wq, &op->work);
@@ -133,40 +186,118 @@ bool modalfs_dirop_may_async(struct inode *dir)
 	       !READ_ONCE(conn->gone) && modalfs_dir_complete(dir);
 }
 
-/* May dir itself be removed asynchronously? */
-bool modalfs_dirop_may_rmdir_async(struct inode *victim)
+/*
+ * May the entry of victim be removed asynchronously? Not while victim's
+ * own asynchronous CREATE is in flight (the daemon could run the UNLINK
+ * first), nor, for a directory, unless it is known empty and none of
+ * the asynchronous ops on its entries is in flight.
+ */
+bool modalfs_dirop_may_remove_async(struct inode *victim)
 {
+	if (test_bit(MODALFS_I_CREATING, &MODALFS_I(victim)->flags))
+		return false;
+	if (!S_ISDIR(victim->i_mode))
+		return true;
 	return !atomic_read(&MODALFS_I(victim)->dirops) &&
 	       modalfs_dir_known_empty(victim);
 }
 
 /*
- * Queues req (an op on an entry of dir) without waiting: 0 and req is
- * consumed, or an error and req is the caller's to send synchronously.
+ * May a name be created in dir asynchronously? Not while an asynchronous
+ * UNLINK or RMDIR in dir is in flight: it may be of the same name.
  */
-int modalfs_dirop_send(struct inode *dir, struct modalfs_req *req)
+bool modalfs_dirop_may_create_async(struct inode *dir,
+				    const struct qstr *name)
+{
+	return !atomic_read(&MODALFS_I(dir)->removes) &&
+	       modalfs_dirop_may_async(dir) && modalfs_dir_absent(dir, name);
+}
+
+/*
+ * Sends req, which carries MODALFS_A_ASYNC, without waiting, for an op
+ * on an entry of dir; inode is the inode a CREATE makes (NULL for a
+ * removal). Consumes op and req.
+ */
+void modalfs_dirop_commit(struct modalfs_dirop *op, struct inode *dir,
+			  struct inode *inode, struct modalfs_req *req)
 {
 	struct modalfs_sb_info *sbi = MODALFS_SB(dir->i_sb);
-	struct modalfs_dirop *op;
 
-	if (atomic_inc_return(&modalfs_dirops_count) > MODALFS_MAX_DIROPS) {
-		atomic_dec(&modalfs_dirops_count);
-		modalfs_stats_async_refused();
-		return -EBUSY;
-	}
-	op = kmalloc(sizeof(*op), GFP_NOFS);
-	if (!op || nla_put_flag(req->msg, MODALFS_A_ASYNC)) {
-		kfree(op);
-		atomic_dec(&modalfs_dirops_count);
-		return -ENOMEM;
-	}
 	ihold(dir);
 	op->dir = dir;
+	if (inode) {
+		ihold(inode);
+		op->inode = inode;
+		set_bit(MODALFS_I_CREATING, &MODALFS_I(inode)->flags);
+	} else {
+		atomic_inc(&MODALFS_I(dir)->removes);
+	}
 	atomic_inc(&MODALFS_I(dir)->dirops);
 	atomic_inc(&sbi->dirops);
 	modalfs_stats_async_queued();
 	/* An aborted volume's request ends at once, with its error. */
 	modalfs_req_async(req, modalfs_dirop_end, op);
+}
+
+/*
+ * Queues req (an UNLINK or RMDIR of an entry of dir) without waiting: 0
+ * and req is consumed, or an error and req is the caller's to send
+ * synchronously.
+ */
+int modalfs_dirop_send(struct inode *dir, struct modalfs_req *req)
+{
+	struct modalfs_dirop *op = modalfs_dirop_begin();
+
+	if (!op)
+		return -EBUSY;
+	if (nla_put_flag(req->msg, MODALFS_A_ASYNC)) {
+		modalfs_dirop_cancel(op);
+		return -ENOMEM;
+	}
+	modalfs_dirop_commit(op, dir, NULL, req);
+	return 0;
+}
+
+/*
+ * An inode number for a file created asynchronously on sb, from the range
+ * the daemon last handed out (INO_RANGE); an empty range is refilled
+ * with a synchronous request.
+ */
+int modalfs_ino_take(struct super_block *sb, u64 *ino)
+{
+	struct modalfs_sb_info *sbi = MODALFS_SB(sb);
+	struct modalfs_req *req;
+	u64 first;
+	int err;
+
+	spin_lock(&sbi->lock);
+	if (sbi->ino_next < sbi->ino_end) {
+		*ino = sbi->ino_next++;
+		spin_unlock(&sbi->lock);
+		return 0;
+	}
+	spin_unlock(&sbi->lock);
+
+	req = modalfs_new_req(sb, MODALFS_OP_INO_RANGE, 0, 16);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	if (nla_put_u32(req->msg, MODALFS_A_SIZE, MODALFS_INO_BATCH)) {
+		modalfs_req_put(req);
+		return -ENOMEM;
+	}
+	req->exp.size = MODALFS_INO_BATCH;
+	err = modalfs_req_call(req);
+	if (!err)
+		first = nla_get_u64(req->tb[MODALFS_A_INO]);
+	modalfs_req_put(req);
+	if (err)
+		return err;
+	spin_lock(&sbi->lock);
+	/* A concurrent refill's numbers are simply not used. */
+	sbi->ino_next = first + 1;
+	sbi->ino_end = first + MODALFS_INO_BATCH;
+	spin_unlock(&sbi->lock);
+	*ino = first;
 	return 0;
 }
 

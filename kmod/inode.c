@@ -77,6 +77,7 @@ struct inode *modalfs_alloc_inode(struct super_block *sb)
 	atomic_set(&mi->meta_seq, 1);
 	mi->meta_sent = 0;
 	atomic_set(&mi->dirops, 0);
+	atomic_set(&mi->removes, 0);
 	return &mi->vfs_inode;
 }
 

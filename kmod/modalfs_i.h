@@ -306,7 +306,12 @@ struct modalfs_sb_info {
 	struct kobject *kobj;		/* /sys/fs/modalfs/volumes/<VOL_ID> */
 	atomic_t notified;		/* NOTIFYs for the volume (complete.c) */
 	atomic_t dirops;		/* asynchronous dirops in flight */
+	/* Inode numbers for asynchronous creates, under lock (dirops.c). */
+	u64 ino_next, ino_end;
 };
+
+/* Inode numbers asked for at a time (INO_RANGE). */
+#define MODALFS_INO_BATCH	1024
 
 /* modalfs_inode_info.flags */
 #define MODALFS_I_STALE		0	/* cached attributes need a GETATTR */
@@ -347,6 +352,11 @@ struct modalfs_sb_info {
  * one at a time, so the daemon applies them in the order they were read.
  */
 #define MODALFS_I_META_BUSY	7
+/*
+ * This kernel's asynchronous CREATE of the inode is in flight
+ * (dirops.c): its removal must not be asynchronous too.
+ */
+#define MODALFS_I_CREATING	8
 
 struct modalfs_inode_info {
 	struct inode vfs_inode;
@@ -378,6 +388,7 @@ struct modalfs_inode_info {
 	int meta_sent;
 	/* Asynchronous ops on this directory's entries in flight. */
 	atomic_t dirops;
+	atomic_t removes;		/* ... of them UNLINK and RMDIR */
 };
 
 static inline struct modalfs_sb_info *MODALFS_SB(struct super_block *sb)
@@ -453,9 +464,17 @@ int modalfs_names_collect(struct modalfs_names *n, const struct nlattr *head,
 /* dirops.c */
 int modalfs_dirops_init(void);
 void modalfs_dirops_exit(void);
+struct modalfs_dirop;
 bool modalfs_dirop_may_async(struct inode *dir);
-bool modalfs_dirop_may_rmdir_async(struct inode *victim);
+bool modalfs_dirop_may_remove_async(struct inode *victim);
+bool modalfs_dirop_may_create_async(struct inode *dir,
+				    const struct qstr *name);
+struct modalfs_dirop *modalfs_dirop_begin(void);
+void modalfs_dirop_cancel(struct modalfs_dirop *op);
+void modalfs_dirop_commit(struct modalfs_dirop *op, struct inode *dir,
+			  struct inode *inode, struct modalfs_req *req);
 int modalfs_dirop_send(struct inode *dir, struct modalfs_req *req);
+int modalfs_ino_take(struct super_block *sb, u64 *ino);
 void modalfs_dirops_drain(struct super_block *sb);
 int modalfs_dirops_inflight(void);
 

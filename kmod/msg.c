@@ -505,6 +505,18 @@ int modalfs_reply_check(u32 op, const struct modalfs_expect *exp,
 	case MODALFS_OP_FSYNC:
 	case MODALFS_OP_EVICT:
 		return 0;
+	case MODALFS_OP_INO_RANGE: {
+		u64 first;
+
+		if (!tb[MODALFS_A_INO] || !tb[MODALFS_A_SIZE] ||
+		    nla_get_u32(tb[MODALFS_A_SIZE]) != exp->size)
+			return -EIO;
+		first = nla_get_u64(tb[MODALFS_A_INO]);
+		/* Never the root's, and the range must not wrap. */
+		if (first <= MODALFS_ROOT_INO || first + exp->size < first)
+			return -EIO;
+		return 0;
+	}
 	}
 	return -EIO;
 }

@@ -51,6 +51,7 @@ static const char *const modalfs_op_names[MODALFS_OP_MAX + 1] = {
 	[MODALFS_OP_SETXATTR]	= "SETXATTR",
 	[MODALFS_OP_LISTXATTR]	= "LISTXATTR",
 	[MODALFS_OP_REMOVEXATTR] = "REMOVEXATTR",
+	[MODALFS_OP_INO_RANGE]	= "INO_RANGE",
 };
 
 /* A request entered the table (resends after a daemon restart do not count). */

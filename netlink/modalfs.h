@@ -3,8 +3,10 @@
  * modalfs wire protocol, version 4.
  *
  * Version 4 adds MODALFS_A_ASYNC, the mark of a request whose caller did
- * not wait for it (asynchronous UNLINK and RMDIR, issue 11), and the
- * ordering rule that comes with it (section 3b). A version 3 daemon would
+ * not wait for it (asynchronous CREATE, UNLINK and RMDIR, issue 11), the
+ * ordering rule that comes with it (section 3b), and INO_RANGE with
+ * CREATE's NODE_INO, so that the kernel can name a file it creates
+ * before the daemon answers. A version 3 daemon would
  * refuse the unknown attribute, and, worse, a daemon that ignored it would
  * run later requests before the ones they depend on, so the two refuse
  * each other at REGISTER.
@@ -233,6 +235,8 @@
 #define MODALFS_CTL_IO_MAX	65536	/* bytes in one CTL_GET or CTL_PUT */
 #define MODALFS_CTL_MSG_MAX	131072	/* bytes in one control datagram */
 #define MODALFS_ROOT_INO	1ULL
+/* Most inode numbers one INO_RANGE hands out. */
+#define MODALFS_INO_RANGE_MAX	4096
 
 /*
  * Extended attributes. NAME of an xattr op is the full name with its
@@ -291,9 +295,15 @@ enum modalfs_cmd {
  *           set when no entry follows the last one returned. Each DIRENT
  *           carries its inode's ATTR, read in the same transaction, so a
  *           cold `ls -l` or `find` needs no LOOKUP per name.
- * CREATE    req VOL_ID INO NAME MODE UID GID [RDEV]   rep ATTR [DIR_ATTR]
+ * CREATE    req VOL_ID INO NAME MODE UID GID [RDEV] [NODE_INO SETATTR] [ASYNC]
+ *                                                     rep ATTR [DIR_ATTR]
  *           MODE's S_IFMT is S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR or
- *           S_IFBLK. EEXIST if the name exists.
+ *           S_IFBLK. EEXIST if the name exists. An asynchronous create
+ *           (section 3b) names the new inode itself: NODE_INO, a number
+ *           from a range INO_RANGE handed out (EINVAL if it is not below
+ *           the volume's next number, or is in use), and SETATTR with
+ *           the kernel's three timestamps (no other member: EINVAL), which
+ *           the new inode takes instead of the daemon's clock.
  * MKDIR     req VOL_ID INO NAME MODE UID GID          rep ATTR [DIR_ATTR]
  * SYMLINK   req VOL_ID INO NAME TARGET UID GID        rep ATTR [DIR_ATTR]
  * READLINK  req VOL_ID INO                 rep TARGET
@@ -352,6 +362,13 @@ enum modalfs_cmd {
  *           order; SIZE is their total length (0: no DATA).
  * REMOVEXATTR req VOL_ID INO NAME          rep ATTR
  *           ENODATA if INO has no such xattr.
+ * INO_RANGE req VOL_ID SIZE                rep INO SIZE
+ *           Hands out SIZE (1..MODALFS_INO_RANGE_MAX, else EINVAL) inode
+ *           numbers of the volume, INO to INO + SIZE - 1, for the kernel
+ *           to give to files it creates asynchronously (CREATE's
+ *           NODE_INO). The daemon commits the volume's next number past
+ *           them before it replies, so they are never handed out again,
+ *           also after a crash; numbers the kernel does not use are lost.
  */
 enum modalfs_op {
 	MODALFS_OP_UNSPEC = 0,
@@ -378,6 +395,7 @@ enum modalfs_op {
 	MODALFS_OP_SETXATTR,
 	MODALFS_OP_LISTXATTR,
 	MODALFS_OP_REMOVEXATTR,
+	MODALFS_OP_INO_RANGE,
 	__MODALFS_OP_MAX,
 };
 #define MODALFS_OP_MAX (__MODALFS_OP_MAX - 1)
@@ -465,6 +483,7 @@ enum modalfs_attr {
 				 * second directory's */
 	MODALFS_A_ASYNC,	/* flag, requests only: the caller did not
 				 * wait; later requests run after it (3b) */
+	MODALFS_A_NODE_INO,	/* u64: CREATE's new inode, from INO_RANGE */
 	__MODALFS_A_MAX,
 };
 #define MODALFS_A_MAX (__MODALFS_A_MAX - 1)

@@ -30,6 +30,7 @@ static const char *const op_names[] = {
 	[MODALFS_OP_EVICT] = "EVICT",		[MODALFS_OP_GETXATTR] = "GETXATTR",
 	[MODALFS_OP_SETXATTR] = "SETXATTR",	[MODALFS_OP_LISTXATTR] = "LISTXATTR",
 	[MODALFS_OP_REMOVEXATTR] = "REMOVEXATTR",
+	[MODALFS_OP_INO_RANGE] = "INO_RANGE",
 };
 
 static uint32_t op_by_name(const char *s, size_t len)

@@ -65,6 +65,7 @@ static const struct modalfs_pol req_policy[MODALFS_A_MAX + 1] = {
 	[MODALFS_A_DIR_ATTR] = { .type = MODALFS_PT_NESTED },
 	[MODALFS_A_NEW_DIR_ATTR] = { .type = MODALFS_PT_NESTED },
 	[MODALFS_A_ASYNC] = { .type = MODALFS_PT_FLAG },
+	[MODALFS_A_NODE_INO] = U64,
 };
 
 /* Only these members may appear in MODALFS_A_SETATTR. */
@@ -112,6 +113,7 @@ static const uint64_t op_required[MODALFS_OP_MAX + 1] = {
 	[MODALFS_OP_SETXATTR] = VI | B(MODALFS_A_NAME),
 	[MODALFS_OP_LISTXATTR] = VI,
 	[MODALFS_OP_REMOVEXATTR] = VI | B(MODALFS_A_NAME),
+	[MODALFS_OP_INO_RANGE] = B(MODALFS_A_VOL_ID) | B(MODALFS_A_SIZE),
 };
 
 struct req {
@@ -323,19 +325,56 @@ static int op_readdir(struct req *r)
 	return 0;
 }
 
+/*
+ * CREATE's optional NODE_INO and SETATTR (an asynchronous create): *nn,
+ * or NULL without them. SETATTR holds the kernel's times and nothing else.
+ */
+static int parse_newnode(struct req *r, struct modalfs_newnode *nn,
+			 struct modalfs_setattr *times,
+			 const struct modalfs_newnode **out)
+{
+	const uint32_t all_times = MODALFS_SET_ATIME | MODALFS_SET_MTIME |
+				   MODALFS_SET_CTIME;
+	int err;
+
+	*out = NULL;
+	if (!r->tb[MODALFS_A_NODE_INO])
+		return r->tb[MODALFS_A_SETATTR] ? EINVAL : 0;
+	nn->ino = u64(r, MODALFS_A_NODE_INO);
+	nn->times = NULL;
+	if (r->tb[MODALFS_A_SETATTR]) {
+		err = parse_setattr(r, times);
+		if (err)
+			return err;
+		if (times->valid & ~all_times)
+			return EINVAL;
+		nn->times = times;
+	}
+	*out = nn;
+	return 0;
+}
+
 static int op_make(struct req *r)
 {
 	struct modalfs_iattr *a = &r->a;
 	const char *name = str(r, MODALFS_A_NAME);
 	uint32_t uid = u32(r, MODALFS_A_UID), gid = u32(r, MODALFS_A_GID);
+	const struct modalfs_newnode *nnp;
+	struct modalfs_setattr times;
+	struct modalfs_newnode nn;
 	int err;
 
 	switch (r->op) {
 	case MODALFS_OP_CREATE:
-		err = modalfs_store_create(r->st, r->tx, r->vol, r->ino, name,
-					   u32(r, MODALFS_A_MODE), uid, gid,
-					   r->tb[MODALFS_A_RDEV] ?
-					   u32(r, MODALFS_A_RDEV) : 0, a);
+		err = parse_newnode(r, &nn, &times, &nnp);
+		if (err)
+			return err;
+		err = modalfs_store_create_at(r->st, r->tx, r->vol, r->ino,
+					      name, u32(r, MODALFS_A_MODE),
+					      uid, gid,
+					      r->tb[MODALFS_A_RDEV] ?
+					      u32(r, MODALFS_A_RDEV) : 0, nnp,
+					      a);
 		break;
 	case MODALFS_OP_MKDIR:
 		err = modalfs_store_mkdir(r->st, r->tx, r->vol, r->ino, name,
@@ -349,6 +388,20 @@ static int op_make(struct req *r)
 		break;
 	}
 	return err ? err : put_attr(r->out, a);
+}
+
+static int op_ino_range(struct req *r)
+{
+	uint32_t n = u32(r, MODALFS_A_SIZE);
+	uint64_t first;
+	int err = modalfs_store_ino_range(r->st, r->tx, r->vol, n, &first);
+
+	if (err)
+		return err;
+	if (nla_put_u64(r->out, MODALFS_A_INO, first) ||
+	    nla_put_u32(r->out, MODALFS_A_SIZE, n))
+		return EIO;
+	return 0;
 }
 
 static int op_read(struct req *r)
@@ -597,6 +650,8 @@ static int dispatch(struct req *r)
 		err = modalfs_store_removexattr(r->st, r->tx, r->vol, r->ino,
 						str(r, MODALFS_A_NAME), &r->a);
 		return err ? err : put_attr(r->out, &r->a);
+	case MODALFS_OP_INO_RANGE:
+		return op_ino_range(r);
 	default:
 		return EINVAL;
 	}
@@ -771,6 +826,7 @@ static bool is_write_op(uint32_t op)
 	case MODALFS_OP_EVICT:
 	case MODALFS_OP_SETXATTR:
 	case MODALFS_OP_REMOVEXATTR:
+	case MODALFS_OP_INO_RANGE:
 		return true;
 	default:
 		return false;
@@ -811,6 +867,8 @@ static int check_req(struct req *r)
 			return EINVAL;
 	}
 	if (r->tb[MODALFS_A_NEW_INO] && !u64(r, MODALFS_A_NEW_INO))
+		return EINVAL;
+	if (r->tb[MODALFS_A_NODE_INO] && r->op != MODALFS_OP_CREATE)
 		return EINVAL;
 	if (r->op == MODALFS_OP_RENAME && r->tb[MODALFS_A_FLAGS] &&
 	    (u32(r, MODALFS_A_FLAGS) & ~MODALFS_RENAME_FLAGS))

@@ -187,6 +187,7 @@ const char *modalfs_stats_op_name(uint32_t op)
 		[MODALFS_OP_SETXATTR] = "SETXATTR",
 		[MODALFS_OP_LISTXATTR] = "LISTXATTR",
 		[MODALFS_OP_REMOVEXATTR] = "REMOVEXATTR",
+		[MODALFS_OP_INO_RANGE] = "INO_RANGE",
 	};
 
 	return op <= MODALFS_OP_MAX && names[op] ? names[op] : "?";

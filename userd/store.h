@@ -174,6 +174,23 @@ int modalfs_store_create(struct modalfs_store *st, struct modalfs_txc *tx,
 	uint64_t vol, uint64_t dir,
 			 const char *name, uint32_t mode, uint32_t uid,
 			 uint32_t gid, uint32_t rdev, struct modalfs_iattr *attr);
+/*
+ * An asynchronous create (protocol section 3b): the inode number the
+ * kernel took from a range it was handed out, and its own timestamps
+ * (the times of *times that are valid), instead of the daemon's.
+ */
+struct modalfs_newnode {
+	uint64_t ino;
+	const struct modalfs_setattr *times;
+};
+int modalfs_store_create_at(struct modalfs_store *st, struct modalfs_txc *tx,
+			    uint64_t vol, uint64_t dir, const char *name,
+			    uint32_t mode, uint32_t uid, uint32_t gid,
+			    uint32_t rdev, const struct modalfs_newnode *nn,
+			    struct modalfs_iattr *attr);
+/* Hands out count (1..MODALFS_INO_RANGE_MAX) inode numbers from *first. */
+int modalfs_store_ino_range(struct modalfs_store *st, struct modalfs_txc *tx,
+			    uint64_t vol, uint32_t count, uint64_t *first);
 int modalfs_store_mkdir(struct modalfs_store *st, struct modalfs_txc *tx,
 	uint64_t vol, uint64_t dir,
 			const char *name, uint32_t mode, uint32_t uid,

@@ -236,8 +236,9 @@ static int drop_link(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	return ino_put(st, t, vol, ino, r);
 }
 
+/* Hands out count inode numbers from *ino on; never handed out again. */
 static int alloc_ino(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
-		     uint64_t *ino)
+		     uint64_t count, uint64_t *ino)
 {
 	char name[MODALFS_VOL_NAME_MAX + 1];
 	struct volrec vr;
@@ -245,8 +246,51 @@ static int alloc_ino(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 
 	if (err)
 		return err;
-	*ino = vr.next_ino++;
+	*ino = vr.next_ino;
+	vr.next_ino += count;
 	return volrec_put(st, t, name, &vr);
+}
+
+/*
+ * The inode number a kernel picked from a range it was handed out
+ * (modalfs_store_ino_range): below the volume's next number, and free.
+ * Inode numbers are never reused, so a free one below next_ino was
+ * either handed out and never used or belonged to a deleted file; the
+ * daemon does not remember which (the kernel is trusted to use its
+ * ranges only), and refuses anything else with EINVAL.
+ */
+static int claim_ino(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		     uint64_t ino)
+{
+	char name[MODALFS_VOL_NAME_MAX + 1];
+	struct volrec vr;
+	struct inorec r;
+	int err = volrec_by_id(st, t, vol, name, &vr);
+
+	if (err)
+		return err;
+	if (ino <= MODALFS_ROOT_INO || ino >= vr.next_ino)
+		return EINVAL;
+	err = ino_get(st, t, vol, ino, &r);
+	if (!err)
+		return EINVAL;
+	/* ino_get's "no such inode". */
+	return err == ESTALE ? 0 : err;
+}
+
+int modalfs_store_ino_range(struct modalfs_store *st, struct modalfs_txc *tx,
+			    uint64_t vol, uint32_t count, uint64_t *first)
+{
+	MDB_txn *t;
+	int err;
+
+	if (count == 0 || count > MODALFS_INO_RANGE_MAX)
+		return EINVAL;
+	err = txn_begin(st, tx, true, &t);
+	if (err)
+		return err;
+	err = alloc_ino(st, t, vol, count, first);
+	return txn_end(st, tx, t, err);
 }
 
 /* ---- file system operations ---- */
@@ -546,6 +590,7 @@ static int make_node(struct modalfs_store *st, struct modalfs_txc *tx,
 	uint64_t vol, uint64_t dir,
 		     const char *name, uint32_t mode, uint32_t uid,
 		     uint32_t gid, uint32_t rdev, const char *target,
+		     const struct modalfs_newnode *nn,
 		     struct modalfs_iattr *attr)
 {
 	struct inorec dr, r;
@@ -576,7 +621,12 @@ static int make_node(struct modalfs_store *st, struct modalfs_txc *tx,
 		err = 0;
 	if (err)
 		goto out;
-	err = alloc_ino(st, t, vol, &ino);
+	if (nn && nn->ino) {
+		ino = nn->ino;
+		err = claim_ino(st, t, vol, ino);
+	} else {
+		err = alloc_ino(st, t, vol, 1, &ino);
+	}
 	if (err)
 		goto out;
 	memset(&r, 0, sizeof(r));
@@ -591,6 +641,9 @@ static int make_node(struct modalfs_store *st, struct modalfs_txc *tx,
 	touch_mc(&r);
 	r.atime_sec = r.mtime_sec;
 	r.atime_nsec = r.mtime_nsec;
+	/* The kernel's own stamps, which it shows before this reply. */
+	if (nn && nn->times)
+		inorec_setattr(&r, nn->times);
 	if (target) {
 		MDB_val v = { .mv_size = strlen(target),
 			      .mv_data = (void *)target };
@@ -625,6 +678,16 @@ int modalfs_store_create(struct modalfs_store *st, struct modalfs_txc *tx,
 			 const char *name, uint32_t mode, uint32_t uid,
 			 uint32_t gid, uint32_t rdev, struct modalfs_iattr *attr)
 {
+	return modalfs_store_create_at(st, tx, vol, dir, name, mode, uid, gid,
+				       rdev, NULL, attr);
+}
+
+int modalfs_store_create_at(struct modalfs_store *st, struct modalfs_txc *tx,
+			    uint64_t vol, uint64_t dir, const char *name,
+			    uint32_t mode, uint32_t uid, uint32_t gid,
+			    uint32_t rdev, const struct modalfs_newnode *nn,
+			    struct modalfs_iattr *attr)
+{
 	switch (mode & S_IFMT) {
 	case S_IFREG:
 	case S_IFIFO:
@@ -638,7 +701,7 @@ int modalfs_store_create(struct modalfs_store *st, struct modalfs_txc *tx,
 	if (!S_ISCHR(mode) && !S_ISBLK(mode))
 		rdev = 0;
 	return make_node(st, tx, vol, dir, name, mode & (S_IFMT | 07777), uid,
-			 gid, rdev, NULL, attr);
+			 gid, rdev, NULL, nn, attr);
 }
 
 int modalfs_store_mkdir(struct modalfs_store *st, struct modalfs_txc *tx,
@@ -647,7 +710,7 @@ int modalfs_store_mkdir(struct modalfs_store *st, struct modalfs_txc *tx,
 			uint32_t gid, struct modalfs_iattr *attr)
 {
 	return make_node(st, tx, vol, dir, name, S_IFDIR | (mode & 07777), uid,
-			 gid, 0, NULL, attr);
+			 gid, 0, NULL, NULL, attr);
 }
 
 int modalfs_store_symlink(struct modalfs_store *st, struct modalfs_txc *tx,
@@ -662,7 +725,7 @@ int modalfs_store_symlink(struct modalfs_store *st, struct modalfs_txc *tx,
 	if (n > MODALFS_SYMLINK_MAX)
 		return ENAMETOOLONG;
 	return make_node(st, tx, vol, dir, name, S_IFLNK | 0777, uid, gid, 0,
-			 target, attr);
+			 target, NULL, attr);
 }
 
 int modalfs_store_readlink(struct modalfs_store *st, uint64_t vol,

@@ -11,7 +11,7 @@ from .session import default_client
 #: enum modalfs_op, in order from 1, for the names of the per-op counters.
 OP_NAMES = ("MOUNT UMOUNT STATFS LOOKUP GETATTR SETATTR READDIR CREATE MKDIR "
             "SYMLINK READLINK LINK UNLINK RMDIR RENAME READ WRITE FSYNC EVICT "
-            "GETXATTR SETXATTR LISTXATTR REMOVEXATTR").split()
+            "GETXATTR SETXATTR LISTXATTR REMOVEXATTR INO_RANGE").split()
 
 
 def op_name(op: int) -> str:

@@ -556,6 +556,36 @@ static void msg_check_mount(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_MOUNT, &exp), 0);
 }
 
+/* INO_RANGE: the count asked for, from above the root, without wrapping. */
+static struct sk_buff *tino_range(struct kunit *test, u64 first, u32 n)
+{
+	struct sk_buff *skb = treply(test, 1, 0);
+
+	KUNIT_ASSERT_EQ(test, modalfs_put_u64(skb, MODALFS_A_INO, first), 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MODALFS_A_SIZE, n), 0);
+	return skb;
+}
+
+static void msg_check_ino_range(struct kunit *test)
+{
+	struct modalfs_expect exp = { .size = 1024 };
+	struct sk_buff *skb;
+
+	KUNIT_EXPECT_EQ(test, tcheck(test, tino_range(test, 100, 1024),
+				     MODALFS_OP_INO_RANGE, &exp), 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, tino_range(test, 100, 512),
+				     MODALFS_OP_INO_RANGE, &exp), -EIO);
+	KUNIT_EXPECT_EQ(test, tcheck(test, tino_range(test, MODALFS_ROOT_INO,
+						      1024),
+				     MODALFS_OP_INO_RANGE, &exp), -EIO);
+	KUNIT_EXPECT_EQ(test, tcheck(test, tino_range(test, U64_MAX - 10, 1024),
+				     MODALFS_OP_INO_RANGE, &exp), -EIO);
+	skb = treply(test, 1, 0);
+	KUNIT_ASSERT_EQ(test, nla_put_u32(skb, MODALFS_A_SIZE, 1024), 0);
+	KUNIT_EXPECT_EQ(test, tcheck(test, skb, MODALFS_OP_INO_RANGE, &exp),
+			-EIO);
+}
+
 static void msg_check_read(struct kunit *test)
 {
 	struct modalfs_expect exp = { .size = MODALFS_IO_MAX };
@@ -834,6 +864,7 @@ static struct kunit_case modalfs_msg_cases[] = {
 	KUNIT_CASE(msg_data_pages),
 	KUNIT_CASE(msg_data_pages_io_max),
 	KUNIT_CASE(msg_check_mount),
+	KUNIT_CASE(msg_check_ino_range),
 	KUNIT_CASE(msg_check_read),
 	KUNIT_CASE(msg_check_write),
 	KUNIT_CASE(msg_check_write_attr),

@@ -102,7 +102,7 @@ static void t_cumulative(void **state)
 
 	(void)state;
 	for (char *l = strtok_r(m, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(l, "modalfsd_request_duration_seconds_bucket{op=\"%31[A-Z]\",le=\"%*[^\"]\"} %llu",
+		if (sscanf(l, "modalfsd_request_duration_seconds_bucket{op=\"%31[A-Z_]\",le=\"%*[^\"]\"} %llu",
 			   op, &v) != 2)
 			continue;
 		if (strcmp(op, prev_op)) {

@@ -263,6 +263,66 @@ static void t_ino_unique(void **state)
 	assert_true(b > a);
 }
 
+/*
+ * Asynchronous creates: INO_RANGE hands out numbers that no create takes
+ * afterwards, a create may claim one of them (free, below the volume's
+ * next number) with the kernel's times, and nothing else.
+ */
+static void t_ino_range_claim(void **state)
+{
+	struct fx *f = *state;
+	struct modalfs_setattr times = {
+		.valid = MODALFS_SET_ATIME | MODALFS_SET_MTIME |
+			 MODALFS_SET_CTIME,
+		.atime_sec = 1000, .atime_nsec = 1,
+		.mtime_sec = 2000, .mtime_nsec = 2,
+		.ctime_sec = 3000, .ctime_nsec = 3,
+	};
+	struct modalfs_newnode nn = { .times = &times };
+	struct modalfs_iattr a;
+	uint64_t first, other;
+
+	assert_int_equal(modalfs_store_ino_range(f->st, NULL, f->vol, 0,
+						 &first), EINVAL);
+	assert_int_equal(modalfs_store_ino_range(f->st, NULL, f->vol,
+						 MODALFS_INO_RANGE_MAX + 1,
+						 &first), EINVAL);
+	assert_int_equal(modalfs_store_ino_range(f->st, NULL, f->vol, 10,
+						 &first), 0);
+	assert_true(first > ROOT);
+	/* The daemon's own numbers come after the range. */
+	other = mkfile(f, ROOT, "other");
+	assert_true(other >= first + 10);
+
+	nn.ino = first + 3;
+	assert_int_equal(modalfs_store_create_at(f->st, NULL, f->vol, ROOT,
+						 "mine", S_IFREG | 0640, 7, 8,
+						 0, &nn, &a), 0);
+	assert_int_equal(a.ino, first + 3);
+	a = getattr(f, first + 3);
+	assert_int_equal(a.mtime_sec, 2000);
+	assert_int_equal(a.mtime_nsec, 2);
+	assert_int_equal(a.ctime_sec, 3000);
+	assert_int_equal(a.atime_sec, 1000);
+	assert_int_equal(a.uid, 7);
+	assert_int_equal(lookup(f, ROOT, "mine", &other), 0);
+	assert_int_equal(other, first + 3);
+
+	/* Taken, the root's, beyond what was handed out: EINVAL. */
+	assert_int_equal(modalfs_store_create_at(f->st, NULL, f->vol, ROOT,
+						 "again", S_IFREG | 0640, 0, 0,
+						 0, &nn, &a), EINVAL);
+	nn.ino = ROOT;
+	assert_int_equal(modalfs_store_create_at(f->st, NULL, f->vol, ROOT,
+						 "root", S_IFREG | 0640, 0, 0,
+						 0, &nn, &a), EINVAL);
+	nn.ino = first + 1000000;
+	assert_int_equal(modalfs_store_create_at(f->st, NULL, f->vol, ROOT,
+						 "far", S_IFREG | 0640, 0, 0,
+						 0, &nn, &a), EINVAL);
+	assert_int_equal(lookup(f, ROOT, "again", NULL), ENOENT);
+}
+
 /* ---- mkdir / rmdir / unlink ---- */
 
 static void t_mkdir_nlink(void **state)
@@ -998,6 +1058,7 @@ int main(void)
 		T(t_create_lookup),
 		T(t_lookup_errors),
 		T(t_ino_unique),
+		T(t_ino_range_claim),
 		T(t_mkdir_nlink),
 		T(t_unlink_rmdir_types),
 		T(t_rmdir_notempty),

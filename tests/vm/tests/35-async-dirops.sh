@@ -1,7 +1,7 @@
 #!/bin/bash
 # Asynchronous directory operations (issue 11, kmod/dirops.c): in a
-# complete directory unlink, and rmdir of a complete empty directory,
-# return once their request is queued. Checked here:
+# complete directory create, unlink, and rmdir of a complete empty
+# directory, return once their request is queued. Checked here:
 #  - they are asynchronous (debugfs async_queued), the daemon ends up
 #    with the same tree, and syncfs waits for them;
 #  - order: an unlink followed at once by a create, mkdir or link of the
@@ -11,14 +11,18 @@
 #  - an error only the daemon sees (fault injection: EIO for one name)
 #    comes back at fsync of the directory, once, the name reappears and
 #    the directory is no longer complete;
-#  - a daemon stopped with 1000 unlinks queued and then killed: the next
-#    daemon runs each exactly once; a daemon that dies after committing
+#  - creates of regular files are asynchronous too, with inode numbers
+#    from a range the daemon hands out (INO_RANGE), and the daemon ends
+#    up with the kernel's inode numbers and times; ENOSPC at the daemon
+#    comes back at fsync of the directory, and the tree is consistent;
+#  - a daemon stopped with 1000 creates, then 1000 unlinks, queued and
+#    then killed: the next daemon runs each exactly once; a daemon that dies after committing
 #    one before replying answers its retransmission from its DRC;
 #  - 10,000 random creates, unlinks, mkdirs, rmdirs, renames and links
 #    give the same errno sequence and final tree as tmpfs (the seed is
 #    printed; DIROPS_SEED=N repeats a run).
 . "$(dirname "$0")/../../lib.sh"
-plan 74
+plan 107
 
 VOL=${VOL:-vmtest-async}
 MNT=$TEST_TMP/mnt
@@ -59,9 +63,9 @@ for i in range(int(sys.argv[2])):
     os.unlink(os.path.join(sys.argv[1], 'f%d' % i))
 " "$1" "$2"
 }
-# unlink_errors: UNLINK requests the daemon answered with an error.
-unlink_errors() {
-	awk '$1 == "UNLINK" { n = $4 } END { print n + 0 }' "$MODALFS_STATS"
+# op_errors OP: requests of OP the daemon answered with an error.
+op_errors() {
+	awk -v op="$1" '$1 == op { n = $4 } END { print n + 0 }' "$MODALFS_STATS"
 }
 
 step "load, start the daemon, mount"
@@ -85,6 +89,29 @@ expect_eq "a is empty" 0 "$(ls -A "$MNT/a" | wc -l)"
 check "umount" umount "$MNT"
 check "mount again" mount -t modalfs "$VOL:/" "$MNT" || finish
 expect_eq "a is empty for the daemon too" 0 "$(ls -A "$MNT/a" | wc -l)"
+
+step "creates in a complete directory are asynchronous"
+mkdir "$MNT/c"
+stats_snap
+check "create 200 files" mkfiles "$MNT/c" 200
+echo "    | CREATE $(stats_since CREATE) INO_RANGE $(stats_since INO_RANGE) async_queued $(stats_since async_queued) total $(stats_since total)"
+expect_eq "200 CREATEs sent" 200 "$(stats_since CREATE)"
+expect_eq "... all of them asynchronous" 200 "$(stats_since async_queued)"
+expect_eq "at most one INO_RANGE for them" 1 "$(($(stats_since INO_RANGE) <= 1))"
+st=$(stat -c '%i %y %z %U %a' "$MNT/c/f7")
+check "200 times: create y, unlink it at once; then fsync of the directory" "$PYTHON" -c "
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+for i in range(200):
+    os.close(os.open(sys.argv[1] + '/y', os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    os.unlink(sys.argv[1] + '/y')
+os.fsync(fd)
+" "$MNT/c"
+check "umount" umount "$MNT"
+check "mount again" mount -t modalfs "$VOL:/" "$MNT" || finish
+expect_eq "the daemon has the 200 files" 200 "$(ls "$MNT/c" | wc -l)"
+expect_eq "f7's inode number, times, owner and mode are the ones the kernel gave it" \
+	"$st" "$(stat -c '%i %y %z %U %a' "$MNT/c/f7")"
 
 step "rm -rf of a tree read from the daemon"
 for d in 0 1 2 3 4; do mkdir -p "$MNT/t/d$d" && mkfiles "$MNT/t/d$d" 40; done
@@ -171,13 +198,33 @@ check "... once" sync -f "$MNT"
 run_check "stop the failing modalfsd" stop_daemon
 run_check "start modalfsd" start_daemon "$TEST_DAEMON_DIR" || finish
 
-step "the daemon is stopped, then killed, with 1000 unlinks queued"
-mkdir "$MNT/q" && mkfiles "$MNT/q" 1000
+step "the daemon is stopped, then killed, with 1000 creates queued"
+mkdir "$MNT/q"
+check "umount" umount "$MNT"
+check "mount again (an empty inode number range)" mount -t modalfs "$VOL:/" "$MNT" || finish
 ls "$MNT/q" > /dev/null
+# Takes a range of inode numbers while the daemon answers.
+: > "$MNT/q/first"
 stats_snap
-errs=$(unlink_errors)
+cerrs=$(op_errors CREATE)
 kill -STOP "$MODALFSD_PID"
-check "unlink of 1000 files returns while the daemon is stopped" rmfiles "$MNT/q" 1000
+check "1000 creates return while the daemon is stopped" mkfiles "$MNT/q" 1000
+expect_eq "1000 creates in flight" 1000 "$(stats_count async_inflight)"
+kill -KILL "$MODALFSD_PID"
+wait "$MODALFSD_PID" 2>/dev/null
+MODALFSD_PID=
+run_check "start modalfsd again" start_daemon "$TEST_DAEMON_DIR" || finish
+check "syncfs" sync -f "$MNT"
+expect_eq "none in flight" 0 "$(stats_count async_inflight)"
+expect_eq "no CREATE failed (none ran twice)" "$cerrs" "$(op_errors CREATE)"
+expect_eq "q has the 1001 files, each once" "1001 1001" \
+	"$(ls "$MNT/q" | wc -l) $(ls "$MNT/q" | sort -u | wc -l)"
+
+step "the daemon is stopped, then killed, with 1000 unlinks queued"
+ls "$MNT/q" > /dev/null
+errs=$(op_errors UNLINK)
+kill -STOP "$MODALFSD_PID"
+check "1000 unlinks return while the daemon is stopped" rmfiles "$MNT/q" 1000
 expect_eq "1000 unlinks in flight" 1000 "$(stats_count async_inflight)"
 kill -KILL "$MODALFSD_PID"
 wait "$MODALFSD_PID" 2>/dev/null
@@ -185,8 +232,9 @@ MODALFSD_PID=
 run_check "start modalfsd again" start_daemon "$TEST_DAEMON_DIR" || finish
 check "syncfs" sync -f "$MNT"
 expect_eq "none in flight" 0 "$(stats_count async_inflight)"
-expect_eq "no UNLINK failed (none ran twice)" "$errs" "$(unlink_errors)"
-expect_eq "q is empty" 0 "$(ls -A "$MNT/q" | wc -l)"
+expect_eq "no UNLINK failed (none ran twice)" "$errs" "$(op_errors UNLINK)"
+expect_eq "q has only first" "first" "$(ls -A "$MNT/q")"
+rm "$MNT/q/first"
 
 step "the daemon dies after committing an asynchronous unlink"
 mkfiles "$MNT/q" 100
@@ -196,7 +244,7 @@ MODALFSD_FAULT_DIE_BEFORE_REPLY=13 run_check "start modalfsd that dies before it
 # A new daemon ends completeness: list q again.
 ls "$MNT/q" > /dev/null
 dpid=$MODALFSD_PID
-errs=$(unlink_errors)
+errs=$(op_errors UNLINK)
 check "unlink of 100 files" rmfiles "$MNT/q" 100
 for ((i = 0; i < 100; i++)); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
 wait "$dpid"
@@ -204,8 +252,55 @@ expect_eq "the daemon died before replying" 3 "$?"
 MODALFSD_PID=
 run_check "start modalfsd again" start_daemon "$TEST_DAEMON_DIR" || finish
 check "syncfs" sync -f "$MNT"
-expect_eq "no UNLINK failed (the committed one was answered from the DRC)" "$errs" "$(unlink_errors)"
+expect_eq "no UNLINK failed (the committed one was answered from the DRC)" "$errs" "$(op_errors UNLINK)"
 expect_eq "q is empty" 0 "$(ls -A "$MNT/q" | wc -l)"
+
+step "ENOSPC during asynchronous creates is reported at fsync"
+check "umount" umount "$MNT"
+run_check "stop modalfsd" stop_daemon
+FULL=$TEST_TMP/full
+run_check "start modalfsd on a 16 MiB store" start_daemon "$FULL" --map-size 16M || finish
+"$MODALFSCTL" persisted vmtest-async-full > /dev/null
+check "mount it" mount -t modalfs vmtest-async-full:/ "$MNT" || finish
+mkdir "$MNT/d"
+check_fails "filling the store fails" dd if=/dev/zero of="$MNT/big" bs=1M count=64 conv=fsync status=none
+stats_snap
+out=$("$PYTHON" -c "
+import errno, os, sys
+d = sys.argv[1]
+fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+made = 0
+for i in range(300):
+    try:
+        os.close(os.open('%s/n%d' % (d, i), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        made += 1
+    except OSError as e:
+        print('create', i, errno.errorcode[e.errno])
+        break
+try:
+    os.fsync(fd)
+    print('made', made, 'fsync 0')
+except OSError as e:
+    print('made', made, 'fsync', errno.errorcode[e.errno])
+" "$MNT/d" 2>&1)
+echo "    | $out; CREATE $(stats_since CREATE) errors $(awk '$1 == "CREATE" { print $4 }' "$MODALFS_STATS") async_queued $(stats_since async_queued)"
+expect_match "the creates returned, the fsync of the directory says ENOSPC" "^made [0-9]+ fsync ENOSPC$" "$out"
+expect_eq "some of them were asynchronous" 1 "$(($(stats_since async_queued) > 0))"
+listed=$(ls "$MNT/d" | wc -l)
+echo "    | the daemon has $listed of them"
+expect_eq "every name listed exists, none twice" "$listed $listed" \
+	"$(cd "$MNT/d" && ls | sort -u | wc -l) $(cd "$MNT/d" && ls | xargs -r stat -c %n | wc -l)"
+check "rm frees the space" rm -f "$MNT/big"
+check "a create works again, and its fsync" "$PYTHON" -c "
+import os, sys
+fd = os.open(sys.argv[1] + '/again', os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+os.fsync(fd)
+" "$MNT/d"
+check "umount" umount "$MNT"
+run_check "stop that modalfsd" stop_daemon
+check "its --check is clean" "$MODALFSD" --check --state-dir "$FULL"
+run_check "start modalfsd" start_daemon "$TEST_DAEMON_DIR" || finish
+check "mount $VOL" mount -t modalfs "$VOL:/" "$MNT" || finish
 
 step "$NEQUIV random operations: the same errnos and tree as tmpfs (seed $SEED)"
 check "mount tmpfs for reference" mount -t tmpfs none "$REF"
