@@ -125,7 +125,10 @@ int modalfs_ctl_do_ls(const struct modalfs_ctl_req *r)
 		return rc;
 	if (!sp.exists)
 		return err_reply(r, ENOENT, vol, path);
-	/* ls -l of a directory: readdir, then stat of each entry. */
+	/*
+	 * ls -l of a directory: the readdir's entries carry their attributes,
+	 * read in its own transaction, so no entry needs a lookup of its own.
+	 */
 	if (S_ISDIR(sp.attr.mode) &&
 	    modalfs_ctl_permission(r->cred, &sp.attr,
 				   MODALFS_MAY_READ | MODALFS_MAY_EXEC))
@@ -147,13 +150,7 @@ int modalfs_ctl_do_ls(const struct modalfs_ctl_req *r)
 					    MODALFS_READDIR_MAX, dent_collect,
 					    &a, &eof);
 		for (size_t i = 0; !err && i < a.n; i++) {
-			struct modalfs_iattr at;
-
 			off = a.v[i].cookie;
-			/* Removed since the readdir: skip it. */
-			if (modalfs_store_lookup(st, sp.vol, sp.attr.ino,
-						 a.v[i].name, &at))
-				continue;
 			if (nlmsg_hdr(m)->nlmsg_len > MODALFS_CTL_LIST_CHUNK) {
 				rc = modalfs_ctlmsg_send(r->fd, m);
 				nlmsg_free(m);
@@ -163,7 +160,8 @@ int modalfs_ctl_do_ls(const struct modalfs_ctl_req *r)
 					return rc ? rc : -ENOMEM;
 				}
 			}
-			if (modalfs_ctl_put_entry(m, a.v[i].name, &at))
+			if (modalfs_ctl_put_entry(m, a.v[i].name,
+						  &a.v[i].attr))
 				err = EMSGSIZE;
 		}
 		if (!a.n)

@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #include "genl.h"
 #include "log.h"
 #include "ops.h"
+#include "order.h"
 
 /*
  * Socket buffers of the kernel channel. Receive: the kernel's background
@@ -53,8 +55,13 @@
 struct job {
 	struct job *next;
 	struct nlmsghdr *nlh;	/* malloc'd copy of one request */
-	bool async;		/* carries MODALFS_A_ASYNC */
+	struct modalfs_order_item ord;	/* in the ordering gate (3b) */
 };
+
+static struct job *ord_job(struct modalfs_order_item *it)
+{
+	return (struct job *)((char *)it - offsetof(struct job, ord));
+}
 
 static struct {
 	struct modalfs_store *st;
@@ -65,13 +72,12 @@ static struct {
 	int nworkers;
 	int stop_pipe[2];
 
-	pthread_mutex_t lock;	/* queue, busy, stopping */
+	pthread_mutex_t lock;	/* queue, order, busy, stopping */
 	pthread_cond_t more;	/* queue got a job or stopping */
 	pthread_cond_t idle;	/* queue empty and busy == 0 */
 	struct job *head, *tail;
-	/* Received after an unanswered ASYNC request, in order (3b). */
-	struct job *held_head, *held_tail;
-	int async_open;		/* ASYNC requests queued or running */
+	/* Requests held behind ASYNC ones, ASYNC ones unanswered (3b). */
+	struct modalfs_order order;
 	int busy;
 	bool stopping;
 	uint64_t served;	/* statistics, logged at stop */
@@ -140,13 +146,14 @@ static bool die_before_reply(const struct nlmsghdr *nlh)
 	return a && nla_len(a) == 4 && (int)nla_get_u32(a) == op;
 }
 
-static void release_held(void);
+static void push_work(struct job *j);
 
 static void *worker(void *arg)
 {
 	(void)arg;
 	for (;;) {
 		struct job *j;
+		struct modalfs_order_item *it;
 		struct nl_msg *reply;
 		uint64_t id;
 		int family;
@@ -191,8 +198,13 @@ static void *worker(void *arg)
 
 		pthread_mutex_lock(&ch.lock);
 		ch.busy--;
-		if (j->async && --ch.async_open == 0)
-			release_held();
+		it = modalfs_order_done(&ch.order, &j->ord);
+		while (it) {
+			struct modalfs_order_item *nx = it->next;
+
+			push_work(ord_job(it));
+			it = nx;
+		}
 		free(j);
 		if (!ch.head && !ch.busy)
 			pthread_cond_broadcast(&ch.idle);
@@ -211,43 +223,6 @@ static void push_work(struct job *j)
 	pthread_cond_signal(&ch.more);
 }
 
-/* Takes j in arrival order: to the workers, or held behind ASYNC ones. */
-static void admit(struct job *j)
-{
-	if (ch.held_head || (!j->async && ch.async_open)) {
-		j->next = NULL;
-		if (ch.held_tail)
-			ch.held_tail->next = j;
-		else
-			ch.held_head = j;
-		ch.held_tail = j;
-		return;
-	}
-	if (j->async)
-		ch.async_open++;
-	push_work(j);
-}
-
-/*
- * The last ASYNC request before the held ones was answered: admit them
- * in order until one has to wait again. Under ch.lock.
- */
-static void release_held(void)
-{
-	while (ch.held_head) {
-		struct job *j = ch.held_head;
-
-		if (!j->async && ch.async_open)
-			break;
-		ch.held_head = j->next;
-		if (!ch.held_head)
-			ch.held_tail = NULL;
-		if (j->async)
-			ch.async_open++;
-		push_work(j);
-	}
-}
-
 static bool is_async(const struct nlmsghdr *nlh)
 {
 	return nlmsg_find_attr((struct nlmsghdr *)nlh, GENL_HDRLEN,
@@ -264,9 +239,11 @@ static void enqueue(struct nlmsghdr *nlh)
 		return;
 	}
 	j->nlh = nlh;
-	j->async = is_async(nlh);
+	j->ord.async = is_async(nlh);
+	/* In arrival order: to the workers, or held behind ASYNC ones. */
 	pthread_mutex_lock(&ch.lock);
-	admit(j);
+	if (modalfs_order_admit(&ch.order, &j->ord))
+		push_work(j);
 	pthread_mutex_unlock(&ch.lock);
 }
 
@@ -712,6 +689,7 @@ int modalfs_genl_start(struct modalfs_store *st, int threads,
 	ch.fatal = fatal;
 	ch.registered = registered;
 	ch.die_op = die ? atoi(die) : 0;
+	modalfs_order_init(&ch.order);
 	if (modalfs_fault_parse(&ch.fault, getenv("MODALFSD_FAULT"))) {
 		modalfs_err("MODALFSD_FAULT: cannot parse '%s' (see userd/fault.h)",
 			    getenv("MODALFSD_FAULT"));

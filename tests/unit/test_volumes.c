@@ -260,6 +260,34 @@ static void t_mountinfo(void **state)
 
 /* ---- control channel ---- */
 
+/*
+ * modalfs_store_lookup, counted: the test binary is linked with
+ * --wrap=modalfs_store_lookup (Makefile), so every call from the control
+ * channel comes here.
+ */
+int __real_modalfs_store_lookup(struct modalfs_store *st, uint64_t vol,
+				uint64_t dir, const char *name,
+				struct modalfs_iattr *attr);
+int __wrap_modalfs_store_lookup(struct modalfs_store *st, uint64_t vol,
+				uint64_t dir, const char *name,
+				struct modalfs_iattr *attr);
+static int lookups;
+
+int __wrap_modalfs_store_lookup(struct modalfs_store *st, uint64_t vol,
+				uint64_t dir, const char *name,
+				struct modalfs_iattr *attr)
+{
+	lookups++;
+	return __real_modalfs_store_lookup(st, vol, dir, name, attr);
+}
+
+/* The entries of the last reply, in order (up to LS_KEEP of them). */
+#define LS_KEEP 512
+static struct {
+	char name[MODALFS_NAME_MAX + 1];
+	struct modalfs_iattr attr;
+} ls_ent[LS_KEEP];
+
 struct reply {
 	int err;
 	char msg[MODALFS_ERRMSG_MAX + 1];
@@ -324,6 +352,10 @@ static int call(struct fx *f, struct nl_msg *m, pid_t pid, uid_t uid,
 			if (nla_type(a) == MODALFS_A_ENTRY) {
 				assert_int_equal(modalfs_ctl_get_entry(a, name,
 								       &at), 0);
+				if (r->entries < LS_KEEP) {
+					strcpy(ls_ent[r->entries].name, name);
+					ls_ent[r->entries].attr = at;
+				}
 				if (!r->entries++)
 					strcpy(r->first, name);
 			}
@@ -450,6 +482,86 @@ static void t_ctl_files(void **state)
 	assert_string_equal(r->first, "secret");
 	/* The removed inodes were freed (no mount holds them). */
 	assert_int_equal(modalfs_store_check_open(f->st, stderr), 0);
+	free(r);
+}
+
+static void iattr_equal(const struct modalfs_iattr *a,
+			const struct modalfs_iattr *b)
+{
+	assert_int_equal(a->ino, b->ino);
+	assert_int_equal(a->mode, b->mode);
+	assert_int_equal(a->nlink, b->nlink);
+	assert_int_equal(a->uid, b->uid);
+	assert_int_equal(a->gid, b->gid);
+	assert_int_equal(a->rdev, b->rdev);
+	assert_int_equal(a->size, b->size);
+	assert_int_equal(a->blocks, b->blocks);
+	assert_int_equal(a->atime_sec, b->atime_sec);
+	assert_int_equal(a->atime_nsec, b->atime_nsec);
+	assert_int_equal(a->mtime_sec, b->mtime_sec);
+	assert_int_equal(a->mtime_nsec, b->mtime_nsec);
+	assert_int_equal(a->ctime_sec, b->ctime_sec);
+	assert_int_equal(a->ctime_nsec, b->ctime_nsec);
+}
+
+/*
+ * LS of a directory lists every entry with the attributes a lookup of
+ * its name gives, across several readdir batches and reply datagrams,
+ * and takes them from the readdir (READDIRPLUS): no lookup per entry.
+ */
+static void t_ctl_ls_attrs(void **state)
+{
+	struct fx *f = *state;
+	struct reply *r = malloc(sizeof(*r));
+	struct modalfs_iattr a;
+	char name[32];
+	const int n = MODALFS_READDIR_MAX + 44;
+
+	assert_non_null(r);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "e%03d", i);
+		if (i % 10 == 3)
+			assert_int_equal(modalfs_store_mkdir(f->st, NULL, f->vol,
+							     ROOT, name, 0750,
+							     i, 7, &a), 0);
+		else if (i % 10 == 7)
+			assert_int_equal(modalfs_store_symlink(f->st, NULL,
+							       f->vol, ROOT,
+							       name, "target",
+							       i, 7, &a), 0);
+		else
+			assert_int_equal(modalfs_store_create(f->st, NULL,
+							      f->vol, ROOT,
+							      name,
+							      S_IFREG | (0600 + i % 64),
+							      i, 7, 0, &a), 0);
+	}
+	/* A hard link: one inode under two names, nlink 2 in both. */
+	assert_int_equal(modalfs_store_lookup(f->st, f->vol, ROOT, "e000", &a),
+			 0);
+	assert_int_equal(modalfs_store_link(f->st, NULL, f->vol, a.ino, ROOT,
+					    "link", &a), 0);
+
+	lookups = 0;
+	assert_int_equal(call(f, ctl(MODALFS_CTL_LS, "vol", "/"), 1, 0, r), 0);
+	/* Resolving "/" needs none, and no entry needs one of its own. */
+	assert_int_equal(lookups, 0);
+	assert_int_equal(r->entries, n + 1);
+	for (int i = 0; i <= n; i++) {
+		if (i < n)
+			snprintf(name, sizeof(name), "e%03d", i);
+		else
+			strcpy(name, "link");
+		assert_string_equal(ls_ent[i].name, name);
+		assert_int_equal(modalfs_store_lookup(f->st, f->vol, ROOT, name,
+						      &a), 0);
+		iattr_equal(&ls_ent[i].attr, &a);
+	}
+	assert_int_equal(ls_ent[0].attr.nlink, 2);
+	assert_int_equal(ls_ent[n].attr.ino, ls_ent[0].attr.ino);
+	assert_true(S_ISDIR(ls_ent[3].attr.mode));
+	assert_true(S_ISLNK(ls_ent[7].attr.mode));
+	assert_int_equal(ls_ent[7].attr.size, strlen("target"));
 	free(r);
 }
 
@@ -654,6 +766,7 @@ int main(void)
 		cmocka_unit_test(t_proc),
 		cmocka_unit_test(t_mountinfo),
 		cmocka_unit_test_setup_teardown(t_ctl_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_ctl_ls_attrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_ctl_apps, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_reaper, setup, teardown),
 		cmocka_unit_test(t_mountopts),
