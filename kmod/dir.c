@@ -286,6 +286,18 @@ static struct modalfs_req *modalfs_new_node_req(struct inode *dir, u32 op,
 	return req;
 }
 
+/* A new inode for dentry, as of the volume's invalidation count seen. */
+static void modalfs_instantiate(struct dentry *dentry, struct inode *inode,
+				unsigned long seen)
+{
+	dentry->d_time = seen;
+	/* Not looked up first (modalfs_atomic_open): hash it too. */
+	if (d_in_lookup(dentry))
+		d_add(dentry, inode);
+	else
+		d_instantiate(dentry, inode);
+}
+
 /* Sends a create-like request and instantiates the new inode. */
 static int modalfs_create_common(struct inode *dir, struct dentry *dentry,
 				 struct modalfs_req *req, umode_t type)
@@ -323,12 +335,7 @@ static int modalfs_create_common(struct inode *dir, struct dentry *dentry,
 	modalfs_dir_apply(dir, req->tb[MODALFS_A_DIR_ATTR]);
 	modalfs_req_put(req);
 	req = NULL;
-	dentry->d_time = seen;
-	/* Not looked up first (modalfs_atomic_open): hash it too. */
-	if (d_in_lookup(dentry))
-		d_add(dentry, inode);
-	else
-		d_instantiate(dentry, inode);
+	modalfs_instantiate(dentry, inode, seen);
 	return 0;
 out:
 	modalfs_req_put(req);
@@ -391,11 +398,7 @@ static int modalfs_create_async(struct inode *dir, struct dentry *dentry,
 	modalfs_dirop_commit(op, dir, inode, req);
 	modalfs_dir_add(dir, &dentry->d_name);
 	modalfs_dir_touch(dir);
-	dentry->d_time = seen;
-	if (d_in_lookup(dentry))
-		d_add(dentry, inode);
-	else
-		d_instantiate(dentry, inode);
+	modalfs_instantiate(dentry, inode, seen);
 	return 0;
 put:
 	modalfs_req_put(req);

@@ -18,11 +18,12 @@
 #  - a daemon stopped with 1000 creates, then 1000 unlinks, queued and
 #    then killed: the next daemon runs each exactly once; a daemon that dies after committing
 #    one before replying answers its retransmission from its DRC;
+#  - modalfsctl put into a complete directory shows on two mounts at once;
 #  - 10,000 random creates, unlinks, mkdirs, rmdirs, renames and links
 #    give the same errno sequence and final tree as tmpfs (the seed is
 #    printed; DIROPS_SEED=N repeats a run).
 . "$(dirname "$0")/../../lib.sh"
-plan 107
+plan 112
 
 VOL=${VOL:-vmtest-async}
 MNT=$TEST_TMP/mnt
@@ -66,6 +67,24 @@ for i in range(int(sys.argv[2])):
 # op_errors OP: requests of OP the daemon answered with an error.
 op_errors() {
 	awk -v op="$1" '$1 == op { n = $4 } END { print n + 0 }' "$MODALFS_STATS"
+}
+
+# stopped_then_killed OP WHAT FN: with the daemon stopped, FN makes 1000
+# asynchronous ops OP in q; the daemon is killed and a new one started;
+# every op ran exactly once (no OP failed).
+stopped_then_killed() {
+	local errs
+	errs=$(op_errors "$1")
+	kill -STOP "$MODALFSD_PID"
+	check "1000 $2 return while the daemon is stopped" "$3" "$MNT/q" 1000
+	expect_eq "1000 $2 in flight" 1000 "$(stats_count async_inflight)"
+	kill -KILL "$MODALFSD_PID"
+	wait "$MODALFSD_PID" 2>/dev/null
+	MODALFSD_PID=
+	run_check "start modalfsd again" start_daemon "$TEST_DAEMON_DIR" || finish
+	check "syncfs" sync -f "$MNT"
+	expect_eq "none in flight" 0 "$(stats_count async_inflight)"
+	expect_eq "no $1 failed (none ran twice)" "$errs" "$(op_errors "$1")"
 }
 
 step "load, start the daemon, mount"
@@ -205,34 +224,13 @@ check "mount again (an empty inode number range)" mount -t modalfs "$VOL:/" "$MN
 ls "$MNT/q" > /dev/null
 # Takes a range of inode numbers while the daemon answers.
 : > "$MNT/q/first"
-stats_snap
-cerrs=$(op_errors CREATE)
-kill -STOP "$MODALFSD_PID"
-check "1000 creates return while the daemon is stopped" mkfiles "$MNT/q" 1000
-expect_eq "1000 creates in flight" 1000 "$(stats_count async_inflight)"
-kill -KILL "$MODALFSD_PID"
-wait "$MODALFSD_PID" 2>/dev/null
-MODALFSD_PID=
-run_check "start modalfsd again" start_daemon "$TEST_DAEMON_DIR" || finish
-check "syncfs" sync -f "$MNT"
-expect_eq "none in flight" 0 "$(stats_count async_inflight)"
-expect_eq "no CREATE failed (none ran twice)" "$cerrs" "$(op_errors CREATE)"
+stopped_then_killed CREATE creates mkfiles
 expect_eq "q has the 1001 files, each once" "1001 1001" \
 	"$(ls "$MNT/q" | wc -l) $(ls "$MNT/q" | sort -u | wc -l)"
 
 step "the daemon is stopped, then killed, with 1000 unlinks queued"
 ls "$MNT/q" > /dev/null
-errs=$(op_errors UNLINK)
-kill -STOP "$MODALFSD_PID"
-check "1000 unlinks return while the daemon is stopped" rmfiles "$MNT/q" 1000
-expect_eq "1000 unlinks in flight" 1000 "$(stats_count async_inflight)"
-kill -KILL "$MODALFSD_PID"
-wait "$MODALFSD_PID" 2>/dev/null
-MODALFSD_PID=
-run_check "start modalfsd again" start_daemon "$TEST_DAEMON_DIR" || finish
-check "syncfs" sync -f "$MNT"
-expect_eq "none in flight" 0 "$(stats_count async_inflight)"
-expect_eq "no UNLINK failed (none ran twice)" "$errs" "$(op_errors UNLINK)"
+stopped_then_killed UNLINK unlinks rmfiles
 expect_eq "q has only first" "first" "$(ls -A "$MNT/q")"
 rm "$MNT/q/first"
 
@@ -319,6 +317,16 @@ check "mount again" mount -t modalfs "$VOL:/" "$MNT" || finish
 "$PYTHON" "$EQUIV" "$MNT/eq" 0 0 > "$TEST_TMP/eq.after"
 sed -n '/^tree:/,$p' "$TEST_TMP/eq.tmpfs" > "$TEST_TMP/eq.want"
 check "... and the daemon's tree is the same" cmp -s "$TEST_TMP/eq.want" "$TEST_TMP/eq.after"
+
+step "modalfsctl put into a complete directory is seen on every mount at once"
+check "a second mount of $VOL" mount -t modalfs "$VOL:/" "$MNT2" || finish
+mkdir "$MNT/pc" && : > "$MNT/pc/a"
+ls "$MNT2/pc" > /dev/null
+echo hello > "$TEST_TMP/put.src"
+check "modalfsctl put /pc/new" "$MODALFSCTL" put "$VOL" "$TEST_TMP/put.src" /pc/new
+expect_eq "ls of the first mount shows it" "a new" "$(ls "$MNT/pc" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "ls of the second mount too" "a new" "$(ls "$MNT2/pc" | tr '\n' ' ' | sed 's/ $//')"
+check "umount the second mount" umount "$MNT2"
 
 step "teardown"
 check "umount" umount "$MNT"
