@@ -53,19 +53,14 @@ struct modalfs_dirop {
 };
 
 /*
- * In flight on all volumes, at most MODALFS_MAX_DIROPS: beyond that they
- * would crowd synchronous callers out of the request table.
+ * In flight on all volumes, at most MODALFS_MAX_DIROPS (counted in
+ * stats.c): beyond that they would crowd synchronous callers out of the
+ * request table.
  */
 #define MODALFS_MAX_DIROPS	1024
-static atomic_t modalfs_dirops_count = ATOMIC_INIT(0);
 
 /* For the last iput of an inode, which must not run in a reply. */
 static struct workqueue_struct *modalfs_dirop_wq;
-
-int modalfs_dirops_inflight(void)
-{
-	return atomic_read(&modalfs_dirops_count);
-}
 
 int modalfs_dirops_init(void)
 {
@@ -83,21 +78,18 @@ struct modalfs_dirop *modalfs_dirop_begin(void)
 {
 	struct modalfs_dirop *op;
 
-	if (atomic_inc_return(&modalfs_dirops_count) > MODALFS_MAX_DIROPS) {
-		atomic_dec(&modalfs_dirops_count);
-		modalfs_stats_async_refused();
+	if (!modalfs_stats_async_take(MODALFS_MAX_DIROPS))
 		return NULL;
-	}
 	op = kzalloc(sizeof(*op), GFP_NOFS);
 	if (!op)
-		atomic_dec(&modalfs_dirops_count);
+		modalfs_stats_async_put();
 	return op;
 }
 
 void modalfs_dirop_cancel(struct modalfs_dirop *op)
 {
 	kfree(op);
-	atomic_dec(&modalfs_dirops_count);
+	modalfs_stats_async_put();
 }
 
 static void modalfs_dirop_free(struct modalfs_dirop *op)
@@ -105,7 +97,7 @@ static void modalfs_dirop_free(struct modalfs_dirop *op)
 	struct modalfs_sb_info *sbi = MODALFS_SB(op->dir->i_sb);
 
 	kfree(op);
-	atomic_dec(&modalfs_dirops_count);
+	modalfs_stats_async_put();
 	if (atomic_dec_and_test(&sbi->dirops))
 		wake_up_var(&sbi->dirops);
 }

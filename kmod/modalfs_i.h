@@ -282,7 +282,8 @@ void modalfs_stats_sent(struct modalfs_req *req);
 void modalfs_stats_answered(struct modalfs_req *req, int error);
 void modalfs_stats_avoided(void);
 void modalfs_stats_async_queued(void);
-void modalfs_stats_async_refused(void);
+bool modalfs_stats_async_take(int max);
+void modalfs_stats_async_put(void);
 void modalfs_stats_show(struct seq_file *m);
 
 int modalfs_req_cache_init(void);
@@ -476,7 +477,6 @@ void modalfs_dirop_commit(struct modalfs_dirop *op, struct inode *dir,
 int modalfs_dirop_send(struct inode *dir, struct modalfs_req *req);
 int modalfs_ino_take(struct super_block *sb, u64 *ino);
 void modalfs_dirops_drain(struct super_block *sb);
-int modalfs_dirops_inflight(void);
 
 /* notify.c */
 struct genl_info;

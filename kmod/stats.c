@@ -89,14 +89,28 @@ void modalfs_stats_avoided(void)
  * then "avoided N": the LOOKUPs not sent because a complete directory
  * knew the name was absent.
  */
+/* Asynchronous dirops in flight on all volumes (dirops.c caps them). */
+static atomic_t modalfs_async_inflight = ATOMIC_INIT(0);
+
+/* One more in flight unless max are: true if it was counted. */
+bool modalfs_stats_async_take(int max)
+{
+	if (atomic_inc_return(&modalfs_async_inflight) > max) {
+		atomic_dec(&modalfs_async_inflight);
+		this_cpu_inc(modalfs_op_stats.async_refused);
+		return false;
+	}
+	return true;
+}
+
+void modalfs_stats_async_put(void)
+{
+	atomic_dec(&modalfs_async_inflight);
+}
+
 void modalfs_stats_async_queued(void)
 {
 	this_cpu_inc(modalfs_op_stats.async_queued);
-}
-
-void modalfs_stats_async_refused(void)
-{
-	this_cpu_inc(modalfs_op_stats.async_refused);
 }
 
 void modalfs_stats_show(struct seq_file *m)
@@ -144,5 +158,5 @@ void modalfs_stats_show(struct seq_file *m)
 		refused += READ_ONCE(s->async_refused);
 	}
 	seq_printf(m, "async_queued %llu\nasync_refused %llu\nasync_inflight %d\n",
-		   queued, refused, modalfs_dirops_inflight());
+		   queued, refused, atomic_read(&modalfs_async_inflight));
 }
