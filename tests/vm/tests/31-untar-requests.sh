@@ -90,9 +90,11 @@ expect_eq "no GETXATTR for files this kernel created" 0 "$(delta GETXATTR)"
 check "no LOOKUP before an O_EXCL create: one per directory ($(delta LOOKUP))" \
 	test "$(delta LOOKUP)" -le $((NDIRS + 1))
 # A flusher pass during the untar may write a file back before tar's
-# chmod and utimes, which are then sent on their own: 5% slack.
+# chmod and utimes, which are then sent on their own: 10% slack (a CI run
+# on a loaded host saw 12 such files of 200; without the WRITE's SETATTR
+# every file has one).
 check "no SETATTR of a file's own, three per directory ($(delta SETATTR))" \
-	test "$(delta SETATTR)" -le $((3 * (NDIRS + 1) + NFILES / 20))
+	test "$(delta SETATTR)" -le $((3 * (NDIRS + 1) + NFILES / 10))
 check "at most $MAX_PER_FILE requests per file ($per_file)" \
 	awk -v p="$per_file" -v m="$MAX_PER_FILE" 'BEGIN { exit !(p > 0 && p <= m) }'
 
