@@ -196,6 +196,9 @@ static struct dentry *modalfs_lookup_negative(struct dentry *dentry,
 	return res;
 }
 
+static int modalfs_dir_fill(struct dentry *parent, const struct qstr *name,
+			    struct modalfs_attr_val *v);
+
 static struct dentry *modalfs_lookup(struct inode *dir, struct dentry *dentry,
 				     unsigned int flags)
 {
@@ -219,6 +222,11 @@ static struct dentry *modalfs_lookup(struct inode *dir, struct dentry *dentry,
 		modalfs_stats_avoided();
 		return modalfs_lookup_negative(dentry, seen, epoch);
 	}
+	err = modalfs_dir_fill(dentry->d_parent, &dentry->d_name, &v);
+	if (err == 0)
+		return modalfs_lookup_negative(dentry, seen, epoch);
+	if (err > 0)
+		goto found;
 	req = modalfs_dir_req(dir, MODALFS_OP_LOOKUP, &dentry->d_name, 0);
 	if (IS_ERR(req))
 		return ERR_CAST(req);
@@ -231,6 +239,7 @@ static struct dentry *modalfs_lookup(struct inode *dir, struct dentry *dentry,
 	}
 	if (err)
 		return ERR_PTR(err);
+found:
 	inode = modalfs_iget(dir->i_sb, &v, false);
 	if (IS_ERR(inode))
 		return ERR_CAST(inode);
@@ -259,11 +268,13 @@ static void modalfs_new_owner(struct inode *dir, umode_t *mode, u32 *uid,
 /*
  * The request for a new inode named by dentry in dir: NAME, the owner and,
  * except for symlinks (always 0777), MODE. *mode gets the setgid bit a
- * setgid directory passes on to subdirectories.
+ * setgid directory passes on to subdirectories; v, if not NULL, the
+ * owner and mode (an asynchronous create makes the inode from them).
  */
 static struct modalfs_req *modalfs_new_node_req(struct inode *dir, u32 op,
 						struct dentry *dentry,
-						umode_t *mode, size_t extra)
+						umode_t *mode, size_t extra,
+						struct modalfs_attr_val *v)
 {
 	struct modalfs_req *req;
 	u32 uid, gid;
@@ -273,6 +284,11 @@ static struct modalfs_req *modalfs_new_node_req(struct inode *dir, u32 op,
 	if (err)
 		return ERR_PTR(err);
 	modalfs_new_owner(dir, mode, &uid, &gid);
+	if (v) {
+		v->uid = uid;
+		v->gid = gid;
+		v->mode = *mode;
+	}
 	req = modalfs_dir_req(dir, op, &dentry->d_name, extra + 64);
 	if (IS_ERR(req))
 		return req;
@@ -368,7 +384,8 @@ static int modalfs_create_async(struct inode *dir, struct dentry *dentry,
 		err = -EAGAIN;
 	if (err)
 		goto cancel;
-	req = modalfs_new_node_req(dir, MODALFS_OP_CREATE, dentry, &mode, 128);
+	req = modalfs_new_node_req(dir, MODALFS_OP_CREATE, dentry, &mode, 128,
+				   &v);
 	if (IS_ERR(req)) {
 		err = PTR_ERR(req);
 		goto cancel;
@@ -376,8 +393,6 @@ static int modalfs_create_async(struct inode *dir, struct dentry *dentry,
 	req->exp.ino = v.ino;
 	req->exp.type = S_IFREG;
 	req->exp.dir_ino = dir->i_ino;
-	modalfs_new_owner(dir, &mode, &v.uid, &v.gid);
-	v.mode = mode;
 	v.atime = v.mtime = v.ctime = current_time(dir);
 	if (modalfs_put_u64(req->msg, MODALFS_A_NODE_INO, v.ino) ||
 	    nla_put_flag(req->msg, MODALFS_A_ASYNC)) {
@@ -428,7 +443,8 @@ static int modalfs_mknod(struct user_namespace *mnt_userns, struct inode *dir,
 		if (err != -EAGAIN)
 			return err;
 	}
-	req = modalfs_new_node_req(dir, MODALFS_OP_CREATE, dentry, &mode, 8);
+	req = modalfs_new_node_req(dir, MODALFS_OP_CREATE, dentry, &mode, 8,
+				   NULL);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	if ((S_ISCHR(mode) || S_ISBLK(mode)) &&
@@ -488,7 +504,8 @@ static int modalfs_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
 	struct modalfs_req *req;
 
 	mode = (mode & ~S_IFMT) | S_IFDIR;
-	req = modalfs_new_node_req(dir, MODALFS_OP_MKDIR, dentry, &mode, 0);
+	req = modalfs_new_node_req(dir, MODALFS_OP_MKDIR, dentry, &mode, 0,
+				   NULL);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	return modalfs_create_common(dir, dentry, req, S_IFDIR);
@@ -504,7 +521,7 @@ static int modalfs_symlink(struct user_namespace *mnt_userns, struct inode *dir,
 	int err;
 
 	req = modalfs_new_node_req(dir, MODALFS_OP_SYMLINK, dentry, &mode,
-				   len + 8);
+				   len + 8, NULL);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	if (len == 0 || len > MODALFS_SYMLINK_MAX) {
@@ -829,10 +846,12 @@ static int modalfs_dir_fetch(struct inode *dir, struct modalfs_dir_file *df,
  * dentries to be checked at their next use. The directory's lock is held
  * shared (iterate_shared), as d_alloc_parallel wants.
  */
-static void modalfs_dir_prime(struct dentry *parent, struct modalfs_req *req,
-			      unsigned long seen)
+static bool modalfs_dir_prime(struct dentry *parent, struct modalfs_req *req,
+			      unsigned long seen, const struct qstr *want,
+			      struct modalfs_attr_val *want_v)
 {
 	const struct nlattr *nla;
+	bool found = false;
 	int rem;
 
 	nla_for_each_attr(nla, req->head, req->len, rem) {
@@ -847,6 +866,16 @@ static void modalfs_dir_prime(struct dentry *parent, struct modalfs_req *req,
 		    modalfs_dirent_decode(nla, &d) || !d.attr ||
 		    modalfs_attr_decode(d.attr, &v))
 			continue;
+		/*
+		 * The name a lookup is listing the directory for: its
+		 * dentry is in-lookup, and d_alloc_parallel would wait for it.
+		 */
+		if (want && want->len == d.namelen &&
+		    !memcmp(want->name, d.name, d.namelen)) {
+			*want_v = v;
+			found = true;
+			continue;
+		}
 		name.name = d.name;
 		name.len = d.namelen;
 		name.hash = full_name_hash(parent, name.name, name.len);
@@ -857,7 +886,7 @@ static void modalfs_dir_prime(struct dentry *parent, struct modalfs_req *req,
 		}
 		dentry = d_alloc_parallel(parent, &name, &wq);
 		if (IS_ERR(dentry))
-			return;
+			break;
 		/* A lookup of the same name got there first. */
 		if (!d_in_lookup(dentry)) {
 			dput(dentry);
@@ -878,6 +907,81 @@ static void modalfs_dir_prime(struct dentry *parent, struct modalfs_req *req,
 		}
 		dput(dentry);
 	}
+	return found;
+}
+
+/*
+ * Lookups list a directory (as NFS's readdirplus after lookups and
+ * CephFS's complete-directory caps do), so that a cold `stat *`, `ls -l`
+ * or `rm *` costs one request per batch of entries: the second LOOKUP
+ * this kernel would send for a name of a directory lists it instead
+ * with READDIRPLUS, up to MODALFS_FILL_BATCHES batches. The walk makes
+ * the directory complete at EOF, and gives the listed names dentries,
+ * as readdir does; the name being looked up is answered from its entry,
+ * or is absent. The first LOOKUP stays one, so a path walk lists
+ * nothing, and a directory too big to list in that many batches is
+ * never listed by a lookup again while its inode is in memory.
+ *
+ * The caller holds its own dentry in-lookup, and priming waits in
+ * d_alloc_parallel for other names' lookups: two lookups listing one
+ * directory could wait for each other, so a lookup that finds a listing
+ * running sends its LOOKUP instead (MODALFS_I_FILLING is tried, never
+ * waited for), and the listing skips its caller's name.
+ *
+ * 1 and *v: the name exists; 0: the directory is complete without it;
+ * -EAGAIN: send a LOOKUP.
+ */
+#define MODALFS_FILL_AFTER	2
+#define MODALFS_FILL_BATCHES	8
+/* LOOKUPs per batch listed before a listing that failed is tried again. */
+#define MODALFS_FILL_BACKOFF	32
+
+static int modalfs_dir_fill(struct dentry *parent, const struct qstr *name,
+			    struct modalfs_attr_val *v)
+{
+	struct inode *dir = d_inode(parent);
+	struct modalfs_inode_info *mi = MODALFS_I(dir);
+	struct modalfs_dir_file *df;
+	unsigned int batches = 0;
+	bool found = false;
+	u64 off = 0;
+	int ret = -EAGAIN;
+
+	if (test_bit(MODALFS_I_NOFILL, &mi->flags) ||
+	    atomic_inc_return(&mi->lookups) < MODALFS_FILL_AFTER ||
+	    test_and_set_bit_lock(MODALFS_I_FILLING, &mi->flags))
+		return -EAGAIN;
+	df = kzalloc(sizeof(*df), GFP_KERNEL);
+	if (!df)
+		goto out;
+	while (batches < MODALFS_FILL_BATCHES) {
+		unsigned long seen = modalfs_inval_now(dir->i_sb);
+
+		if (modalfs_dir_fetch(dir, df, off))
+			break;
+		batches++;
+		found |= modalfs_dir_prime(parent, df->req, seen, name, v);
+		if (df->eof)
+			break;
+		off = df->last;
+	}
+	if (found)
+		ret = 1;
+	else if (df->req && df->eof && modalfs_dir_absent(dir, name))
+		ret = 0;
+	if (df->req && !df->eof && batches == MODALFS_FILL_BATCHES)
+		set_bit(MODALFS_I_NOFILL, &mi->flags);
+	else if (ret < 0)
+		atomic_set(&mi->lookups, -(int)(batches * MODALFS_FILL_BACKOFF));
+	else
+		atomic_set(&mi->lookups, 0);
+	modalfs_stats_fill(batches);
+	modalfs_dir_drop(df);
+	modalfs_dir_build_drop(df);
+	kfree(df);
+out:
+	clear_bit_unlock(MODALFS_I_FILLING, &mi->flags);
+	return ret;
 }
 
 static int modalfs_readdir(struct file *file, struct dir_context *ctx)
@@ -908,7 +1012,8 @@ static int modalfs_readdir(struct file *file, struct dir_context *ctx)
 			err = modalfs_dir_fetch(dir, df, off);
 			if (err)
 				break;
-			modalfs_dir_prime(file->f_path.dentry, df->req, seen);
+			modalfs_dir_prime(file->f_path.dentry, df->req, seen,
+					  NULL, NULL);
 		}
 		err = modalfs_dir_emit_reply(ctx, df->req->head, df->req->len);
 		if (err) {

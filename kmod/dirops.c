@@ -145,7 +145,7 @@ static void modalfs_dirop_end(struct modalfs_req *req)
 		/* The file was never created: its fsync and writeback fail. */
 		if (inode)
 			mapping_set_error(inode->i_mapping, req->error);
-		modalfs_dir_forget(dir);
+		/* Moves the epoch, which voids dir's set (and every other). */
 		modalfs_conn_inval(MODALFS_SB(dir->i_sb)->conn);
 	}
 	if (inode) {
@@ -169,13 +169,19 @@ static void modalfs_dirop_end(struct modalfs_req *req)
 	queue_work(modalfs_dirop_wq, &op->work);
 }
 
-/* May an op naming an entry of dir be asynchronous? */
-bool modalfs_dirop_may_async(struct inode *dir)
+/* Do the mount options and the connection allow asynchronous ops? */
+static bool modalfs_dirop_allowed(struct inode *dir)
 {
 	struct modalfs_conn *conn = MODALFS_SB(dir->i_sb)->conn;
 
 	return !READ_ONCE(conn->sync_dirops) && !READ_ONCE(conn->aborted) &&
-	       !READ_ONCE(conn->gone) && modalfs_dir_complete(dir);
+	       !READ_ONCE(conn->gone);
+}
+
+/* May an op naming an entry of dir be asynchronous? */
+bool modalfs_dirop_may_async(struct inode *dir)
+{
+	return modalfs_dirop_allowed(dir) && modalfs_dir_complete(dir);
 }
 
 /*
@@ -201,8 +207,9 @@ bool modalfs_dirop_may_remove_async(struct inode *victim)
 bool modalfs_dirop_may_create_async(struct inode *dir,
 				    const struct qstr *name)
 {
+	/* dir_absent is false unless dir is complete. */
 	return !atomic_read(&MODALFS_I(dir)->removes) &&
-	       modalfs_dirop_may_async(dir) && modalfs_dir_absent(dir, name);
+	       modalfs_dirop_allowed(dir) && modalfs_dir_absent(dir, name);
 }
 
 /*

@@ -78,6 +78,7 @@ struct inode *modalfs_alloc_inode(struct super_block *sb)
 	mi->meta_sent = 0;
 	atomic_set(&mi->dirops, 0);
 	atomic_set(&mi->removes, 0);
+	atomic_set(&mi->lookups, 0);
 	return &mi->vfs_inode;
 }
 

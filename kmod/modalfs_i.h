@@ -281,6 +281,8 @@ void modalfs_req_set_conn(struct modalfs_req *req, struct modalfs_conn *conn);
 void modalfs_stats_sent(struct modalfs_req *req);
 void modalfs_stats_answered(struct modalfs_req *req, int error);
 void modalfs_stats_avoided(void);
+void modalfs_stats_fill(unsigned int batches);
+void modalfs_stats_evict_batch(unsigned int n);
 void modalfs_stats_async_queued(void);
 bool modalfs_stats_async_take(int max);
 void modalfs_stats_async_put(void);
@@ -309,6 +311,15 @@ struct modalfs_sb_info {
 	atomic_t dirops;		/* asynchronous dirops in flight */
 	/* Inode numbers for asynchronous creates, under lock (dirops.c). */
 	u64 ino_next, ino_end;
+	/*
+	 * Unlinked inodes whose EVICT is queued (evict.c), under
+	 * evict_lock; evict_busy while an EVICT is being sent or answered.
+	 */
+	spinlock_t evict_lock;
+	bool evict_busy;
+	unsigned int evict_n;
+	u64 evict_inos[MODALFS_EVICT_MAX];
+	struct work_struct evict_work;
 };
 
 /* Inode numbers asked for at a time (INO_RANGE). */
@@ -358,6 +369,13 @@ struct modalfs_sb_info {
  * (dirops.c): its removal must not be asynchronous too.
  */
 #define MODALFS_I_CREATING	8
+/*
+ * Directories (dir.c, modalfs_dir_fill): a lookup is listing the
+ * directory to make it complete (one at a time, never waited for); the
+ * directory was too big to list on a lookup, so lookups stay per name.
+ */
+#define MODALFS_I_FILLING	9
+#define MODALFS_I_NOFILL	10
 
 struct modalfs_inode_info {
 	struct inode vfs_inode;
@@ -390,6 +408,8 @@ struct modalfs_inode_info {
 	/* Asynchronous ops on this directory's entries in flight. */
 	atomic_t dirops;
 	atomic_t removes;		/* ... of them UNLINK and RMDIR */
+	/* LOOKUPs sent for names of this directory (modalfs_dir_fill). */
+	atomic_t lookups;
 };
 
 static inline struct modalfs_sb_info *MODALFS_SB(struct super_block *sb)
@@ -467,6 +487,11 @@ int modalfs_dirops_init(void);
 void modalfs_dirops_exit(void);
 struct modalfs_dirop;
 bool modalfs_dirop_may_async(struct inode *dir);
+
+/* evict.c */
+void modalfs_evict_init(struct modalfs_sb_info *sbi);
+bool modalfs_evict_queue(struct super_block *sb, u64 ino);
+void modalfs_evict_drain(struct modalfs_sb_info *sbi);
 bool modalfs_dirop_may_remove_async(struct inode *victim);
 bool modalfs_dirop_may_create_async(struct inode *dir,
 				    const struct qstr *name);

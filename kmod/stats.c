@@ -22,6 +22,9 @@ struct modalfs_op_stats {
 	u64 avoided;		/* LOOKUPs a complete directory answered */
 	u64 async_queued;	/* dirops.c: sent without waiting */
 	u64 async_refused;	/* dirops.c: went synchronous (table full) */
+	u64 fills;		/* dir.c: lookups that listed a directory */
+	u64 fill_batches;	/* ... and the READDIRs they sent */
+	u64 evicted;		/* evict.c: inodes that batched EVICTs carried */
 };
 
 
@@ -83,11 +86,27 @@ void modalfs_stats_avoided(void)
 	this_cpu_inc(modalfs_op_stats.avoided);
 }
 
+/* A lookup listed its directory in batches READDIRs (dir.c). */
+void modalfs_stats_fill(unsigned int batches)
+{
+	this_cpu_inc(modalfs_op_stats.fills);
+	this_cpu_add(modalfs_op_stats.fill_batches, batches);
+}
+
+/* A batched EVICT carries n inodes (evict.c). */
+void modalfs_stats_evict_batch(unsigned int n)
+{
+	this_cpu_add(modalfs_op_stats.evicted, n);
+}
+
 /*
  * One line per op that was ever sent, then the total:
  *   op sent answered errors mean_rtt_us
  * then "avoided N": the LOOKUPs not sent because a complete directory
- * knew the name was absent.
+ * knew the name was absent; the asynchronous dirops' counters; and
+ * "lookup_fills N" and "lookup_fill_batches N": the lookups that listed
+ * their directory instead of a LOOKUP, and the READDIRs they sent; and
+ * "evicted_batched N": the inodes that batched EVICTs released.
  */
 /* Asynchronous dirops in flight on all volumes (dirops.c caps them). */
 static atomic_t modalfs_async_inflight = ATOMIC_INIT(0);
@@ -115,7 +134,7 @@ void modalfs_stats_async_queued(void)
 
 void modalfs_stats_show(struct seq_file *m)
 {
-	u64 queued = 0, refused = 0;
+	u64 queued = 0, refused = 0, fills = 0, fill_batches = 0, evicted = 0;
 	u64 tot_sent = 0, tot_ans = 0, tot_err = 0, tot_ns = 0;
 	unsigned int op;
 	int cpu;
@@ -156,7 +175,12 @@ void modalfs_stats_show(struct seq_file *m)
 
 		queued += READ_ONCE(s->async_queued);
 		refused += READ_ONCE(s->async_refused);
+		fills += READ_ONCE(s->fills);
+		fill_batches += READ_ONCE(s->fill_batches);
+		evicted += READ_ONCE(s->evicted);
 	}
 	seq_printf(m, "async_queued %llu\nasync_refused %llu\nasync_inflight %d\n",
 		   queued, refused, atomic_read(&modalfs_async_inflight));
+	seq_printf(m, "lookup_fills %llu\nlookup_fill_batches %llu\nevicted_batched %llu\n",
+		   fills, fill_batches, evicted);
 }

@@ -234,6 +234,8 @@ static void modalfs_evict_inode(struct inode *inode)
 	modalfs_dir_evict(inode);
 	if (inode->i_nlink || is_bad_inode(inode))
 		return;
+	if (modalfs_evict_queue(inode->i_sb, inode->i_ino))
+		return;
 	/* Never waits: eviction must not depend on the daemon being up. */
 	req = modalfs_new_req(inode->i_sb, MODALFS_OP_EVICT, inode->i_ino, 0);
 	if (!IS_ERR(req))
@@ -595,6 +597,7 @@ static int modalfs_get_tree(struct fs_context *fc)
 		return -ENOMEM;
 	fc->s_fs_info = sbi;
 	spin_lock_init(&sbi->lock);
+	modalfs_evict_init(sbi);
 	INIT_LIST_HEAD(&sbi->vol_node);
 	strscpy(sbi->vol_name, ctx->vol, sizeof(sbi->vol_name));
 	sbi->conn = modalfs_conn_new(0, ctx->soft, ctx->timeo ? ctx->timeo :
@@ -836,6 +839,8 @@ static void modalfs_kill_sb(struct super_block *sb)
 		}
 		/* They hold references to directories. */
 		modalfs_dirops_drain(sb);
+		/* Their replies use sbi. */
+		modalfs_evict_drain(sbi);
 	}
 	kill_anon_super(sb);
 	if (!sbi)

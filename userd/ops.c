@@ -66,6 +66,9 @@ static const struct modalfs_pol req_policy[MODALFS_A_MAX + 1] = {
 	[MODALFS_A_NEW_DIR_ATTR] = { .type = MODALFS_PT_NESTED },
 	[MODALFS_A_ASYNC] = { .type = MODALFS_PT_FLAG },
 	[MODALFS_A_NODE_INO] = U64,
+	[MODALFS_A_INOS] = { .type = MODALFS_PT_BINARY, .min = sizeof(uint64_t),
+			     .max = (MODALFS_EVICT_MAX - 1) *
+				    sizeof(uint64_t) },
 };
 
 /* Only these members may appear in MODALFS_A_SETATTR. */
@@ -404,6 +407,31 @@ static int op_ino_range(struct req *r)
 	return 0;
 }
 
+/*
+ * INO and the inodes INOS lists, each in its own transaction of the
+ * writer's batch (one sync for all of them). The first error is the
+ * answer; the rest are still released, and a lost one stays an orphan
+ * that UMOUNT or the next start frees.
+ */
+static int op_evict(struct req *r)
+{
+	const struct nlattr *a = r->tb[MODALFS_A_INOS];
+	int err, first = modalfs_store_evict(r->st, r->tx, r->vol, r->ino);
+	size_t i, n = a ? nla_len(a) / sizeof(uint64_t) : 0;
+
+	for (i = 0; i < n; i++) {
+		uint64_t ino;
+
+		memcpy(&ino, (const char *)nla_data(a) + i * sizeof(ino),
+		       sizeof(ino));
+		err = ino ? modalfs_store_evict(r->st, r->tx, r->vol, ino) :
+			    EINVAL;
+		if (!first)
+			first = err;
+	}
+	return first;
+}
+
 static int op_read(struct req *r)
 {
 	uint32_t size = u32(r, MODALFS_A_SIZE);
@@ -639,7 +667,7 @@ static int dispatch(struct req *r)
 					   r->tb[MODALFS_A_FLAGS] ?
 					   u32(r, MODALFS_A_FLAGS) : 0);
 	case MODALFS_OP_EVICT:
-		return modalfs_store_evict(r->st, r->tx, r->vol, r->ino);
+		return op_evict(r);
 	case MODALFS_OP_GETXATTR:
 		return op_getxattr(r);
 	case MODALFS_OP_SETXATTR:
@@ -869,6 +897,10 @@ static int check_req(struct req *r)
 	if (r->tb[MODALFS_A_NEW_INO] && !u64(r, MODALFS_A_NEW_INO))
 		return EINVAL;
 	if (r->tb[MODALFS_A_NODE_INO] && r->op != MODALFS_OP_CREATE)
+		return EINVAL;
+	if (r->tb[MODALFS_A_INOS] && (r->op != MODALFS_OP_EVICT ||
+				      nla_len(r->tb[MODALFS_A_INOS]) %
+				      sizeof(uint64_t)))
 		return EINVAL;
 	if (r->op == MODALFS_OP_RENAME && r->tb[MODALFS_A_FLAGS] &&
 	    (u32(r, MODALFS_A_FLAGS) & ~MODALFS_RENAME_FLAGS))

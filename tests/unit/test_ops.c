@@ -825,6 +825,68 @@ static void t_enospc_ops(void **state)
 	assert_int_equal(do_write(f, 53, ino, 0, buf, sizeof(buf)), 0);
 }
 
+static int getattr(struct fx *f, uint64_t ino)
+{
+	struct nl_msg *m = req(MODALFS_OP_GETATTR, 60);
+
+	vi(m, f->vol, ino);
+	return run(f, m, NULL);
+}
+
+/* EVICT of INO and the inodes INOS lists (protocol version 5). */
+static int evict(struct fx *f, uint64_t ino, const uint64_t *more,
+		 size_t len)
+{
+	struct nl_msg *m = req(MODALFS_OP_EVICT, 61);
+
+	vi(m, f->vol, ino);
+	if (more)
+		assert_int_equal(nla_put(m, MODALFS_A_INOS, len, more), 0);
+	return run(f, m, NULL);
+}
+
+/* One EVICT releases many unlinked inodes; INOS is checked. */
+static void t_evict_batch(void **state)
+{
+	struct fx *f = *state;
+	static unsigned char buf[65536];
+	uint64_t ino[6], kept;
+	struct nl_msg *m;
+	char name[8];
+
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "e%d", i);
+		ino[i] = create(f, name);
+		assert_int_equal(do_write(f, 62, ino[i], 0, buf, sizeof(buf)),
+				 0);
+		m = req(MODALFS_OP_UNLINK, 63);
+		vi(m, f->vol, ROOT);
+		nla_put_string(m, MODALFS_A_NAME, name);
+		assert_int_equal(run(f, m, NULL), 0);
+	}
+	kept = create(f, "kept");
+	/* Malformed: a partial u64, INOS on another op, an inode 0. */
+	assert_int_equal(evict(f, ino[0], &ino[1], 12), EINVAL);
+	m = req(MODALFS_OP_GETATTR, 64);
+	vi(m, f->vol, kept);
+	assert_int_equal(nla_put(m, MODALFS_A_INOS, 8, &ino[1]), 0);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(getattr(f, ino[i]), 0);
+	/* ino[5] and a linked file ride along; the 0 is refused. */
+	uint64_t bad[] = { ino[5], 0, kept };
+	assert_int_equal(evict(f, ino[4], bad, sizeof(bad)), EINVAL);
+	assert_int_equal(getattr(f, ino[4]), ESTALE);
+	assert_int_equal(getattr(f, ino[5]), ESTALE);
+	assert_int_equal(getattr(f, kept), 0);
+	/* Four at once, one of them already gone. */
+	uint64_t more[] = { ino[1], ino[2], ino[3], ino[5] };
+	assert_int_equal(evict(f, ino[0], more, sizeof(more)), 0);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(getattr(f, ino[i]), ESTALE);
+	assert_int_equal(getattr(f, kept), 0);
+}
+
 /* Not registered with a kernel: notifications fail cleanly. */
 static void t_notify_unregistered(void **state)
 {
@@ -871,6 +933,7 @@ int main(void)
 		T(t_rename_flags_op),
 		T(t_ctl),
 		T(t_concurrent),
+		T(t_evict_batch),
 		cmocka_unit_test_setup_teardown(t_enospc_ops, setup_tiny,
 						teardown),
 	};
