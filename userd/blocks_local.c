@@ -6,7 +6,8 @@
  * bounded steps. The host file system gives freed space back at once and
  * keeps holes unallocated. sync is syncfs(2) of the file system holding
  * DIR: it covers the objects' data and the directory entries of new and
- * removed objects in one call, however many objects were written.
+ * removed objects in one call, however many objects were written, and is
+ * skipped when nothing changed since the last one.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -26,11 +27,23 @@ struct local {
 	struct modalfs_blocks b;
 	int dirfd;		/* DIR */
 	bool rdonly;
+	/*
+	 * Changes made (counted after each write, truncate or remove
+	 * returned) and the count the last syncfs covered. gen starts at 1:
+	 * the first sync also covers what an earlier daemon left unsynced.
+	 */
+	uint64_t gen, synced;
 };
 
 static struct local *L(struct modalfs_blocks *b)
 {
 	return (struct local *)b;
+}
+
+/* After a change returned (even a failed one: it may have done part). */
+static void changed(struct local *l)
+{
+	__atomic_add_fetch(&l->gen, 1, __ATOMIC_RELEASE);
 }
 
 static void obj_name(char *buf, size_t n, uint64_t vol, uint64_t ino,
@@ -81,6 +94,7 @@ static int local_write(struct modalfs_blocks *b, uint64_t vol, uint64_t ino,
 		}
 		done += n;
 	}
+	changed(L(b));
 	if (!err)
 		err = fstat(fd, &sb) ? errno : 0;
 	if (!err)
@@ -126,27 +140,24 @@ static int local_truncate(struct modalfs_blocks *b, uint64_t vol,
 			  uint64_t ino, uint64_t idx, uint32_t len)
 {
 	char name[80];
-	int fd;
+	int fd, err;
 
 	obj_name(name, sizeof(name), vol, ino, idx);
 	if (!len) {
-		if (unlinkat(L(b)->dirfd, name, 0) && errno != ENOENT)
-			return errno;
-		return 0;
+		err = unlinkat(L(b)->dirfd, name, 0) && errno != ENOENT ?
+		      errno : 0;
+		changed(L(b));
+		return err;
 	}
 	fd = obj_open(L(b), vol, ino, idx, O_WRONLY);
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0)
 		return -fd;
-	if (ftruncate(fd, len)) {
-		int err = errno;
-
-		close(fd);
-		return err;
-	}
+	err = ftruncate(fd, len) ? errno : 0;
+	changed(L(b));
 	close(fd);
-	return 0;
+	return err;
 }
 
 static int local_remove_volume(struct modalfs_blocks *b, uint64_t vol,
@@ -189,12 +200,31 @@ static int local_remove_volume(struct modalfs_blocks *b, uint64_t vol,
 		else
 			*done = true;
 	}
+	changed(l);
 	return err;
 }
 
+/*
+ * gen is read before syncfs, so every change it counts had returned
+ * before the sync began; a sync finding synced == gen has nothing new.
+ */
 static int local_sync(struct modalfs_blocks *b)
 {
-	return syncfs(L(b)->dirfd) ? errno : 0;
+	struct local *l = L(b);
+	uint64_t gen = __atomic_load_n(&l->gen, __ATOMIC_ACQUIRE);
+	uint64_t done = __atomic_load_n(&l->synced, __ATOMIC_ACQUIRE);
+
+	if (gen == done)
+		return 0;
+	if (syncfs(l->dirfd))
+		return errno;
+	/* Concurrent syncs: the newest count synced wins. */
+	while (done < gen &&
+	       !__atomic_compare_exchange_n(&l->synced, &done, gen, true,
+					    __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
+	return 0;
 }
 
 /* "N" and "N.M" of decimal digits only; false for anything else. */
@@ -310,6 +340,7 @@ int modalfs_blocks_local_open(const char *dir, bool rdonly,
 		return ENOMEM;
 	l->b.ops = &local_ops;
 	l->rdonly = rdonly;
+	l->gen = 1;
 	if (!rdonly) {
 		err = modalfs_mkdir_p(dir, 0700);
 		if (err) {

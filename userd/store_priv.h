@@ -81,6 +81,13 @@ struct modalfs_store {
 	char *dir;
 	struct modalfs_stats *stats;
 	struct modalfs_blocks *blocks;	/* file data (blocks.h) */
+	/*
+	 * Commits made (commit_gen) and the count the last metadata sync
+	 * covered (synced_gen): an FSYNC with nothing committed since skips
+	 * the sync. commit_gen starts at 1, so the first FSYNC also syncs
+	 * what an earlier daemon committed without syncing (kill -9).
+	 */
+	uint64_t commit_gen, synced_gen;
 	bool was_clean;		/* the last daemon stopped cleanly */
 	bool ready;		/* opened completely (close marks it clean) */
 

@@ -144,6 +144,8 @@ int commit_counted(struct modalfs_store *st, MDB_txn *t, uint32_t ops)
 	int rc = mdb_txn_commit(t);
 
 	if (!rc) {
+		/* After the commit wrote its meta page: see modalfs_store_fsync. */
+		__atomic_add_fetch(&st->commit_gen, 1, __ATOMIC_RELEASE);
 		modalfs_stats_commit(st->stats, ops);
 		modalfs_stats_meta_bytes(st->stats, thread_wchar() - w0);
 	}

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * cmocka tests of what a write costs (issue 10): the system calls and
+ * metadata pages the store spends per op, counted by interposing the
+ * calls (liblmdb reaches them through the executable: -rdynamic).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../userd/store.h"
+#include "fixture.h"
+
+static uint64_t n_fdatasync, n_syncfs;
+
+int fdatasync(int fd)
+{
+	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+
+	__atomic_fetch_add(&n_fdatasync, 1, __ATOMIC_RELAXED);
+	return real(fd);
+}
+
+int syncfs(int fd)
+{
+	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "syncfs");
+
+	__atomic_fetch_add(&n_syncfs, 1, __ATOMIC_RELAXED);
+	return real(fd);
+}
+
+static uint64_t create(struct fx *f, const char *name)
+{
+	struct modalfs_iattr a;
+
+	assert_int_equal(modalfs_store_create(f->st, NULL, f->vol,
+					      MODALFS_ROOT_INO, name,
+					      S_IFREG | 0644, 0, 0, 0, &a), 0);
+	return a.ino;
+}
+
+/* The syncfs and fdatasync calls one FSYNC makes. */
+static void fsync_calls(struct fx *f, uint64_t ino, uint64_t *fs,
+			uint64_t *fds)
+{
+	uint64_t s0 = n_syncfs, d0 = n_fdatasync;
+
+	assert_int_equal(modalfs_store_fsync(f->st, f->vol, ino, 0), 0);
+	*fs = n_syncfs - s0;
+	*fds = n_fdatasync - d0;
+}
+
+/*
+ * An FSYNC syncs only what changed since the last sync: the block store
+ * after a write, the metadata after a commit, nothing after nothing. The
+ * first FSYNC of a store syncs both, whatever happened before it opened.
+ */
+static void t_fsync_skips_what_is_synced(void **state)
+{
+	struct fx *f = *state;
+	struct modalfs_setattr sa = { .valid = MODALFS_SET_MODE, .mode = 0600 };
+	struct modalfs_iattr a;
+	uint64_t ino, fs, fds;
+	char buf[4096] = "x", out[4096];
+	size_t got;
+
+	fsync_calls(f, MODALFS_ROOT_INO, &fs, &fds);
+	assert_int_equal(fs, 1);
+	assert_int_equal(fds, 1);
+	fsync_calls(f, MODALFS_ROOT_INO, &fs, &fds);
+	assert_int_equal(fs, 0);
+	assert_int_equal(fds, 0);
+
+	ino = create(f, "f");
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, ino, 0, buf,
+					     sizeof(buf), &a), 0);
+	fsync_calls(f, ino, &fs, &fds);
+	assert_int_equal(fs, 1);
+	assert_int_equal(fds, 1);
+	/* Reads change nothing. */
+	assert_int_equal(modalfs_store_read(f->st, f->vol, ino, 0, sizeof(out),
+					    out, &got), 0);
+	assert_int_equal(modalfs_store_getattr(f->st, f->vol, ino, &a), 0);
+	fsync_calls(f, ino, &fs, &fds);
+	assert_int_equal(fs, 0);
+	assert_int_equal(fds, 0);
+	/* A commit without data: the metadata only. */
+	assert_int_equal(modalfs_store_setattr(f->st, NULL, f->vol, ino, &sa,
+					       &a), 0);
+	fsync_calls(f, ino, &fs, &fds);
+	assert_int_equal(fs, 0);
+	assert_int_equal(fds, 1);
+	/* A truncate cuts the object after its commit: both again. */
+	sa.valid = MODALFS_SET_SIZE;
+	sa.size = 0;
+	assert_int_equal(modalfs_store_setattr(f->st, NULL, f->vol, ino, &sa,
+					       &a), 0);
+	fsync_calls(f, ino, &fs, &fds);
+	assert_int_equal(fs, 1);
+	assert_int_equal(fds, 1);
+	fsync_calls(f, ino, &fs, &fds);
+	assert_int_equal(fs + fds, 0);
+}
+
+/* A store opened again syncs at its first FSYNC (a killed daemon's data). */
+static void t_fsync_first_after_open(void **state)
+{
+	struct fx *f = *state;
+	uint64_t fs, fds;
+
+	modalfs_store_close(f->st);
+	assert_int_equal(modalfs_store_open(&f->st, f->dir, 0), 0);
+	fsync_calls(f, MODALFS_ROOT_INO, &fs, &fds);
+	assert_int_equal(fs, 1);
+	assert_int_equal(fds, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_fsync_skips_what_is_synced,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(t_fsync_first_after_open,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("wamp", tests, NULL, NULL);
+}
