@@ -21,7 +21,10 @@
 #include "../../userd/store.h"
 #include "fixture.h"
 
-static uint64_t n_fdatasync, n_syncfs;
+/* blocks.h's MODALFS_OBJ_SIZE, without the backend's header. */
+#define MODALFS_OBJ_SIZE_TEST (4ull << 20)
+
+static uint64_t n_fdatasync, n_syncfs, n_openat;
 
 int fdatasync(int fd)
 {
@@ -37,6 +40,24 @@ int syncfs(int fd)
 
 	__atomic_fetch_add(&n_syncfs, 1, __ATOMIC_RELAXED);
 	return real(fd);
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	int (*real)(int, const char *, int, ...) =
+		(int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT,
+							   "openat");
+	mode_t mode = 0;
+
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_list ap;
+
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	__atomic_fetch_add(&n_openat, 1, __ATOMIC_RELAXED);
+	return real(dirfd, path, flags, mode);
 }
 
 static uint64_t create(struct fx *f, const char *name)
@@ -125,12 +146,91 @@ static void t_fsync_first_after_open(void **state)
 	assert_int_equal(fds, 1);
 }
 
+/*
+ * Writes to one object open it once (blocks_local.c's descriptor cache);
+ * once a truncate to 0 removed the object, the next write creates a new
+ * one instead of writing to the removed file through a kept descriptor.
+ */
+static void t_write_keeps_descriptor(void **state)
+{
+	struct fx *f = *state;
+	struct modalfs_setattr sa = { .valid = MODALFS_SET_SIZE, .size = 0 };
+	struct modalfs_iattr a;
+	char buf[4096], out[4096], path[128];
+	struct stat sb;
+	uint64_t ino = create(f, "f"), n0;
+	size_t got;
+
+	memset(buf, 'a', sizeof(buf));
+	/* The first creates the volume's directory and the object. */
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, ino, 0, buf,
+					     sizeof(buf), &a), 0);
+	n0 = n_openat;
+	/* Past the valid length (a cut first) and over it. */
+	for (int i = 1; i < 10; i++)
+		assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, ino,
+						     i * 8192, buf, sizeof(buf),
+						     &a), 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, ino,
+						     i * 4096, buf, sizeof(buf),
+						     &a), 0);
+	assert_int_equal(n_openat - n0, 0);
+
+	assert_int_equal(modalfs_store_setattr(f->st, NULL, f->vol, ino, &sa,
+					       &a), 0);
+	snprintf(path, sizeof(path), "%s/blocks/%llu/%llu.0", f->dir,
+		 (unsigned long long)f->vol, (unsigned long long)ino);
+	assert_int_equal(stat(path, &sb), -1);
+	memset(buf, 'b', sizeof(buf));
+	assert_int_equal(modalfs_store_write(f->st, NULL, f->vol, ino, 0, buf,
+					     sizeof(buf), &a), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, sizeof(buf));
+	assert_int_equal(modalfs_store_read(f->st, f->vol, ino, 0, sizeof(out),
+					    out, &got), 0);
+	assert_int_equal(got, sizeof(out));
+	assert_memory_equal(out, buf, sizeof(buf));
+	assert_int_equal(modalfs_store_check_open(f->st, stderr), 0);
+}
+
+/* More objects than descriptor slots: each write still lands. */
+static void t_write_many_objects(void **state)
+{
+	struct fx *f = *state;
+	struct modalfs_iattr a;
+	uint64_t ino = create(f, "f");
+	char buf[512], out[512];
+	size_t got;
+
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 40; i++) {
+			memset(buf, 'a' + (i + round) % 26, sizeof(buf));
+			assert_int_equal(modalfs_store_write(
+				f->st, NULL, f->vol, ino,
+				(uint64_t)i * MODALFS_OBJ_SIZE_TEST, buf,
+				sizeof(buf), &a), 0);
+		}
+	for (int i = 0; i < 40; i++) {
+		memset(buf, 'a' + (i + 1) % 26, sizeof(buf));
+		assert_int_equal(modalfs_store_read(
+			f->st, f->vol, ino, (uint64_t)i * MODALFS_OBJ_SIZE_TEST,
+			sizeof(out), out, &got), 0);
+		assert_memory_equal(out, buf, sizeof(buf));
+	}
+	assert_int_equal(modalfs_store_check_open(f->st, stderr), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_fsync_skips_what_is_synced,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(t_fsync_first_after_open,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(t_write_keeps_descriptor,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(t_write_many_objects,
 						setup, teardown),
 	};
 
