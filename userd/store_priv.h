@@ -20,6 +20,8 @@
 
 /* Bound of the duplicate-request cache (see store_txn.c). */
 #define DRC_MAX 65536
+/* How far past its bound max the cache grows before it is cut back. */
+#define DRC_SLACK(max) ((max) / 128)
 #define DRC_VERSION 3
 
 /* The databases of the environment; store_dbs[] names them. */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../../userd/stats.h"
 #include "../../userd/store.h"
 #include "fixture.h"
 
@@ -221,6 +222,54 @@ static void t_write_many_objects(void **state)
 	assert_int_equal(modalfs_store_check_open(f->st, stderr), 0);
 }
 
+static uint64_t meta_bytes(struct fx *f)
+{
+	struct modalfs_stats_snapshot s;
+
+	modalfs_stats_snapshot(modalfs_store_stats(f->st), &s);
+	return s.meta_bytes;
+}
+
+/* n SETATTRs with cached replies (ids from *id on); their page bytes. */
+static uint64_t drc_setattrs(struct fx *f, uint64_t ino, uint64_t *id, int n)
+{
+	uint64_t b0 = meta_bytes(f);
+
+	for (int i = 0; i < n; i++) {
+		struct modalfs_setattr sa = { .valid = MODALFS_SET_MTIME,
+					      .mtime_sec = *id };
+		struct modalfs_iattr a;
+		struct modalfs_drc d = { .req_id = *id, .fp = *id, .attr = &a };
+		struct modalfs_txc tx = { .drc = &d };
+
+		(*id)++;
+		assert_int_equal(modalfs_store_setattr(f->st, &tx, f->vol, ino,
+						       &sa, &a), 0);
+	}
+	return meta_bytes(f) - b0;
+}
+
+/*
+ * A full duplicate-request cache costs about what a young one does per
+ * op: pruning the oldest entries rewrites their leaves once per
+ * DRC_SLACK ops, not in every commit (where it added half again).
+ */
+static void t_full_drc_cost(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ino = create(f, "f"), id = 1, young, full;
+
+	modalfs_store_drc_bound(f->st, 1280);
+	drc_setattrs(f, ino, &id, 1080);
+	young = drc_setattrs(f, ino, &id, 200);
+	full = drc_setattrs(f, ino, &id, 200);
+	print_message("SETATTR page bytes: young cache %llu, full %llu\n",
+		      (unsigned long long)young / 200,
+		      (unsigned long long)full / 200);
+	assert_true(full * 100 <= young * 115);
+	assert_int_equal(modalfs_store_check_open(f->st, stderr), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +281,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(t_write_many_objects,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(t_full_drc_cost, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("wamp", tests, NULL, NULL);
