@@ -274,7 +274,8 @@ int modalfs_store_name_check(const char *name);
  * remembered reply. Otherwise, if the op succeeds, the reply values are
  * recorded in that same transaction. Failed ops commit nothing and record
  * nothing, so running them again cannot apply anything twice. The cache
- * keeps the 65536 entries recorded last.
+ * keeps the 65536 entries recorded last (and up to 512 older ones: it is
+ * pruned in steps).
  */
 #define MODALFS_DRC_HIT		0x10000	/* never an errno */
 #define MODALFS_DRC_ATTR	(1u << 0)

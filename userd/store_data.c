@@ -309,18 +309,35 @@ int modalfs_store_write_attrs(struct modalfs_store *st,
  * Data first, then the metadata that points at it: the block store's
  * sync, then the environment's. Commits are ordered, so syncing both
  * covers every earlier acknowledged op of every volume.
+ *
+ * The environment is synced only when something was committed since the
+ * last sync began: commit_gen is read before the sync, so every commit
+ * it counts wrote its meta page before the sync started, and a later
+ * FSYNC that finds synced_gen equal to commit_gen has nothing left to
+ * make durable (an acknowledged op's commit was counted before its
+ * reply). The block store skips its own sync the same way.
  */
 int modalfs_store_fsync(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 			uint32_t flags)
 {
+	uint64_t gen = __atomic_load_n(&st->commit_gen, __ATOMIC_ACQUIRE);
+	uint64_t done;
 	int err;
 
 	(void)vol;
 	(void)ino;
 	(void)flags;
 	err = st->blocks->ops->sync(st->blocks);
-	if (!err)
+	if (!err && gen != __atomic_load_n(&st->synced_gen, __ATOMIC_ACQUIRE)) {
 		err = store_errno(mdb_env_sync(st->env, 1));
+		done = __atomic_load_n(&st->synced_gen, __ATOMIC_RELAXED);
+		/* Concurrent FSYNCs: the newest count synced wins. */
+		while (!err && done < gen &&
+		       !__atomic_compare_exchange_n(&st->synced_gen, &done, gen,
+						    true, __ATOMIC_RELEASE,
+						    __ATOMIC_RELAXED))
+			;
+	}
 	if (!err)
 		modalfs_stats_sync(st->stats);
 	return err;

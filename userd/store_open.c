@@ -194,6 +194,7 @@ int store_open(struct modalfs_store **out, const char *dir,
 	st->rdonly = rdonly;
 	pthread_mutex_init(&st->rlock, NULL);
 	st->drc_max = DRC_MAX;
+	st->commit_gen = 1;
 	st->stats = modalfs_stats_new();
 	if (!st->stats) {
 		free(st);

@@ -20,6 +20,8 @@
 
 /* Bound of the duplicate-request cache (see store_txn.c). */
 #define DRC_MAX 65536
+/* How far past its bound max the cache grows before it is cut back. */
+#define DRC_SLACK(max) ((max) / 128)
 #define DRC_VERSION 3
 
 /* The databases of the environment; store_dbs[] names them. */
@@ -81,6 +83,13 @@ struct modalfs_store {
 	char *dir;
 	struct modalfs_stats *stats;
 	struct modalfs_blocks *blocks;	/* file data (blocks.h) */
+	/*
+	 * Commits made (commit_gen) and the count the last metadata sync
+	 * covered (synced_gen): an FSYNC with nothing committed since skips
+	 * the sync. commit_gen starts at 1, so the first FSYNC also syncs
+	 * what an earlier daemon committed without syncing (kill -9).
+	 */
+	uint64_t commit_gen, synced_gen;
 	bool was_clean;		/* the last daemon stopped cleanly */
 	bool ready;		/* opened completely (close marks it clean) */
 

@@ -144,6 +144,8 @@ int commit_counted(struct modalfs_store *st, MDB_txn *t, uint32_t ops)
 	int rc = mdb_txn_commit(t);
 
 	if (!rc) {
+		/* After the commit wrote its meta page: see modalfs_store_fsync. */
+		__atomic_add_fetch(&st->commit_gen, 1, __ATOMIC_RELEASE);
 		modalfs_stats_commit(st->stats, ops);
 		modalfs_stats_meta_bytes(st->stats, thread_wchar() - w0);
 	}
@@ -278,7 +280,7 @@ int rec_get_raw(MDB_txn *t, MDB_dbi dbi, MDB_val *key, void *out,
 
 /*
  * The duplicate-request cache keeps the DRC_MAX entries recorded last and
- * prunes older ones (two per recorded op, in the same txn), oldest first
+ * prunes older ones in the recording op's txn, oldest first
  * by the order they were recorded in (drcseq), not by id: request ids are
  * (random epoch << 32 | counter) per module load, so a new load's ids may
  * well be lower than an old one's, and must neither be pruned first nor
@@ -385,9 +387,18 @@ static int drc_record(struct modalfs_store *st, MDB_txn *t,
 		err = store_errno(mdb_stat(t, st->db[DB_DRC], &ms));
 	if (err)
 		return err;
-	for (size_t n = ms.ms_entries; !err && n > st->drc_max &&
-	     n + 2 > ms.ms_entries; n--)
-		err = drc_prune_oldest(st, t);
+	/*
+	 * Not one entry per op: a full cache would then rewrite the oldest
+	 * leaves of both trees (and their branch pages) in every commit.
+	 * It may grow DRC_SLACK past its bound and is then cut back to it
+	 * in one go, those leaves rewritten once per DRC_SLACK ops; at most
+	 * DRC_SLACK + 2 per op, so a lowered bound is reached in steps.
+	 */
+	if (ms.ms_entries > st->drc_max + DRC_SLACK(st->drc_max))
+		for (size_t n = ms.ms_entries, cut = 0; !err &&
+		     n > st->drc_max && cut < DRC_SLACK(st->drc_max) + 2;
+		     n--, cut++)
+			err = drc_prune_oldest(st, t);
 	return err;
 }
 
