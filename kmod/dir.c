@@ -359,15 +359,21 @@ out:
 }
 
 /*
- * A regular file created in a complete directory (dirops.c): the kernel
- * takes the inode number from its range, makes the inode and the entry
- * now, and queues the CREATE. -EAGAIN: create it synchronously.
+ * A regular file or a directory (mode's type) created in a complete
+ * directory (dirops.c): the kernel takes the inode number from its range,
+ * makes the inode and the entry now, and queues the CREATE or MKDIR. A
+ * new directory is complete and empty at once. When dir's own MKDIR is
+ * still in flight, the request carries FENCE, so that the daemon runs it
+ * after that MKDIR (protocol section 3b). -EAGAIN: create it
+ * synchronously.
  */
 static int modalfs_create_async(struct inode *dir, struct dentry *dentry,
 				umode_t mode)
 {
 	unsigned long seen = modalfs_inval_now(dir->i_sb);
-	struct modalfs_attr_val v = { .nlink = 1 };
+	unsigned int epoch = modalfs_dir_epoch(dir->i_sb);
+	bool is_dir = S_ISDIR(mode);
+	struct modalfs_attr_val v = { .nlink = is_dir ? 2 : 1 };
 	struct modalfs_dirop *op;
 	struct modalfs_req *req;
 	struct inode *inode;
@@ -384,18 +390,20 @@ static int modalfs_create_async(struct inode *dir, struct dentry *dentry,
 		err = -EAGAIN;
 	if (err)
 		goto cancel;
-	req = modalfs_new_node_req(dir, MODALFS_OP_CREATE, dentry, &mode, 128,
-				   &v);
+	req = modalfs_new_node_req(dir, is_dir ? MODALFS_OP_MKDIR :
+				   MODALFS_OP_CREATE, dentry, &mode, 128, &v);
 	if (IS_ERR(req)) {
 		err = PTR_ERR(req);
 		goto cancel;
 	}
 	req->exp.ino = v.ino;
-	req->exp.type = S_IFREG;
+	req->exp.type = mode & S_IFMT;
 	req->exp.dir_ino = dir->i_ino;
 	v.atime = v.mtime = v.ctime = current_time(dir);
 	if (modalfs_put_u64(req->msg, MODALFS_A_NODE_INO, v.ino) ||
-	    nla_put_flag(req->msg, MODALFS_A_ASYNC)) {
+	    nla_put_flag(req->msg, MODALFS_A_ASYNC) ||
+	    (test_bit(MODALFS_I_CREATING, &MODALFS_I(dir)->flags) &&
+	     nla_put_flag(req->msg, MODALFS_A_FENCE))) {
 		err = -ENOMEM;
 		goto put;
 	}
@@ -409,6 +417,10 @@ static int modalfs_create_async(struct inode *dir, struct dentry *dentry,
 		iput(inode);
 		err = -ENOMEM;
 		goto put;
+	}
+	if (is_dir) {
+		modalfs_inc_nlink(dir);
+		modalfs_dir_made(inode, epoch);
 	}
 	modalfs_dirop_commit(op, dir, inode, req);
 	modalfs_dir_add(dir, &dentry->d_name);
@@ -503,7 +515,12 @@ static int modalfs_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
 {
 	struct modalfs_req *req;
 
+	int err;
+
 	mode = (mode & ~S_IFMT) | S_IFDIR;
+	err = modalfs_create_async(dir, dentry, mode);
+	if (err != -EAGAIN)
+		return err;
 	req = modalfs_new_node_req(dir, MODALFS_OP_MKDIR, dentry, &mode, 0,
 				   NULL);
 	if (IS_ERR(req))
@@ -920,7 +937,8 @@ static bool modalfs_dir_prime(struct dentry *parent, struct modalfs_req *req,
  * as readdir does; the name being looked up is answered from its entry,
  * or is absent. The first LOOKUP stays one, so a path walk lists
  * nothing, and a directory too big to list in that many batches is
- * never listed by a lookup again while its inode is in memory.
+ * never listed by a lookup again while its inode is in memory. Mount
+ * option nodirfill turns this off.
  *
  * The caller holds its own dentry in-lookup, and priming waits in
  * d_alloc_parallel for other names' lookups: two lookups listing one
@@ -947,7 +965,8 @@ static int modalfs_dir_fill(struct dentry *parent, const struct qstr *name,
 	u64 off = 0;
 	int ret = -EAGAIN;
 
-	if (test_bit(MODALFS_I_NOFILL, &mi->flags) ||
+	if (READ_ONCE(MODALFS_SB(dir->i_sb)->conn->nodirfill) ||
+	    test_bit(MODALFS_I_NOFILL, &mi->flags) ||
 	    atomic_inc_return(&mi->lookups) < MODALFS_FILL_AFTER ||
 	    test_and_set_bit_lock(MODALFS_I_FILLING, &mi->flags))
 		return -EAGAIN;

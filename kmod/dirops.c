@@ -5,18 +5,22 @@
  * before the daemon answers: the name exists (the VFS holds its positive
  * dentry) and nothing else changes the directory behind this kernel's
  * back. So is that of the RMDIR of a directory that is itself complete
- * and empty. Such an op changes the caches, queues its request and
- * returns to the caller; the reply only confirms.
+ * and empty, and that of creating a regular file or a directory whose
+ * name the directory lacks (dir.c, with an inode number from a range the
+ * daemon handed out). Such an op changes the caches, queues its request
+ * and returns to the caller; the reply only confirms.
  *
  * Order: the request carries MODALFS_A_ASYNC, and the daemon runs
  * everything this kernel sends later after it (netlink/modalfs.h section
  * 3b), so no later request - a LOOKUP or CREATE of the same name, the
  * EVICT of the unlinked inode, an FSYNC - can overtake it. Asynchronous
- * requests may run in parallel with each other; the one pair of them that
- * depends on each other, UNLINKs in a directory and the RMDIR of that
- * directory, is never sent that way: a directory with asynchronous ops
- * of its own in flight is removed synchronously (and the daemon holds
- * that RMDIR behind them).
+ * requests may run in parallel with each other, so pairs that depend on
+ * each other are never both sent that way: a directory with asynchronous
+ * ops of its own in flight is removed synchronously (and the daemon holds
+ * that RMDIR behind them), and so is an inode whose own CREATE or MKDIR
+ * is in flight (MODALFS_I_CREATING). A create inside a directory whose
+ * MKDIR is in flight is asynchronous but carries MODALFS_A_FENCE, which
+ * makes the daemon run it after that MKDIR.
  *
  * Errors only the daemon can see (EIO from its store, a soft mount's
  * timeout, ...) are reported like writeback errors: mapping_set_error()
@@ -28,9 +32,9 @@
  *
  * They stay synchronous with -o sync_dirops, in a directory that is not
  * complete, for the RMDIR of a directory not known to be empty, while
- * MODALFS_MAX_DIROPS of them are in flight, and for creates, links and
- * renames, whose asynchronous form needs inode numbers handed out in
- * advance. Without a daemon they are queued like writeback (the kernel
+ * MODALFS_MAX_DIROPS of them are in flight, and for symlinks, device
+ * nodes, fifos, sockets, links and renames. Without a daemon they are
+ * queued like writeback (the kernel
  * keeps them and sends them, in order, to the next daemon; the directory
  * stays complete until then, because only a registration moves its
  * epoch), so rm -rf goes on while modalfsd restarts.
@@ -49,7 +53,7 @@
 struct modalfs_dirop {
 	struct work_struct work;
 	struct inode *dir;
-	struct inode *inode;	/* CREATE: the new inode; else NULL */
+	struct inode *inode;	/* CREATE, MKDIR: the new inode; else NULL */
 };
 
 /*
@@ -124,6 +128,8 @@ static const char *modalfs_dirop_name(u32 op)
 	switch (op) {
 	case MODALFS_OP_CREATE:
 		return "create";
+	case MODALFS_OP_MKDIR:
+		return "mkdir";
 	case MODALFS_OP_RMDIR:
 		return "rmdir";
 	default:

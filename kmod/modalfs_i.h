@@ -133,6 +133,7 @@ struct modalfs_conn {
 	unsigned int timeo;		/* seconds, 1..3600 */
 	bool soft;			/* requests fail with EIO after timeo */
 	bool sync_dirops;		/* -o sync_dirops: no dirops.c */
+	bool nodirfill;			/* -o nodirfill: lookups never list */
 	bool aborted;			/* under chan->lock: new requests EIO */
 	bool gone;			/* under chan->lock: new requests ESTALE */
 	/*

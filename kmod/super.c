@@ -26,6 +26,8 @@ struct modalfs_fs_context {
 	bool soft_set;			/* soft or hard was given */
 	bool sync_dirops;
 	bool sync_dirops_set;		/* sync_dirops or async_dirops given */
+	bool nodirfill;
+	bool nodirfill_set;		/* nodirfill or dirfill given */
 	unsigned int timeo;		/* 0: not given */
 };
 
@@ -292,6 +294,8 @@ static int modalfs_show_options(struct seq_file *m, struct dentry *root)
 		   conn->timeo);
 	if (READ_ONCE(conn->sync_dirops))
 		seq_puts(m, ",sync_dirops");
+	if (READ_ONCE(conn->nodirfill))
+		seq_puts(m, ",nodirfill");
 	return 0;
 }
 
@@ -605,6 +609,7 @@ static int modalfs_get_tree(struct fs_context *fc)
 	if (!sbi->conn)
 		return -ENOMEM;
 	sbi->conn->sync_dirops = ctx->sync_dirops;
+	sbi->conn->nodirfill = ctx->nodirfill;
 
 	req = modalfs_req_new(&modalfs_chan, MODALFS_OP_MOUNT,
 			      strlen(ctx->path) + 128, GFP_KERNEL);
@@ -655,11 +660,15 @@ static int modalfs_get_tree(struct fs_context *fc)
 		if (have->soft != ctx->soft ||
 		    (ctx->timeo && ctx->timeo != have->timeo) ||
 		    (ctx->sync_dirops_set &&
-		     ctx->sync_dirops != READ_ONCE(have->sync_dirops))) {
-			errorfc(fc, "volume %s is already mounted with options %s,timeo=%u,%s",
+		     ctx->sync_dirops != READ_ONCE(have->sync_dirops)) ||
+		    (ctx->nodirfill_set &&
+		     ctx->nodirfill != READ_ONCE(have->nodirfill))) {
+			errorfc(fc, "volume %s is already mounted with options %s,timeo=%u,%s,%s",
 				ctx->vol, have->soft ? "soft" : "hard",
 				have->timeo, READ_ONCE(have->sync_dirops) ?
-				"sync_dirops" : "async_dirops");
+				"sync_dirops" : "async_dirops",
+				READ_ONCE(have->nodirfill) ? "nodirfill" :
+				"dirfill");
 			deactivate_locked_super(sb);
 			return -EBUSY;
 		}
@@ -695,7 +704,8 @@ static int modalfs_get_tree(struct fs_context *fc)
 	return 0;
 }
 
-enum { Opt_soft, Opt_hard, Opt_timeo, Opt_sync_dirops, Opt_async_dirops };
+enum { Opt_soft, Opt_hard, Opt_timeo, Opt_sync_dirops, Opt_async_dirops,
+	Opt_dirfill, Opt_nodirfill };
 
 /* Documented in mount.modalfs(8). */
 static const struct fs_parameter_spec modalfs_fs_params[] = {
@@ -704,6 +714,8 @@ static const struct fs_parameter_spec modalfs_fs_params[] = {
 	fsparam_u32("timeo", Opt_timeo),
 	fsparam_flag("sync_dirops", Opt_sync_dirops),
 	fsparam_flag("async_dirops", Opt_async_dirops),
+	fsparam_flag("dirfill", Opt_dirfill),
+	fsparam_flag("nodirfill", Opt_nodirfill),
 	{}
 };
 
@@ -751,6 +763,11 @@ static int modalfs_parse_param(struct fs_context *fc,
 		ctx->sync_dirops = err == Opt_sync_dirops;
 		ctx->sync_dirops_set = true;
 		break;
+	case Opt_dirfill:
+	case Opt_nodirfill:
+		ctx->nodirfill = err == Opt_nodirfill;
+		ctx->nodirfill_set = true;
+		break;
 	case Opt_timeo:
 		if (result.uint_32 < 1 || result.uint_32 > MODALFS_TIMEO_MAX)
 			return invalfc(fc, "timeo=%u out of range 1..%d (seconds)",
@@ -775,7 +792,8 @@ static void modalfs_free_fc(struct fs_context *fc)
 /*
  * remount: soft, hard and timeo live in the volume's connection, which
  * requests already carry, so they cannot change; repeating them is fine.
- * sync_dirops and async_dirops may be switched.
+ * sync_dirops and async_dirops may be switched, and so may dirfill and
+ * nodirfill.
  */
 static int modalfs_reconfigure(struct fs_context *fc)
 {
@@ -788,6 +806,8 @@ static int modalfs_reconfigure(struct fs_context *fc)
 	/* Checked per operation, so it may change at any time. */
 	if (ctx->sync_dirops_set)
 		WRITE_ONCE(conn->sync_dirops, ctx->sync_dirops);
+	if (ctx->nodirfill_set)
+		WRITE_ONCE(conn->nodirfill, ctx->nodirfill);
 	return 0;
 }
 

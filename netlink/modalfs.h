@@ -4,9 +4,11 @@
  *
  * Version 5 lets one EVICT release many inodes (MODALFS_A_INOS, up to
  * MODALFS_EVICT_MAX), so that `rm -rf` does not cost a second request
- * per file. A version 4 daemon would refuse the unknown attribute and
- * leave the inodes orphans until unmount, so the two refuse each other
- * at REGISTER.
+ * per file, and makes MKDIR asynchronous like CREATE (NODE_INO, and
+ * MODALFS_A_FENCE for the creates inside a directory whose MKDIR is
+ * still in flight, section 3b). A version 4 daemon would refuse the
+ * unknown attributes, or run a fenced create before its directory
+ * exists, so the two refuse each other at REGISTER.
  *
  * Version 4 adds MODALFS_A_ASYNC, the mark of a request whose caller did
  * not wait for it (asynchronous CREATE, UNLINK and RMDIR, issue 11), the
@@ -163,6 +165,13 @@
  * answered too. Retransmissions to a new daemon are sent in the original
  * order, so the rule holds across a daemon restart.
  *
+ * An ASYNC request that depends on an earlier ASYNC one also carries
+ * MODALFS_A_FENCE: it starts only once every ASYNC request received
+ * before it has been answered, as a request without ASYNC would, and is
+ * itself ASYNC for what follows it. The kernel sends it for a create (of
+ * a file or a directory) inside a directory whose asynchronous MKDIR is
+ * not answered yet. FENCE without ASYNC is EINVAL.
+ *
  * ------------------------------------------------------------------------
  * 4. Large data
  * ------------------------------------------------------------------------
@@ -312,7 +321,9 @@ enum modalfs_cmd {
  *           the volume's next number, or is in use), and SETATTR with
  *           the kernel's three timestamps (no other member: EINVAL), which
  *           the new inode takes instead of the daemon's clock.
- * MKDIR     req VOL_ID INO NAME MODE UID GID          rep ATTR [DIR_ATTR]
+ * MKDIR     req VOL_ID INO NAME MODE UID GID [NODE_INO SETATTR] [ASYNC]
+ *                                                     rep ATTR [DIR_ATTR]
+ *           NODE_INO and SETATTR as CREATE's (an asynchronous mkdir).
  * SYMLINK   req VOL_ID INO NAME TARGET UID GID        rep ATTR [DIR_ATTR]
  * READLINK  req VOL_ID INO                 rep TARGET
  * LINK      req VOL_ID INO NEW_INO NEW_NAME           rep ATTR [DIR_ATTR]
@@ -498,6 +509,8 @@ enum modalfs_attr {
 	MODALFS_A_NODE_INO,	/* u64: CREATE's new inode, from INO_RANGE */
 	MODALFS_A_INOS,		/* binary, requests only: EVICT's further
 				 * inodes, an array of u64 */
+	MODALFS_A_FENCE,	/* flag, requests only, with ASYNC: waits
+				 * for the earlier ASYNC requests (3b) */
 	__MODALFS_A_MAX,
 };
 #define MODALFS_A_MAX (__MODALFS_A_MAX - 1)

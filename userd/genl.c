@@ -223,10 +223,10 @@ static void push_work(struct job *j)
 	pthread_cond_signal(&ch.more);
 }
 
-static bool is_async(const struct nlmsghdr *nlh)
+static bool has_flag(const struct nlmsghdr *nlh, int type)
 {
 	return nlmsg_find_attr((struct nlmsghdr *)nlh, GENL_HDRLEN,
-			       MODALFS_A_ASYNC) != NULL;
+			       type) != NULL;
 }
 
 static void enqueue(struct nlmsghdr *nlh)
@@ -239,7 +239,8 @@ static void enqueue(struct nlmsghdr *nlh)
 		return;
 	}
 	j->nlh = nlh;
-	j->ord.async = is_async(nlh);
+	j->ord.async = has_flag(nlh, MODALFS_A_ASYNC);
+	j->ord.fence = j->ord.async && has_flag(nlh, MODALFS_A_FENCE);
 	/* In arrival order: to the workers, or held behind ASYNC ones. */
 	pthread_mutex_lock(&ch.lock);
 	if (modalfs_order_admit(&ch.order, &j->ord))

@@ -66,6 +66,7 @@ static const struct modalfs_pol req_policy[MODALFS_A_MAX + 1] = {
 	[MODALFS_A_NEW_DIR_ATTR] = { .type = MODALFS_PT_NESTED },
 	[MODALFS_A_ASYNC] = { .type = MODALFS_PT_FLAG },
 	[MODALFS_A_NODE_INO] = U64,
+	[MODALFS_A_FENCE] = { .type = MODALFS_PT_FLAG },
 	[MODALFS_A_INOS] = { .type = MODALFS_PT_BINARY, .min = sizeof(uint64_t),
 			     .max = (MODALFS_EVICT_MAX - 1) *
 				    sizeof(uint64_t) },
@@ -329,7 +330,8 @@ static int op_readdir(struct req *r)
 }
 
 /*
- * CREATE's optional NODE_INO and SETATTR (an asynchronous create): *nn,
+ * CREATE's and MKDIR's optional NODE_INO and SETATTR (an asynchronous
+ * create or mkdir): *nn,
  * or NULL without them. SETATTR holds the kernel's times and nothing else.
  */
 static int parse_newnode(struct req *r, struct modalfs_newnode *nn,
@@ -380,9 +382,12 @@ static int op_make(struct req *r)
 					      a);
 		break;
 	case MODALFS_OP_MKDIR:
-		err = modalfs_store_mkdir(r->st, r->tx, r->vol, r->ino, name,
-					  u32(r, MODALFS_A_MODE), uid, gid,
-					  a);
+		err = parse_newnode(r, &nn, &times, &nnp);
+		if (err)
+			return err;
+		err = modalfs_store_mkdir_at(r->st, r->tx, r->vol, r->ino,
+					     name, u32(r, MODALFS_A_MODE), uid,
+					     gid, nnp, a);
 		break;
 	default:
 		err = modalfs_store_symlink(r->st, r->tx, r->vol, r->ino, name,
@@ -896,7 +901,10 @@ static int check_req(struct req *r)
 	}
 	if (r->tb[MODALFS_A_NEW_INO] && !u64(r, MODALFS_A_NEW_INO))
 		return EINVAL;
-	if (r->tb[MODALFS_A_NODE_INO] && r->op != MODALFS_OP_CREATE)
+	if (r->tb[MODALFS_A_NODE_INO] && r->op != MODALFS_OP_CREATE &&
+	    r->op != MODALFS_OP_MKDIR)
+		return EINVAL;
+	if (r->tb[MODALFS_A_FENCE] && !r->tb[MODALFS_A_ASYNC])
 		return EINVAL;
 	if (r->tb[MODALFS_A_INOS] && (r->op != MODALFS_OP_EVICT ||
 				      nla_len(r->tb[MODALFS_A_INOS]) %

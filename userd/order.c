@@ -13,6 +13,12 @@ void modalfs_order_init(struct modalfs_order *o)
 	o->async_open = 0;
 }
 
+/* Must it wait for every earlier ASYNC request to be answered? */
+static bool waits(const struct modalfs_order_item *it)
+{
+	return !it->async || it->fence;
+}
+
 bool modalfs_order_admit(struct modalfs_order *o,
 			 struct modalfs_order_item *it)
 {
@@ -21,7 +27,7 @@ bool modalfs_order_admit(struct modalfs_order *o,
 	 * the protocol keeps arrival order, and an ASYNC request run ahead
 	 * of a held one would change what the held one sees.
 	 */
-	if (o->held_head || (!it->async && o->async_open)) {
+	if (o->held_head || (waits(it) && o->async_open)) {
 		it->next = NULL;
 		if (o->held_tail)
 			o->held_tail->next = it;
@@ -42,7 +48,8 @@ struct modalfs_order_item *modalfs_order_done(struct modalfs_order *o,
 
 	/*
 	 * Held items only wait for the count to reach zero: the head of the
-	 * held list is always a non-ASYNC one behind an open ASYNC one.
+	 * held list is always one that waits (without ASYNC, or fenced)
+	 * behind an open ASYNC one.
 	 */
 	if (!it->async || --o->async_open)
 		return NULL;
@@ -53,7 +60,7 @@ struct modalfs_order_item *modalfs_order_done(struct modalfs_order *o,
 	while (o->held_head) {
 		struct modalfs_order_item *h = o->held_head;
 
-		if (!h->async && o->async_open)
+		if (waits(h) && o->async_open)
 			break;
 		o->held_head = h->next;
 		if (h->async)

@@ -5,7 +5,10 @@
  * The ordering gate of the kernel channel (netlink/modalfs.h section 3b):
  * a request starts only once every ASYNC request received before it has
  * been run and answered; ASYNC requests that arrive back to back may run
- * together; requests held keep their arrival order.
+ * together, unless the later one also carries FENCE (it depends on an
+ * earlier one: a create in a directory whose asynchronous MKDIR is in
+ * flight), which makes it wait as a request without ASYNC would;
+ * requests held keep their arrival order.
  *
  * Only the decision lives here, so that it can be tested without threads
  * or sockets: the caller owns the state, serialises every call (genl.c
@@ -16,6 +19,7 @@
 struct modalfs_order_item {
 	struct modalfs_order_item *next;	/* held list, released chain */
 	bool async;				/* carries MODALFS_A_ASYNC */
+	bool fence;				/* ... and MODALFS_A_FENCE */
 };
 
 struct modalfs_order {

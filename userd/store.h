@@ -195,6 +195,12 @@ int modalfs_store_mkdir(struct modalfs_store *st, struct modalfs_txc *tx,
 	uint64_t vol, uint64_t dir,
 			const char *name, uint32_t mode, uint32_t uid,
 			uint32_t gid, struct modalfs_iattr *attr);
+/* modalfs_store_mkdir with the kernel's inode number and times (nn). */
+int modalfs_store_mkdir_at(struct modalfs_store *st, struct modalfs_txc *tx,
+			   uint64_t vol, uint64_t dir, const char *name,
+			   uint32_t mode, uint32_t uid, uint32_t gid,
+			   const struct modalfs_newnode *nn,
+			   struct modalfs_iattr *attr);
 int modalfs_store_symlink(struct modalfs_store *st, struct modalfs_txc *tx,
 	uint64_t vol,
 			  uint64_t dir, const char *name, const char *target,

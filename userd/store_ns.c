@@ -709,8 +709,18 @@ int modalfs_store_mkdir(struct modalfs_store *st, struct modalfs_txc *tx,
 			const char *name, uint32_t mode, uint32_t uid,
 			uint32_t gid, struct modalfs_iattr *attr)
 {
+	return modalfs_store_mkdir_at(st, tx, vol, dir, name, mode, uid, gid,
+				      NULL, attr);
+}
+
+int modalfs_store_mkdir_at(struct modalfs_store *st, struct modalfs_txc *tx,
+			   uint64_t vol, uint64_t dir, const char *name,
+			   uint32_t mode, uint32_t uid, uint32_t gid,
+			   const struct modalfs_newnode *nn,
+			   struct modalfs_iattr *attr)
+{
 	return make_node(st, tx, vol, dir, name, S_IFDIR | (mode & 07777), uid,
-			 gid, 0, NULL, NULL, attr);
+			 gid, 0, NULL, nn, attr);
 }
 
 int modalfs_store_symlink(struct modalfs_store *st, struct modalfs_txc *tx,

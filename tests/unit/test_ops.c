@@ -887,6 +887,39 @@ static void t_evict_batch(void **state)
 	assert_int_equal(getattr(f, kept), 0);
 }
 
+/* NODE_INO only on CREATE and MKDIR; FENCE only with ASYNC. */
+static void t_async_attrs_checked(void **state)
+{
+	struct fx *f = *state;
+	struct nl_msg *m;
+
+	m = req(MODALFS_OP_SYMLINK, 70);
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, "s");
+	nla_put_string(m, MODALFS_A_TARGET, "t");
+	nla_put_u32(m, MODALFS_A_UID, 0);
+	nla_put_u32(m, MODALFS_A_GID, 0);
+	nla_put_u64(m, MODALFS_A_NODE_INO, 1000);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_MKDIR, 71);
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, "d");
+	nla_put_u32(m, MODALFS_A_MODE, 0755);
+	nla_put_u32(m, MODALFS_A_UID, 0);
+	nla_put_u32(m, MODALFS_A_GID, 0);
+	nla_put_flag(m, MODALFS_A_FENCE);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	m = req(MODALFS_OP_MKDIR, 72);
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, "d");
+	nla_put_u32(m, MODALFS_A_MODE, 0755);
+	nla_put_u32(m, MODALFS_A_UID, 0);
+	nla_put_u32(m, MODALFS_A_GID, 0);
+	nla_put_flag(m, MODALFS_A_ASYNC);
+	nla_put_flag(m, MODALFS_A_FENCE);
+	assert_int_equal(run(f, m, NULL), 0);
+}
+
 /* Not registered with a kernel: notifications fail cleanly. */
 static void t_notify_unregistered(void **state)
 {
@@ -934,6 +967,7 @@ int main(void)
 		T(t_ctl),
 		T(t_concurrent),
 		T(t_evict_batch),
+		T(t_async_attrs_checked),
 		cmocka_unit_test_setup_teardown(t_enospc_ops, setup_tiny,
 						teardown),
 	};

@@ -22,6 +22,14 @@ static void item(struct modalfs_order_item *it, bool async)
 {
 	it->next = (struct modalfs_order_item *)0x1;	/* must be overwritten */
 	it->async = async;
+	it->fence = false;
+}
+
+/* ASYNC and FENCE: waits like a request without ASYNC, then is a barrier. */
+static void fenced(struct modalfs_order_item *it)
+{
+	item(it, A);
+	it->fence = true;
 }
 
 /* got is exactly want[0..n), chained by next and NULL-terminated. */
@@ -239,11 +247,50 @@ static void t_sync_done_releases_nothing(void **state)
 }
 
 /*
+ * A fenced ASYNC item waits for the open ASYNC ones before it, holds what
+ * follows it like any ASYNC one, and ASYNC ones right after it run
+ * together with it once it is released.
+ */
+static void t_fenced(void **state)
+{
+	struct modalfs_order o;
+	struct modalfs_order_item a1, f2, a3, f4, s5;
+
+	(void)state;
+	modalfs_order_init(&o);
+	item(&a1, A);
+	fenced(&f2);
+	item(&a3, A);
+	fenced(&f4);
+	item(&s5, S);
+	assert_true(modalfs_order_admit(&o, &a1));
+	assert_false(modalfs_order_admit(&o, &f2));
+	assert_false(modalfs_order_admit(&o, &a3));
+	assert_false(modalfs_order_admit(&o, &f4));
+	assert_false(modalfs_order_admit(&o, &s5));
+	/* a1 done: f2 and a3 run together; f4 waits for both. */
+	CHAIN_IS(modalfs_order_done(&o, &a1), &f2, &a3);
+	assert_int_equal(o.async_open, 2);
+	assert_null(modalfs_order_done(&o, &a3));
+	CHAIN_IS(modalfs_order_done(&o, &f2), &f4);
+	assert_int_equal(o.async_open, 1);
+	CHAIN_IS(modalfs_order_done(&o, &f4), &s5);
+	assert_null(modalfs_order_done(&o, &s5));
+	assert_int_equal(o.async_open, 0);
+	/* With nothing open, a fenced item runs at once. */
+	fenced(&f2);
+	assert_true(modalfs_order_admit(&o, &f2));
+	assert_int_equal(o.async_open, 1);
+	assert_null(modalfs_order_done(&o, &f2));
+}
+
+/*
  * Random arrivals and completions, as a worker pool would make them,
  * checked against section 3b directly: items start in arrival order,
  * an item starts only when every earlier ASYNC one is done or belongs
- * to the run of back-to-back ASYNC ones the item itself ends, and once
- * everything started is done nothing is left held.
+ * to the run of back-to-back unfenced ASYNC ones the item itself ends
+ * (a fenced one starts a new run), and once everything started is done
+ * nothing is left held.
  */
 #define RN 4000
 
@@ -261,7 +308,7 @@ static void start(struct ritem *v, int x, int *next_start)
 			continue;
 		/* y open: x may start only in y's back-to-back run. */
 		for (int z = y; z <= x; z++)
-			assert_true(v[z].it.async);
+			assert_true(v[z].it.async && (z == y || !v[z].it.fence));
 	}
 	v[x].started = true;
 	(*next_start)++;
@@ -281,6 +328,7 @@ static void t_random_against_rule(void **state)
 			struct ritem *r = &v[arrived];
 
 			item(&r->it, rand_r(&seed) % 3 == 0);
+			r->it.fence = r->it.async && rand_r(&seed) % 3 == 0;
 			r->started = r->done = false;
 			if (modalfs_order_admit(&o, &r->it)) {
 				start(v, arrived, &next_start);
@@ -318,6 +366,7 @@ int main(void)
 		cmocka_unit_test(t_back_to_back_async),
 		cmocka_unit_test(t_async_done_while_open),
 		cmocka_unit_test(t_sync_done_releases_nothing),
+		cmocka_unit_test(t_fenced),
 		cmocka_unit_test(t_random_against_rule),
 	};
 

@@ -321,6 +321,24 @@ static void t_ino_range_claim(void **state)
 						 "far", S_IFREG | 0640, 0, 0,
 						 0, &nn, &a), EINVAL);
 	assert_int_equal(lookup(f, ROOT, "again", NULL), ENOENT);
+
+	/* An asynchronous mkdir: the same number rules, nlink 2. */
+	nn.ino = first + 4;
+	assert_int_equal(modalfs_store_mkdir_at(f->st, NULL, f->vol, ROOT,
+						"dir", 0750, 7, 8, &nn, &a), 0);
+	assert_int_equal(a.ino, first + 4);
+	a = getattr(f, first + 4);
+	assert_true(S_ISDIR(a.mode));
+	assert_int_equal(a.nlink, 2);
+	assert_int_equal(a.mtime_sec, 2000);
+	assert_int_equal(a.ctime_nsec, 3);
+	assert_int_equal(modalfs_store_create_at(f->st, NULL, f->vol,
+						 first + 4, "inside",
+						 S_IFREG | 0640, 0, 0, 0, NULL,
+						 &a), 0);
+	assert_int_equal(modalfs_store_mkdir_at(f->st, NULL, f->vol, ROOT,
+						"dir2", 0750, 0, 0, &nn, &a),
+			 EINVAL);
 }
 
 /* ---- mkdir / rmdir / unlink ---- */

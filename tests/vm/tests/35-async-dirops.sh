@@ -11,6 +11,10 @@
 #  - an error only the daemon sees (fault injection: EIO for one name)
 #    comes back at fsync of the directory, once, the name reappears and
 #    the directory is no longer complete;
+#  - mkdirs are asynchronous, and creates inside a directory whose MKDIR
+#    is in flight carry FENCE: the daemon ends up with the same tree and
+#    inode numbers, and a daemon stopped with 500 mkdirs and a file in
+#    each queued, then killed, runs each exactly once;
 #  - creates of regular files are asynchronous too, with inode numbers
 #    from a range the daemon hands out (INO_RANGE), and the daemon ends
 #    up with the kernel's inode numbers and times; ENOSPC at the daemon
@@ -23,7 +27,7 @@
 #    give the same errno sequence and final tree as tmpfs (the seed is
 #    printed; DIROPS_SEED=N repeats a run).
 . "$(dirname "$0")/../../lib.sh"
-plan 112
+plan 133
 
 VOL=${VOL:-vmtest-async}
 MNT=$TEST_TMP/mnt
@@ -62,6 +66,16 @@ rmfiles() {
 import os, sys
 for i in range(int(sys.argv[2])):
     os.unlink(os.path.join(sys.argv[1], 'f%d' % i))
+" "$1" "$2"
+}
+# mkdirs DIR N: N/2 directories d0.. in DIR with an empty file f in each.
+mkdirs() {
+	"$PYTHON" -c "
+import os, sys
+for i in range(int(sys.argv[2]) // 2):
+    d = os.path.join(sys.argv[1], 'd%d' % i)
+    os.mkdir(d)
+    os.close(os.open(os.path.join(d, 'f'), os.O_CREAT | os.O_WRONLY, 0o644))
 " "$1" "$2"
 }
 # op_errors OP: requests of OP the daemon answered with an error.
@@ -131,6 +145,43 @@ check "mount again" mount -t modalfs "$VOL:/" "$MNT" || finish
 expect_eq "the daemon has the 200 files" 200 "$(ls "$MNT/c" | wc -l)"
 expect_eq "f7's inode number, times, owner and mode are the ones the kernel gave it" \
 	"$st" "$(stat -c '%i %y %z %U %a' "$MNT/c/f7")"
+
+step "mkdirs are asynchronous, and so are the creates inside them (FENCE)"
+mkdir "$MNT/m"
+stats_snap
+errs="$(op_errors MKDIR) $(op_errors CREATE)"
+check "50 directories with 3 empty files each, then a 6-deep mkdir -p" "$PYTHON" -c "
+import os, sys
+for i in range(50):
+    d = os.path.join(sys.argv[1], 'd%d' % i)
+    os.mkdir(d, 0o750)
+    for j in range(3):
+        os.close(os.open(os.path.join(d, 'f%d' % j), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o640))
+os.makedirs(os.path.join(sys.argv[1], 'p/q/r/s/t/u'))
+" "$MNT/m"
+echo "    | MKDIR $(stats_since MKDIR) CREATE $(stats_since CREATE) async_queued $(stats_since async_queued) total $(stats_since total)"
+expect_eq "56 MKDIRs and 150 CREATEs, all asynchronous" "56 150 206" \
+	"$(stats_since MKDIR) $(stats_since CREATE) $(stats_since async_queued)"
+check "100 times: mkdir x, a file in it, rename it to x2, rmdir" "$PYTHON" -c "
+import os, sys
+d = sys.argv[1]
+for i in range(100):
+    os.mkdir(d + '/x')
+    os.close(os.open(d + '/x/f', os.O_CREAT | os.O_WRONLY, 0o600))
+    os.rename(d + '/x', d + '/x2')
+    os.unlink(d + '/x2/f')
+    os.rmdir(d + '/x2')
+fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+os.fsync(fd)
+" "$MNT/m"
+tree=$(find "$MNT/m" -printf '%i %y %m %n %U %P\n' | sort)
+check "syncfs" sync -f "$MNT"
+expect_eq "no MKDIR or CREATE failed" "$errs" "$(op_errors MKDIR) $(op_errors CREATE)"
+check "umount" umount "$MNT"
+check "mount again" mount -t modalfs "$VOL:/" "$MNT" || finish
+expect_eq "the daemon has the same tree: inode numbers, modes, link counts" \
+	"$tree" "$(find "$MNT/m" -printf '%i %y %m %n %U %P\n' | sort)"
+check "rm -rf m" rm -rf "$MNT/m"
 
 step "rm -rf of a tree read from the daemon"
 for d in 0 1 2 3 4; do mkdir -p "$MNT/t/d$d" && mkfiles "$MNT/t/d$d" 40; done
@@ -233,6 +284,19 @@ ls "$MNT/q" > /dev/null
 stopped_then_killed UNLINK unlinks rmfiles
 expect_eq "q has only first" "first" "$(ls -A "$MNT/q")"
 rm "$MNT/q/first"
+
+step "the daemon is stopped, then killed, with 500 mkdirs and a file in each queued"
+check "umount" umount "$MNT"
+check "mount again (an empty inode number range)" mount -t modalfs "$VOL:/" "$MNT" || finish
+ls "$MNT/q" > /dev/null
+: > "$MNT/q/first"
+cerrs=$(op_errors CREATE)
+stopped_then_killed MKDIR "mkdirs and creates" mkdirs
+expect_eq "no CREATE failed either" "$cerrs" "$(op_errors CREATE)"
+expect_eq "q has first and the 500 directories, each once" "501 501" \
+	"$(ls "$MNT/q" | wc -l) $(ls "$MNT/q" | sort -u | wc -l)"
+expect_eq "each directory has its file" 500 "$(find "$MNT/q" -mindepth 2 -name f | wc -l)"
+check "empty q again" rm -rf "$MNT"/q/*
 
 step "the daemon dies after committing an asynchronous unlink"
 mkfiles "$MNT/q" 100

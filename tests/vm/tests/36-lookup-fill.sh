@@ -17,9 +17,11 @@
 #  - a listed directory still follows NOTIFY (modalfsctl put and rm);
 #  - 4 processes statting the same cold directory in different orders
 #    (lookups that list and lookups that wait for each other) finish,
-#    and see every file.
+#    and see every file;
+#  - -o nodirfill sends a LOOKUP per name, shows in /proc/mounts, and
+#    can be switched by a remount (not by a second mount).
 . "$(dirname "$0")/../../lib.sh"
-plan 59
+plan 67
 
 VOL=${VOL:-vmtest-fill}
 MNT=$TEST_TMP/mnt
@@ -151,6 +153,19 @@ for round in 1 2 3; do
 	expect_eq "round $round: all 4 saw every file" 4 "$ok"
 done
 
+step "-o nodirfill: lookups send a LOOKUP per name"
+check "umount" umount "$MNT"
+check "mount -o nodirfill" mount -t modalfs -o nodirfill "$VOL:/" "$MNT" || finish
+check "/proc/mounts says nodirfill" grep -q "$MNT modalfs .*nodirfill" /proc/mounts
+stats_snap
+check "stat of the 5 files of t/g" statfiles "$MNT/t/g" 4
+expect_eq "LOOKUPs: t, g and 4 files; no READDIR" "6 0" \
+	"$(stats_since LOOKUP) $(stats_since READDIR)"
+mkdir -p "$TEST_TMP/mnt2"
+check_fails "a second mount asking for dirfill is refused" \
+	mount -t modalfs -o dirfill "$VOL:/" "$TEST_TMP/mnt2"
+check "remount -o dirfill" mount -o remount,dirfill "$MNT"
+check_fails "/proc/mounts no longer says nodirfill" grep -q "$MNT modalfs .*nodirfill" /proc/mounts
 check "umount" umount "$MNT"
 check_dmesg_clean
 finish
