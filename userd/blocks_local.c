@@ -95,14 +95,19 @@ static int obj_open(struct local *l, uint64_t vol, uint64_t ino,
 	return fd < 0 ? -errno : fd;
 }
 
-static struct fdslot *fd_find(struct local *l, uint64_t vol, uint64_t ino,
+/* The object's live slot, with a reference taken, or NULL; under fdlock. */
+static struct fdslot *fd_take(struct local *l, uint64_t vol, uint64_t ino,
 			      uint64_t idx)
 {
 	for (int i = 0; i < FDCACHE; i++) {
 		struct fdslot *s = &l->fds[i];
 
-		if (s->live && s->vol == vol && s->ino == ino && s->idx == idx)
+		if (s->live && s->vol == vol && s->ino == ino &&
+		    s->idx == idx) {
+			s->refs++;
+			s->used = ++l->tick;
 			return s;
+		}
 	}
 	return NULL;
 }
@@ -119,25 +124,20 @@ static int fd_get(struct local *l, uint64_t vol, uint64_t ino, uint64_t idx,
 	int fd;
 
 	pthread_mutex_lock(&l->fdlock);
-	s = fd_find(l, vol, ino, idx);
+	s = fd_take(l, vol, ino, idx);
+	pthread_mutex_unlock(&l->fdlock);
 	if (s) {
-		s->refs++;
-		s->used = ++l->tick;
-		pthread_mutex_unlock(&l->fdlock);
 		*slot = s;
 		return s->fd;
 	}
-	pthread_mutex_unlock(&l->fdlock);
 	fd = obj_open(l, vol, ino, idx, O_WRONLY | (create ? O_CREAT : 0));
 	*slot = NULL;
 	if (fd < 0)
 		return fd;
 	pthread_mutex_lock(&l->fdlock);
 	/* Another writer may have cached it meanwhile: use that one. */
-	s = fd_find(l, vol, ino, idx);
+	s = fd_take(l, vol, ino, idx);
 	if (s) {
-		s->refs++;
-		s->used = ++l->tick;
 		pthread_mutex_unlock(&l->fdlock);
 		close(fd);
 		*slot = s;

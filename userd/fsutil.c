@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 
@@ -27,4 +30,21 @@ int modalfs_mkdir_p(const char *dir, mode_t leaf_mode)
 	if (mkdir(tmp, leaf_mode) && errno != EEXIST)
 		return errno;
 	return 0;
+}
+
+uint64_t modalfs_proc_wchar(const char *path)
+{
+	char buf[1024], *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strstr(buf, "wchar:");
+	return p ? strtoull(p + 6, NULL, 10) : 0;
 }

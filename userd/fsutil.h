@@ -3,6 +3,7 @@
 #ifndef MODALFS_FSUTIL_H
 #define MODALFS_FSUTIL_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -10,5 +11,12 @@
  * positive errno; an existing directory is not an error.
  */
 int modalfs_mkdir_p(const char *dir, mode_t leaf_mode);
+
+/*
+ * The "wchar:" count of a /proc io file (/proc/self/io,
+ * /proc/thread-self/io): bytes passed to write(2)-like calls so far. 0
+ * when the file cannot be read.
+ */
+uint64_t modalfs_proc_wchar(const char *path);
 
 #endif

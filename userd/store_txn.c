@@ -73,6 +73,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "store_priv.h"
 #include "stats.h"
 
@@ -122,19 +123,7 @@ int store_errno(int rc)
  */
 static uint64_t thread_wchar(void)
 {
-	char buf[512], *p;
-	int fd = open("/proc/thread-self/io", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strstr(buf, "wchar:");
-	return p ? strtoull(p + 6, NULL, 10) : 0;
+	return modalfs_proc_wchar("/proc/thread-self/io");
 }
 
 /* Commits t and counts it (ops: how many ops it holds, 0 for none). */

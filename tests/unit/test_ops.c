@@ -887,6 +887,23 @@ static void t_evict_batch(void **state)
 	assert_int_equal(getattr(f, kept), 0);
 }
 
+/* A MKDIR of "d" in the root with the given flag attributes. */
+static int mkdir_flags(struct fx *f, uint64_t id, bool async, bool fence)
+{
+	struct nl_msg *m = req(MODALFS_OP_MKDIR, id);
+
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, "d");
+	nla_put_u32(m, MODALFS_A_MODE, 0755);
+	nla_put_u32(m, MODALFS_A_UID, 0);
+	nla_put_u32(m, MODALFS_A_GID, 0);
+	if (async)
+		nla_put_flag(m, MODALFS_A_ASYNC);
+	if (fence)
+		nla_put_flag(m, MODALFS_A_FENCE);
+	return run(f, m, NULL);
+}
+
 /* NODE_INO only on CREATE and MKDIR; FENCE only with ASYNC. */
 static void t_async_attrs_checked(void **state)
 {
@@ -901,23 +918,8 @@ static void t_async_attrs_checked(void **state)
 	nla_put_u32(m, MODALFS_A_GID, 0);
 	nla_put_u64(m, MODALFS_A_NODE_INO, 1000);
 	assert_int_equal(run(f, m, NULL), EINVAL);
-	m = req(MODALFS_OP_MKDIR, 71);
-	vi(m, f->vol, ROOT);
-	nla_put_string(m, MODALFS_A_NAME, "d");
-	nla_put_u32(m, MODALFS_A_MODE, 0755);
-	nla_put_u32(m, MODALFS_A_UID, 0);
-	nla_put_u32(m, MODALFS_A_GID, 0);
-	nla_put_flag(m, MODALFS_A_FENCE);
-	assert_int_equal(run(f, m, NULL), EINVAL);
-	m = req(MODALFS_OP_MKDIR, 72);
-	vi(m, f->vol, ROOT);
-	nla_put_string(m, MODALFS_A_NAME, "d");
-	nla_put_u32(m, MODALFS_A_MODE, 0755);
-	nla_put_u32(m, MODALFS_A_UID, 0);
-	nla_put_u32(m, MODALFS_A_GID, 0);
-	nla_put_flag(m, MODALFS_A_ASYNC);
-	nla_put_flag(m, MODALFS_A_FENCE);
-	assert_int_equal(run(f, m, NULL), 0);
+	assert_int_equal(mkdir_flags(f, 71, false, true), EINVAL);
+	assert_int_equal(mkdir_flags(f, 72, true, true), 0);
 }
 
 /* Not registered with a kernel: notifications fail cleanly. */

@@ -34,6 +34,7 @@
 #include <linux/genetlink.h>
 #include <netlink/genl/genl.h>
 
+#include "../../userd/fsutil.h"
 #include "../../userd/ops.h"
 #include "../../userd/stats.h"
 #include "../../userd/store.h"
@@ -71,23 +72,6 @@ int syncfs(int fd)
 		real = (int (*)(int))dlsym(RTLD_NEXT, "syncfs");
 	__atomic_fetch_add(&n_syncfs, 1, __ATOMIC_RELAXED);
 	return real(fd);
-}
-
-static uint64_t wchar(void)
-{
-	char buf[1024], *p;
-	int fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strstr(buf, "wchar:");
-	return p ? strtoull(p + 6, NULL, 10) : 0;
 }
 
 static double now_s(void)
@@ -187,7 +171,7 @@ struct sample {
 
 static void sample(struct modalfs_store *st, struct sample *x)
 {
-	x->wchar = wchar();
+	x->wchar = modalfs_proc_wchar("/proc/self/io");
 	x->fdatasync = n_fdatasync;
 	x->fsync = n_fsync;
 	x->syncfs = n_syncfs;

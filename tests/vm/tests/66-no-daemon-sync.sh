@@ -25,6 +25,16 @@ kill_daemon() {
 	MODALFSD_PID=
 }
 
+# wait_idle: up to 10 s until no request is in the table.
+wait_idle() {
+	local i
+	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+	for ((i = 0; i < 100; i++)); do
+		grep -q " inflight 0/" /sys/kernel/debug/modalfs/requests && return
+		sleep 0.1
+	done
+}
+
 pstate() {
 	awk '{print $3}' /proc/$1/stat 2>/dev/null
 }
@@ -55,11 +65,7 @@ head -c 1048576 /dev/urandom > "$MNT/b"
 # writeback sent to this daemon keeps its pages under writeback until the
 # next one answers, and sync(2) waits for those unkillably (as on NFS).
 # What is left dirty, sync(2) must wait for killably.
-mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-for ((i = 0; i < 100; i++)); do
-	grep -q " inflight 0/" /sys/kernel/debug/modalfs/requests && break
-	sleep 0.1
-done
+wait_idle
 kill_daemon
 sync &
 P=$!
@@ -80,11 +86,7 @@ kill_daemon
 dmesg_mark
 expect_eq "umount succeeds at once" 0 "$(timeout 20 umount "$MNT"; echo $?)"
 run_check "modalfsd restarts" start_daemon "$TEST_DAEMON_DIR"
-mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-for ((i = 0; i < 100; i++)); do
-	grep -q " inflight 0/" /sys/kernel/debug/modalfs/requests && break
-	sleep 0.1
-done
+wait_idle
 check "the queued requests reached the new daemon" grep -q " inflight 0/" /sys/kernel/debug/modalfs/requests
 check_fails "no 'changes not yet written are lost'" grep -q "changes not yet written are lost" <<< "$(dmesg_since)"
 check "mount again" mount -t modalfs "$VOL:/" "$MNT"
