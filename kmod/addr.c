@@ -383,6 +383,13 @@ static void modalfs_wb_flush(struct modalfs_wb *wb)
 		}
 		return;
 	}
+	/*
+	 * sync(2) sends every inode's data before it waits for any
+	 * (wait_sb_inodes), so its WRITEs are pipelined, paced by the
+	 * background cap; fsync's are one file's.
+	 */
+	if (wbc->for_sync)
+		modalfs_chan_wait_background(&modalfs_chan);
 	modalfs_req_async(req, modalfs_write_end_io, io);
 }
 
@@ -496,12 +503,13 @@ static int modalfs_writepages(struct address_space *mapping,
 	modalfs_wb_flush(&wb);
 	err = modalfs_wb_result(&wb, err);
 	/*
-	 * Only data-integrity writeback waits: the flusher holds s_umount,
-	 * and waiting there for an absent daemon would block umount -l (and
-	 * end in a hung task). Background write_inode defers the times
-	 * while WRITEs are in flight instead (super.c).
+	 * Only fsync's writeback waits: the flusher holds s_umount, and
+	 * waiting there for an absent daemon would block umount -l (and end
+	 * in a hung task); sync(2) waits for all of the volume's pages at
+	 * once, later. Their write_inode defers the times while WRITEs are
+	 * in flight instead (super.c).
 	 */
-	if (wbc->sync_mode == WB_SYNC_ALL)
+	if (wbc->sync_mode == WB_SYNC_ALL && !wbc->for_sync)
 		modalfs_wb_wait(mapping, &wb);
 	return err;
 }

@@ -236,7 +236,10 @@ static void __modalfs_unlink(struct modalfs_req *req)
 		req->conn->waiting--;
 	if (req->deadline)
 		chan->nsoft--;
-	if (chan->inflight < chan->max_inflight && wq_has_sleeper(&chan->slotq))
+	if ((chan->inflight < chan->max_inflight ||
+	     (req->async && chan->nbackground <
+	      MODALFS_SYNC_WINDOW * chan->max_background)) &&
+	    wq_has_sleeper(&chan->slotq))
 		wake_up(&chan->slotq);
 }
 
@@ -641,6 +644,27 @@ int modalfs_req_async_try(struct modalfs_req *req, modalfs_end_t end,
 		req->end(req);
 	modalfs_req_put(req);
 	return 0;
+}
+
+static bool modalfs_chan_sync_room(struct modalfs_chan *chan)
+{
+	return !READ_ONCE(chan->connected) ||
+	       READ_ONCE(chan->nbackground) <
+	       MODALFS_SYNC_WINDOW * chan->max_background;
+}
+
+/*
+ * Paces a caller that submits many asynchronous requests and waits for
+ * them all at the end (sync(2) writing back every inode of a volume):
+ * it returns once fewer than MODALFS_SYNC_WINDOW times the background
+ * cap's units are in the table, or no daemon is there to answer (the
+ * requests then queue, as modalfs_req_async's do), or the caller is
+ * killed. Bounds the copies of data in the table.
+ */
+void modalfs_chan_wait_background(struct modalfs_chan *chan)
+{
+	/* Killed: it submits anyway; the pages it holds must go out. */
+	(void)wait_event_killable(chan->slotq, modalfs_chan_sync_room(chan));
 }
 
 /*

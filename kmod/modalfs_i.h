@@ -9,6 +9,7 @@
 
 #include <linux/fs.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/refcount.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
@@ -165,6 +166,12 @@ struct modalfs_conn {
  */
 #define MODALFS_MAX_BACKGROUND	64
 #define MODALFS_BG_UNIT		(256 * 1024)
+/*
+ * sync(2) keeps up to this many times max_background units of WRITEs in
+ * flight (64 MiB by default, as NFS's 64 slots of 1 MiB): it waits for
+ * them all at the end anyway (modalfs_chan_wait_background).
+ */
+#define MODALFS_SYNC_WINDOW	4
 /* Readahead window of a volume (bdi ra_pages): 4 READs of IO_MAX. */
 #define MODALFS_RA_BYTES	(4 * MODALFS_IO_MAX)
 
@@ -226,7 +233,8 @@ struct modalfs_chan {
 	unsigned int nsoft;		/* of those, with a deadline */
 	unsigned int nbackground;	/* of those, asynchronous */
 	unsigned int max_background;
-	wait_queue_head_t slotq;	/* callers waiting for inflight < max */
+	/* callers waiting for inflight < max, or nbackground < max */
+	wait_queue_head_t slotq;
 	wait_queue_head_t regq;		/* callers waiting for a daemon */
 	/* Fails soft requests; logs hard ones the daemon sits on. */
 	struct delayed_work expire_work;
@@ -247,6 +255,7 @@ int modalfs_req_call(struct modalfs_req *req);
 void modalfs_req_async(struct modalfs_req *req, modalfs_end_t end, void *priv);
 int modalfs_req_async_try(struct modalfs_req *req, modalfs_end_t end,
 			  void *priv);
+void modalfs_chan_wait_background(struct modalfs_chan *chan);
 void modalfs_conn_inval(struct modalfs_conn *conn);
 int modalfs_chan_wait_daemon(struct modalfs_chan *chan, long timeout);
 int modalfs_chan_complete(struct modalfs_chan *chan, struct sk_buff *skb,
@@ -302,6 +311,16 @@ struct modalfs_sb_info {
 	u64 vol_id;
 	char vol_name[MODALFS_VOL_NAME_MAX + 1];
 	bool dying;			/* kill_sb is running */
+	/*
+	 * sync_fs's pass that sends the times sync(2) deferred runs
+	 * (sync_times), its asynchronous SETATTRs in flight (meta_async,
+	 * meta_wq), and their inodes to iput (meta.c).
+	 */
+	atomic_t sync_times;
+	atomic_t meta_async;
+	wait_queue_head_t meta_wq;
+	struct llist_head meta_iputs;
+	struct work_struct meta_iput_work;
 	spinlock_t lock;
 	struct modalfs_statfs_val statfs;	/* last answer, under lock */
 	struct modalfs_conn *conn;	/* options, abort and gone state */
@@ -491,6 +510,12 @@ bool modalfs_dirop_may_async(struct inode *dir);
 
 /* evict.c */
 void modalfs_evict_init(struct modalfs_sb_info *sbi);
+
+/* meta.c */
+void modalfs_meta_init(struct modalfs_sb_info *sbi);
+int modalfs_write_inode(struct inode *inode, struct writeback_control *wbc);
+int modalfs_meta_sync(struct super_block *sb);
+void modalfs_meta_drain(struct super_block *sb);
 bool modalfs_evict_queue(struct super_block *sb, u64 ino);
 void modalfs_evict_drain(struct modalfs_sb_info *sbi);
 bool modalfs_dirop_may_remove_async(struct inode *victim);

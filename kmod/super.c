@@ -107,126 +107,6 @@ static int modalfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 	return 0;
 }
 
-/*
- * The kernel is the only writer of a volume for now, so cached attributes
- * are authoritative; what needs sending is the timestamps dirtied by
- * writes and the chmod/chown that setattr deferred while the file had
- * dirty pages (MODALFS_I_DIRTY_*), all in one SETATTR after the data,
- * or none when one WRITE held the whole file and carried them (addr.c).
- * Size needs no SETATTR: writeback stops at i_size and truncation is sent
- * synchronously by setattr.
- */
-static int modalfs_write_inode_send(struct inode *inode,
-				    struct writeback_control *wbc)
-{
-	unsigned long pending;
-	struct modalfs_req *req;
-	int seq, err;
-
-	/*
-	 * The file's last WRITE carried all of it (addr.c) and nothing
-	 * changed since it was built.
-	 */
-	if (!modalfs_meta_unsent(inode)) {
-		clear_bit(MODALFS_I_NEW, &MODALFS_I(inode)->flags);
-		return 0;
-	}
-	req = modalfs_new_req(inode->i_sb, MODALFS_OP_SETATTR, inode->i_ino,
-			      160);
-	if (IS_ERR(req))
-		return PTR_ERR(req);
-	seq = modalfs_meta_seq(inode);
-	pending = modalfs_take_pending(inode);
-	if (modalfs_put_inode_setattr(req->msg, inode, pending)) {
-		modalfs_restore_pending(inode, pending);
-		modalfs_req_put(req);
-		return -ENOMEM;
-	}
-	req->exp.ino = inode->i_ino;
-	req->exp.type = inode->i_mode & S_IFMT;
-	/* Unmounting without a daemon: queue the times, do not wait. */
-	if (READ_ONCE(MODALFS_SB(inode->i_sb)->dying) &&
-	    !modalfs_chan_connected(&modalfs_chan)) {
-		modalfs_req_async(req, NULL, NULL);
-		return 0;
-	}
-	/*
-	 * The flusher holds s_umount while it is here: it must not wait for
-	 * an absent daemon (umount -l would wait behind it). It tries again
-	 * later instead; fsync and sync (WB_SYNC_ALL) do wait.
-	 */
-	if (wbc->sync_mode != WB_SYNC_ALL || wbc->for_sync)
-		req->background = true;
-	err = modalfs_req_call(req);
-	modalfs_req_put(req);
-	/*
-	 * Not sent (or not known to be): the changes stay pending, for the
-	 * next write_inode, which ENOTCONN asks for at once.
-	 */
-	if (err) {
-		modalfs_restore_pending(inode, pending);
-	} else {
-		modalfs_meta_sent(inode, seq);
-		/* The daemon has (some of) its data now: no more deferring. */
-		clear_bit(MODALFS_I_NEW, &MODALFS_I(inode)->flags);
-	}
-	if (err == -ENOTCONN) {
-		__mark_inode_dirty(inode, I_DIRTY_SYNC);
-		return 0;
-	}
-	return err;
-}
-
-static int modalfs_write_inode(struct inode *inode,
-			       struct writeback_control *wbc)
-{
-	bool connected = modalfs_chan_connected(&modalfs_chan);
-	int err;
-
-	/*
-	 * Background writeback does not wait for its WRITEs (addr.c), nor
-	 * send them beyond the background cap (the pages stay dirty: wait
-	 * for those only while a daemon is there and no unmount runs), and
-	 * sync(2) must not wait for an absent daemon (sync_fs does, and
-	 * killably); the times must reach the daemon after the data (each
-	 * WRITE stamps mtime with the daemon's clock), so try again later.
-	 */
-	if ((wbc->sync_mode != WB_SYNC_ALL &&
-	     (mapping_tagged(inode->i_mapping, PAGECACHE_TAG_WRITEBACK) ||
-	      (connected && !READ_ONCE(MODALFS_SB(inode->i_sb)->dying) &&
-	       mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY)))) ||
-	    (wbc->for_sync && !connected &&
-	     !READ_ONCE(MODALFS_SB(inode->i_sb)->dying))) {
-		__mark_inode_dirty(inode, I_DIRTY_SYNC);
-		return 0;
-	}
-	/*
-	 * sync(2) and fsync: WRITEs that background writeback sent earlier
-	 * may still be in flight; the daemon stamps mtime when it applies a
-	 * WRITE, so the times go out only once those are answered.
-	 */
-	if (wbc->sync_mode == WB_SYNC_ALL)
-		filemap_fdatawait_keep_errors(inode->i_mapping);
-	/*
-	 * One message with the times at a time (a WRITE may carry them,
-	 * addr.c): background writeback tries again later, sync waits.
-	 */
-	if (wbc->sync_mode != WB_SYNC_ALL) {
-		if (test_and_set_bit_lock(MODALFS_I_META_BUSY,
-					  &MODALFS_I(inode)->flags)) {
-			__mark_inode_dirty(inode, I_DIRTY_SYNC);
-			return 0;
-		}
-	} else if (wait_on_bit_lock(&MODALFS_I(inode)->flags,
-				    MODALFS_I_META_BUSY, TASK_KILLABLE)) {
-		__mark_inode_dirty(inode, I_DIRTY_SYNC);
-		return -EINTR;
-	}
-	err = modalfs_write_inode_send(inode, wbc);
-	modalfs_meta_unlock(inode);
-	return err;
-}
-
 static void modalfs_evict_inode(struct inode *inode)
 {
 	struct modalfs_req *req;
@@ -256,11 +136,13 @@ static long modalfs_daemon_wait_jiffies(struct super_block *sb)
 }
 
 /*
- * sync(2) and syncfs(2): data and inodes were written back before this
- * runs; make the volume durable. With no daemon registered, what the
- * dead one acknowledged may not be durable: wait (interruptibly) for the
- * next one, write back what writeback had to keep dirty meanwhile, then
- * FSYNC. Unmounting waits for a daemon in kill_sb instead.
+ * sync(2) and syncfs(2): data was written back before this runs, but not
+ * the times (write_inode defers them so that no synchronous SETATTR holds
+ * up the next inode's WRITEs): a second pass sends those, now that
+ * wait_sb_inodes has waited for every page. Then make the volume durable. With no daemon
+ * registered, what the dead one acknowledged may not be durable: wait
+ * (interruptibly) for the next one first. Unmounting waits for a daemon
+ * in kill_sb instead.
  */
 static int modalfs_sync_fs(struct super_block *sb, int wait)
 {
@@ -270,14 +152,18 @@ static int modalfs_sync_fs(struct super_block *sb, int wait)
 	if (!wait)
 		return 0;
 	if (!modalfs_chan_connected(&modalfs_chan)) {
-		if (READ_ONCE(MODALFS_SB(sb)->dying))
+		if (READ_ONCE(MODALFS_SB(sb)->dying)) {
+			modalfs_meta_drain(sb);
 			return 0;
+		}
 		err = modalfs_chan_wait_daemon(&modalfs_chan,
 					       modalfs_daemon_wait_jiffies(sb));
 		if (err)
 			return err == -ETIMEDOUT ? -EIO : err;
-		sync_inodes_sb(sb);
 	}
+	err = modalfs_meta_sync(sb);
+	if (err)
+		return err;
 	req = modalfs_new_req(sb, MODALFS_OP_FSYNC, MODALFS_ROOT_INO, 0);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
@@ -602,6 +488,7 @@ static int modalfs_get_tree(struct fs_context *fc)
 	fc->s_fs_info = sbi;
 	spin_lock_init(&sbi->lock);
 	modalfs_evict_init(sbi);
+	modalfs_meta_init(sbi);
 	INIT_LIST_HEAD(&sbi->vol_node);
 	strscpy(sbi->vol_name, ctx->vol, sizeof(sbi->vol_name));
 	sbi->conn = modalfs_conn_new(0, ctx->soft, ctx->timeo ? ctx->timeo :
