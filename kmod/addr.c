@@ -45,6 +45,11 @@ struct modalfs_io {
 	bool meta;
 	int meta_seq;
 	unsigned long pending;
+	/*
+	 * WRITE with MODALFS_WRITE_STABLE (modalfs_write_stable): where its
+	 * end reports 1 (durable) or the error; NULL otherwise.
+	 */
+	int *stable_res;
 	struct page *pages[MODALFS_IO_PAGES];
 };
 
@@ -235,6 +240,12 @@ static void modalfs_write_meta_end(struct modalfs_io *io, int err)
 	modalfs_meta_unlock(inode);
 }
 
+/* io leaves the inode's count of WRITEs (struct modalfs_inode_info). */
+static void modalfs_io_put_write(struct modalfs_io *io)
+{
+	atomic_dec(&MODALFS_I(io->inode)->writes);
+}
+
 static void modalfs_write_end_io(struct modalfs_req *req)
 {
 	struct modalfs_io *io = req->priv;
@@ -244,6 +255,9 @@ static void modalfs_write_end_io(struct modalfs_req *req)
 	if (!req->error)
 		modalfs_attr_blocks_to_inode(io->inode, req->tb[MODALFS_A_ATTR]);
 	modalfs_write_meta_end(io, req->error);
+	if (io->stable_res)
+		WRITE_ONCE(*io->stable_res, req->error ?: 1);
+	modalfs_io_put_write(io);
 	/* Older GETATTR answers must not undo what this WRITE did. */
 	modalfs_attr_changed(io->inode);
 	for (i = 0; i < io->nr; i++) {
@@ -263,17 +277,18 @@ static void modalfs_write_end_io(struct modalfs_req *req)
  * A WRITE that holds the whole file also carries what write_inode would
  * send after it (the times and a deferred chmod/chown), so that a small
  * file written back costs one request, not two (tar: CREATE, WRITE). Only
- * then: the daemon stamps mtime on every WRITE, so the times must come
- * with the last one, and with a single WRITE no other is in flight (its
- * pages are all under writeback). Not while write_inode's SETATTR or
- * another such WRITE is in flight (MODALFS_I_META_BUSY): the daemon must
- * apply them in the order their values were read.
+ * then, or when fsync found it the only WRITE of the file (alone): the
+ * daemon stamps mtime on every WRITE, so the times must come with the
+ * last one, and with a single WRITE no other is in flight (its pages are
+ * all under writeback). Not while write_inode's SETATTR or another such
+ * WRITE is in flight (MODALFS_I_META_BUSY): the daemon must apply them in
+ * the order their values were read.
  */
-static bool modalfs_write_meta(struct modalfs_io *io)
+static bool modalfs_write_meta(struct modalfs_io *io, bool alone)
 {
 	struct inode *inode = io->inode;
 
-	if (io->pos || io->len != i_size_read(inode) ||
+	if ((!alone && (io->pos || io->len != i_size_read(inode))) ||
 	    test_and_set_bit_lock(MODALFS_I_META_BUSY,
 				  &MODALFS_I(inode)->flags))
 		return false;
@@ -285,11 +300,12 @@ static bool modalfs_write_meta(struct modalfs_io *io)
 
 /*
  * Builds the WRITE for io: OFFSET, the times when meta_ok allows it
- * (modalfs_write_meta), then the data in DATA_CHUNK pieces in page
- * fragments (modalfs_put_data_pages: no high-order allocation).
+ * (modalfs_write_meta), FLAGS for a stable one, then the data in
+ * DATA_CHUNK pieces in page fragments (modalfs_put_data_pages: no
+ * high-order allocation).
  */
 static struct modalfs_req *modalfs_write_req(struct modalfs_io *io,
-					     bool meta_ok)
+					     bool meta_ok, bool stable)
 {
 	struct inode *inode = io->inode;
 	struct modalfs_req *req;
@@ -298,12 +314,14 @@ static struct modalfs_req *modalfs_write_req(struct modalfs_io *io,
 	if (modalfs_inject_write_enomem())
 		return ERR_PTR(-ENOMEM);
 	req = modalfs_new_req(inode->i_sb, MODALFS_OP_WRITE, inode->i_ino,
-			      64 + (meta_ok ? 160 : 0));
+			      72 + (meta_ok ? 160 : 0));
 	if (IS_ERR(req))
 		return req;
 	if (modalfs_put_u64(req->msg, MODALFS_A_OFFSET, io->pos) ||
-	    (meta_ok && modalfs_write_meta(io) &&
+	    (meta_ok && modalfs_write_meta(io, stable) &&
 	     modalfs_put_inode_setattr(req->msg, inode, io->pending)) ||
+	    (stable && nla_put_u32(req->msg, MODALFS_A_FLAGS,
+				   MODALFS_WRITE_STABLE)) ||
 	    modalfs_put_data_pages(req->msg, io->pages, io->len, GFP_NOFS)) {
 		modalfs_write_meta_end(io, -ENOMEM);
 		modalfs_req_put(req);
@@ -326,6 +344,10 @@ struct modalfs_wb {
 	 */
 	bool deferred;
 	int err;
+	/* fsync's pass (modalfs_write_stable): what it may and did send. */
+	bool stable_ok, datasync;
+	unsigned int flushed;	/* WRITEs built so far */
+	int stable_res;		/* 0, 1 once durable, or -errno */
 };
 
 /*
@@ -339,6 +361,7 @@ static void modalfs_io_redirty(struct modalfs_io *io,
 {
 	unsigned int i;
 
+	modalfs_io_put_write(io);
 	for (i = 0; i < io->nr; i++) {
 		redirty_page_for_writepage(wbc, io->pages[i]);
 		end_page_writeback(io->pages[i]);
@@ -347,15 +370,32 @@ static void modalfs_io_redirty(struct modalfs_io *io,
 	kfree(io);
 }
 
-static void modalfs_wb_flush(struct modalfs_wb *wb)
+/*
+ * fsync's last WRITE may be stable (MODALFS_WRITE_STABLE: durable when
+ * answered, no FSYNC after it) when it is the pass's only one and no
+ * other WRITE of the file is in flight, so that every byte written before
+ * is acknowledged already; for fsync (not fdatasync) only if it also
+ * carries the times, or none are owed.
+ */
+static bool modalfs_wb_stable(struct modalfs_wb *wb, struct modalfs_io *io,
+			      bool last)
+{
+	return wb->stable_ok && last && !wb->flushed &&
+	       atomic_read(&MODALFS_I(io->inode)->writes) == 1;
+}
+
+static void modalfs_wb_flush(struct modalfs_wb *wb, bool last)
 {
 	struct writeback_control *wbc = wb->wbc;
 	struct modalfs_io *io = wb->io;
 	struct modalfs_req *req;
+	bool stable;
 
 	wb->io = NULL;
 	if (!io)
 		return;
+	stable = modalfs_wb_stable(wb, io, last);
+	wb->flushed++;
 	/*
 	 * sync(2) with no daemon: sync_fs waits for the next one and
 	 * writes back again then, so nothing waits here, unkillably.
@@ -366,13 +406,19 @@ static void modalfs_wb_flush(struct modalfs_wb *wb)
 		wb->deferred = true;
 		return;
 	}
-	req = modalfs_write_req(io, true);
+	req = modalfs_write_req(io, true, stable);
 	if (IS_ERR(req)) {
 		modalfs_io_redirty(io, wbc);
 		wb->deferred = true;
 		wb->err = PTR_ERR(req);
 		return;
 	}
+	/*
+	 * Without the times it owes, fsync still sends them and an FSYNC
+	 * after it (modalfs_fsync): the sync was early, not wrong.
+	 */
+	if (stable)
+		io->stable_res = &wb->stable_res;
 	if (wbc->sync_mode == WB_SYNC_NONE) {
 		/* Background writeback can wait; data-integrity writes not. */
 		if (modalfs_req_async_try(req, modalfs_write_end_io, io)) {
@@ -424,7 +470,7 @@ static int modalfs_writepage_cb(struct page *page,
 		zero_user_segment(page, len, PAGE_SIZE);
 	if (io && (io->pos + io->len != pos || io->nr == MODALFS_IO_PAGES ||
 		   (io->len & ~PAGE_MASK))) {
-		modalfs_wb_flush(wb);
+		modalfs_wb_flush(wb, false);
 		io = NULL;
 	}
 	if (!io) {
@@ -438,6 +484,9 @@ static int modalfs_writepage_cb(struct page *page,
 		io->pos = pos;
 		io->nr = 0;
 		io->len = 0;
+		io->stable_res = NULL;
+		/* Before its first page is under writeback (modalfs_wb_stable). */
+		atomic_inc(&MODALFS_I(inode)->writes);
 		wb->io = io;
 	}
 	get_page(page);
@@ -489,7 +538,7 @@ static int modalfs_writepage(struct page *page, struct writeback_control *wbc)
 	int err;
 
 	err = modalfs_writepage_cb(page, wbc, &wb);
-	modalfs_wb_flush(&wb);
+	modalfs_wb_flush(&wb, true);
 	return modalfs_wb_result(&wb, err);
 }
 
@@ -500,7 +549,7 @@ static int modalfs_writepages(struct address_space *mapping,
 	int err;
 
 	err = write_cache_pages(mapping, wbc, modalfs_writepage_cb, &wb);
-	modalfs_wb_flush(&wb);
+	modalfs_wb_flush(&wb, true);
 	err = modalfs_wb_result(&wb, err);
 	/*
 	 * Only fsync's writeback waits: the flusher holds s_umount, and
@@ -512,6 +561,41 @@ static int modalfs_writepages(struct address_space *mapping,
 	if (wbc->sync_mode == WB_SYNC_ALL && !wbc->for_sync)
 		modalfs_wb_wait(mapping, &wb);
 	return err;
+}
+
+/*
+ * fsync's writeback of [start, end]: as modalfs_writepages, but a pass
+ * that is one WRITE, alone in flight for the file, sends it stable
+ * (modalfs_wb_stable). Returns 1 when that WRITE was answered, so that
+ * everything of the file written before it is durable, 0 when an FSYNC
+ * is still needed, or -errno.
+ */
+int modalfs_write_stable(struct inode *inode, loff_t start, loff_t end,
+			 bool datasync)
+{
+	struct address_space *mapping = inode->i_mapping;
+	struct writeback_control wbc = {
+		.sync_mode = WB_SYNC_ALL,
+		.nr_to_write = LONG_MAX,
+		.range_start = start,
+		.range_end = end,
+	};
+	struct modalfs_wb wb = {
+		.wbc = &wbc,
+		.stable_ok = true,
+		.datasync = datasync,
+	};
+	int err;
+
+	if (!mapping->nrpages)
+		return 0;
+	err = write_cache_pages(mapping, &wbc, modalfs_writepage_cb, &wb);
+	modalfs_wb_flush(&wb, true);
+	err = modalfs_wb_result(&wb, err);
+	modalfs_wb_wait(mapping, &wb);
+	if (err)
+		return err;
+	return READ_ONCE(wb.stable_res) == 1;
 }
 
 /* Writes one locked, dirty-cleared folio and waits for the daemon. */
@@ -533,11 +617,14 @@ int modalfs_write_folio_sync(struct folio *folio)
 	io->nr = 1;
 	io->pages[0] = &folio->page;
 	io->len = min_t(loff_t, PAGE_SIZE, isize - io->pos);
-	req = modalfs_write_req(io, false);
+	io->stable_res = NULL;
+	req = modalfs_write_req(io, false, false);
 	kfree(io);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
+	atomic_inc(&MODALFS_I(inode)->writes);
 	err = modalfs_req_call(req);
+	atomic_dec(&MODALFS_I(inode)->writes);
 	if (!err)
 		modalfs_attr_blocks_to_inode(inode, req->tb[MODALFS_A_ATTR]);
 	modalfs_req_put(req);

@@ -15,9 +15,20 @@ int modalfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
 	struct inode *inode = file_inode(file);
 	struct modalfs_req *req;
-	int err;
+	int stable, sent, err;
 
-	err = file_write_and_wait_range(file, start, end);
+	/*
+	 * As file_write_and_wait_range, but one dirty range alone in flight
+	 * goes as a stable WRITE, durable when answered (addr.c): then no
+	 * FSYNC follows unless a SETATTR did.
+	 */
+	stable = modalfs_write_stable(inode, start, end, datasync);
+	if (stable >= 0)
+		filemap_fdatawait_range_keep_errors(inode->i_mapping, start,
+						    end);
+	err = file_check_and_advance_wb_err(file);
+	if (stable < 0)
+		return stable;
 	if (err)
 		return err;
 	/*
@@ -26,10 +37,17 @@ int modalfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	 * are not needed to read the data back. They go with the next fsync,
 	 * sync or writeback of the inode.
 	 */
+	sent = READ_ONCE(MODALFS_I(inode)->meta_sent);
 	if (!datasync) {
 		err = sync_inode_metadata(inode, 1);
 		if (err)
 			return err;
+		if (READ_ONCE(MODALFS_I(inode)->meta_sent) != sent)
+			stable = 0;
+	}
+	if (stable > 0) {
+		modalfs_stats_stable();
+		return 0;
 	}
 	req = modalfs_new_req(inode->i_sb, MODALFS_OP_FSYNC, inode->i_ino, 8);
 	if (IS_ERR(req))

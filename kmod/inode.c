@@ -76,6 +76,7 @@ struct inode *modalfs_alloc_inode(struct super_block *sb)
 	/* Unequal: a new inode's first write_inode is never skipped. */
 	atomic_set(&mi->meta_seq, 1);
 	mi->meta_sent = 0;
+	atomic_set(&mi->writes, 0);
 	atomic_set(&mi->dirops, 0);
 	atomic_set(&mi->removes, 0);
 	atomic_set(&mi->lookups, 0);

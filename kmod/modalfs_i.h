@@ -294,6 +294,7 @@ void modalfs_stats_avoided(void);
 void modalfs_stats_fill(unsigned int batches);
 void modalfs_stats_evict_batch(unsigned int n);
 void modalfs_stats_async_queued(void);
+void modalfs_stats_stable(void);
 bool modalfs_stats_async_take(int max);
 void modalfs_stats_async_put(void);
 void modalfs_stats_show(struct seq_file *m);
@@ -425,6 +426,11 @@ struct modalfs_inode_info {
 	 */
 	atomic_t meta_seq;
 	int meta_sent;
+	/*
+	 * WRITEs of the inode being built or in flight (addr.c): counted
+	 * from before their first page is under writeback until their end.
+	 */
+	atomic_t writes;
 	/* Asynchronous ops on this directory's entries in flight. */
 	atomic_t dirops;
 	atomic_t removes;		/* ... of them UNLINK and RMDIR */
@@ -588,6 +594,8 @@ extern const struct xattr_handler *modalfs_xattr_handlers[];
 ssize_t modalfs_listxattr(struct dentry *dentry, char *buffer, size_t size);
 
 int modalfs_write_folio_sync(struct folio *folio);
+int modalfs_write_stable(struct inode *inode, loff_t start, loff_t end,
+			 bool datasync);
 extern atomic_t modalfs_fail_write_alloc;
 int modalfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 

@@ -25,6 +25,7 @@ struct modalfs_op_stats {
 	u64 fills;		/* dir.c: lookups that listed a directory */
 	u64 fill_batches;	/* ... and the READDIRs they sent */
 	u64 evicted;		/* evict.c: inodes that batched EVICTs carried */
+	u64 stable;		/* file.c: fsyncs a stable WRITE made durable */
 };
 
 
@@ -132,9 +133,16 @@ void modalfs_stats_async_queued(void)
 	this_cpu_inc(modalfs_op_stats.async_queued);
 }
 
+/* An fsync that its stable WRITE made durable, without an FSYNC. */
+void modalfs_stats_stable(void)
+{
+	this_cpu_inc(modalfs_op_stats.stable);
+}
+
 void modalfs_stats_show(struct seq_file *m)
 {
 	u64 queued = 0, refused = 0, fills = 0, fill_batches = 0, evicted = 0;
+	u64 stable = 0;
 	u64 tot_sent = 0, tot_ans = 0, tot_err = 0, tot_ns = 0;
 	unsigned int op;
 	int cpu;
@@ -178,9 +186,11 @@ void modalfs_stats_show(struct seq_file *m)
 		fills += READ_ONCE(s->fills);
 		fill_batches += READ_ONCE(s->fill_batches);
 		evicted += READ_ONCE(s->evicted);
+		stable += READ_ONCE(s->stable);
 	}
 	seq_printf(m, "async_queued %llu\nasync_refused %llu\nasync_inflight %d\n",
 		   queued, refused, atomic_read(&modalfs_async_inflight));
 	seq_printf(m, "lookup_fills %llu\nlookup_fill_batches %llu\nevicted_batched %llu\n",
 		   fills, fill_batches, evicted);
+	seq_printf(m, "fsync_stable %llu\n", stable);
 }

@@ -233,7 +233,7 @@
 #include <linux/types.h>
 
 #define MODALFS_GENL_NAME	"modalfs"
-#define MODALFS_GENL_VERSION	5
+#define MODALFS_GENL_VERSION	6
 
 /* Limits. Lengths of strings exclude the terminating NUL. */
 #define MODALFS_VOL_NAME_MAX	64	/* [A-Za-z0-9._-]{1,64} */
@@ -350,7 +350,7 @@ enum modalfs_cmd {
  * READ      req VOL_ID INO OFFSET SIZE     rep DATA*
  *           SIZE is 1..MODALFS_IO_MAX. Fewer bytes than SIZE means the end
  *           of the file was reached; holes read as zeros.
- * WRITE     req VOL_ID INO OFFSET [SETATTR] DATA*    rep SIZE ATTR
+ * WRITE     req VOL_ID INO OFFSET [SETATTR] [FLAGS] DATA*  rep SIZE ATTR
  *           At least one DATA. The file grows to OFFSET + length if it was
  *           shorter. SIZE is the number of bytes written, which is the
  *           whole payload on success. ATTR is the inode after the write;
@@ -358,8 +358,12 @@ enum modalfs_cmd {
  *           file it is writing back). SETATTR, as in SETATTR but without
  *           SIZE (EINVAL), is applied after the data in the same
  *           transaction, so its times replace the ones the write stamps:
- *           the kernel sends it with a WRITE that holds a whole file,
- *           instead of a SETATTR after it.
+ *           the kernel sends it with a WRITE that holds a whole file, or
+ *           that is the only one in flight for the file, instead of a
+ *           SETATTR after it. FLAGS may hold MODALFS_WRITE_STABLE
+ *           (version 6): the reply then also promises what an FSYNC of
+ *           the inode sent after it would (NFS's FILE_SYNC write), so
+ *           that fsync of a file with one dirty range is one round trip.
  * FSYNC     req VOL_ID INO [FLAGS]         rep -
  *           When it succeeds, every earlier acknowledged operation on the
  *           volume is on stable storage. FLAGS may hold
@@ -432,6 +436,10 @@ enum modalfs_op {
 /* MODALFS_A_FLAGS of FSYNC. */
 #define MODALFS_FSYNC_DATASYNC		(1U << 0)
 #define MODALFS_FSYNC_FLAGS		MODALFS_FSYNC_DATASYNC
+
+/* MODALFS_A_FLAGS of WRITE. */
+#define MODALFS_WRITE_STABLE		(1U << 0)
+#define MODALFS_WRITE_FLAGS		MODALFS_WRITE_STABLE
 
 /* MODALFS_A_FLAGS of SETXATTR (the values of XATTR_CREATE/XATTR_REPLACE). */
 #define MODALFS_XATTR_CREATE		(1U << 0)

@@ -916,6 +916,9 @@ static int check_req(struct req *r)
 	if (r->op == MODALFS_OP_FSYNC && r->tb[MODALFS_A_FLAGS] &&
 	    (u32(r, MODALFS_A_FLAGS) & ~MODALFS_FSYNC_FLAGS))
 		return EINVAL;
+	if (r->op == MODALFS_OP_WRITE && r->tb[MODALFS_A_FLAGS] &&
+	    (u32(r, MODALFS_A_FLAGS) & ~MODALFS_WRITE_FLAGS))
+		return EINVAL;
 	if (r->op == MODALFS_OP_SETXATTR && r->tb[MODALFS_A_FLAGS] &&
 	    (u32(r, MODALFS_A_FLAGS) & ~MODALFS_XATTR_FLAGS))
 		return EINVAL;
@@ -1035,6 +1038,14 @@ static struct nl_msg *handle(struct modalfs_store *st,
 		err = modalfs_store_batch(st, batch_fn, &b);
 		if (!err)
 			err = b.err;
+		/*
+		 * A stable WRITE is an FSYNC of the inode once committed;
+		 * also when the cache answered it (a resend to a daemon that
+		 * died before syncing).
+		 */
+		if (!err && r.op == MODALFS_OP_WRITE && r.tb[MODALFS_A_FLAGS] &&
+		    (u32(&r, MODALFS_A_FLAGS) & MODALFS_WRITE_STABLE))
+			err = modalfs_store_fsync(st, r.vol, r.ino, 0);
 	} else {
 		err = run_op(&r);
 	}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
 
 #: The protocol version this package speaks (``MODALFS_GENL_VERSION``).
-VERSION = 5
+VERSION = 6
 #: ``nlmsg_type`` of every control datagram.
 NLMSG_TYPE = 0x20
 NLM_F_REQUEST = 0x1

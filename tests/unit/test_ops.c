@@ -24,6 +24,7 @@
 #include "../../userd/genl.h"
 #include "../../userd/log.h"
 #include "../../userd/ops.h"
+#include "../../userd/stats.h"
 #include "../../userd/store.h"
 #include "fixture.h"
 
@@ -846,6 +847,47 @@ static int evict(struct fx *f, uint64_t ino, const uint64_t *more,
 }
 
 /* One EVICT releases many unlinked inodes; INOS is checked. */
+/* How many times the store was made durable so far. */
+static uint64_t syncs(struct fx *f)
+{
+	struct modalfs_stats_snapshot *snap = malloc(sizeof(*snap));
+	uint64_t n;
+
+	assert_non_null(snap);
+	modalfs_stats_snapshot(modalfs_store_stats(f->st), snap);
+	n = snap->syncs;
+	free(snap);
+	return n;
+}
+
+/* WRITE with FLAGS MODALFS_WRITE_STABLE syncs the store before its reply. */
+static void t_write_stable(void **state)
+{
+	struct fx *f = *state;
+	static const unsigned char buf[4096] = { 's' };
+	uint64_t ino = create(f, "stable"), s0;
+	struct nl_msg *m;
+
+	s0 = syncs(f);
+	assert_int_equal(do_write(f, 81, ino, 0, buf, sizeof(buf)), 0);
+	assert_int_equal(syncs(f), s0);
+	m = req(MODALFS_OP_WRITE, 82);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 4096);
+	nla_put_u32(m, MODALFS_A_FLAGS, MODALFS_WRITE_STABLE);
+	nla_put(m, MODALFS_A_DATA, sizeof(buf), buf);
+	assert_int_equal(run(f, m, NULL), 0);
+	assert_int_equal(syncs(f), s0 + 1);
+	/* An unknown flag is refused. */
+	m = req(MODALFS_OP_WRITE, 83);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 8192);
+	nla_put_u32(m, MODALFS_A_FLAGS, MODALFS_WRITE_STABLE << 1);
+	nla_put(m, MODALFS_A_DATA, sizeof(buf), buf);
+	assert_int_equal(run(f, m, NULL), EINVAL);
+	assert_int_equal(getattr(f, ino), 0);
+}
+
 static void t_evict_batch(void **state)
 {
 	struct fx *f = *state;
@@ -969,6 +1011,7 @@ int main(void)
 		T(t_ctl),
 		T(t_concurrent),
 		T(t_evict_batch),
+		T(t_write_stable),
 		T(t_async_attrs_checked),
 		cmocka_unit_test_setup_teardown(t_enospc_ops, setup_tiny,
 						teardown),
