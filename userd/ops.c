@@ -840,7 +840,7 @@ static int run_op(struct req *r)
 }
 
 /*
- * Write ops that run in a group-commit batch (one nested transaction each).
+ * Write ops that run on the writer (one transaction each, in a batch).
  * UMOUNT is not one: it frees orphans in transactions of its own, bounded
  * whatever their number.
  */

@@ -50,7 +50,7 @@ struct modalfs_stats_snapshot {
 	uint64_t syncs;		/* times the store was made durable (fsync) */
 	uint64_t block_bytes;	/* bytes written to the block store */
 	uint64_t meta_bytes;	/* bytes written to the metadata store */
-	/* Ops per batch commit (group commit, store_writer.c). */
+	/* Ops per commit of the writer thread (group commit). */
 	struct modalfs_stats_hist batch_ops;
 };
 

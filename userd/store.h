@@ -125,10 +125,9 @@ struct modalfs_txc {
 };
 
 /*
- * Group commit, always on: runs fn(tx, arg) in a batch, where every write
- * op is a nested transaction of a batch that is committed (and synced)
- * once for up to 64 concurrent ops; on the calling thread when no batch
- * runs, else on the thread of the caller that leads the next batch. fn may call any
+ * Group commit, always on: runs fn(tx, arg) on the store's one writer
+ * thread, where every write op is a nested transaction of a batch that is
+ * committed (and synced) once for up to 64 concurrent ops. fn may call any
  * store function, passing tx to the write ops. Returns 0 once the effects
  * of its write ops are committed, or an errno if the batch could not be
  * committed (then they are lost and fn's results must be ignored).

@@ -774,7 +774,7 @@ long modalfs_store_check_open(struct modalfs_store *st, FILE *out)
 	long n;
 
 	/*
-	 * Between batches nothing is uncommitted; ops outside the batches
+	 * Between batches nothing is uncommitted; ops outside the writer
 	 * (control channel, tests) run on the caller's thread.
 	 */
 	writer_pause(st);

@@ -72,13 +72,14 @@ struct modalfs_store {
 	bool rdonly;		/* opened by modalfs_store_check */
 	int lock_fd;
 
-	/* Group commit, see store_writer.c. */
-	bool group;		/* write ops are taken */
-	bool wbusy;		/* a leader runs a batch */
+	/* The writer thread (group commit), see store_writer.c. */
+	bool group;		/* it runs */
+	bool wbusy;		/* it runs a batch */
+	pthread_t writer;
 	pthread_mutex_t wlock;
-	pthread_cond_t wdone;	/* a batch ended */
-	struct batch_req *whead, *wtail;	/* queued, not yet led */
-	bool wstop;		/* closing: no more ops */
+	pthread_cond_t wmore, wdone;
+	struct batch_req *whead, *wtail;
+	bool wstop;
 	char *dir;
 	struct modalfs_stats *stats;
 	struct modalfs_blocks *blocks;	/* file data (blocks.h) */

@@ -8,13 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "../../userd/names.h"
-#include "../../userd/stats.h"
 #include "../../userd/store.h"
 #include "fixture.h"
 
@@ -1065,109 +1063,6 @@ static void t_volume_isolation(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-/* ---- group commit (store_writer.c) ---- */
-
-struct lead_op {
-	struct fx *f;
-	char name[32];
-	pthread_t ran_on;	/* the thread fn ran on */
-	useconds_t hold;	/* how long fn holds its batch */
-	int err;
-};
-
-static int lead_fn(struct modalfs_txc *tx, void *arg)
-{
-	struct lead_op *o = arg;
-	struct modalfs_iattr a;
-
-	o->ran_on = pthread_self();
-	o->err = modalfs_store_create(o->f->st, tx, o->f->vol, ROOT, o->name,
-				      S_IFREG | 0644, 0, 0, 0, &a);
-	if (o->hold)
-		usleep(o->hold);
-	return o->err;
-}
-
-/* An op on an idle store is committed on its caller's thread. */
-static void t_batch_on_caller(void **state)
-{
-	struct fx *f = *state;
-	struct lead_op o = { .f = f, .name = "lead" };
-
-	assert_int_equal(modalfs_store_batch(f->st, lead_fn, &o), 0);
-	assert_int_equal(o.err, 0);
-	assert_true(pthread_equal(o.ran_on, pthread_self()));
-	assert_int_equal(lookup(f, ROOT, "lead", NULL), 0);
-}
-
-#define LEAD_THREADS 4
-#define LEAD_OPS 40
-
-struct lead_thr {
-	struct fx *f;
-	int id;
-	pthread_t self;
-	struct lead_op ops[LEAD_OPS];
-	int failures;
-};
-
-static void *lead_main(void *p)
-{
-	struct lead_thr *t = p;
-
-	for (int i = 0; i < LEAD_OPS; i++) {
-		struct lead_op *o = &t->ops[i];
-
-		o->f = t->f;
-		o->hold = 1000;
-		snprintf(o->name, sizeof(o->name), "c%d-%d", t->id, i);
-		if (modalfs_store_batch(t->f->st, lead_fn, o) || o->err)
-			t->failures++;
-	}
-	return NULL;
-}
-
-/*
- * Concurrent callers: every op commits, each ran on one of the callers'
- * threads (a leader runs the others' ops), and ops that queued while a
- * batch ran (each holds it 1 ms) shared a later commit.
- */
-static void t_batch_leaders(void **state)
-{
-	struct fx *f = *state;
-	struct lead_thr t[LEAD_THREADS];
-	struct modalfs_stats_snapshot *snap = malloc(sizeof(*snap));
-	int others = 0;
-
-	assert_non_null(snap);
-	for (int i = 0; i < LEAD_THREADS; i++) {
-		t[i] = (struct lead_thr){ .f = f, .id = i };
-		assert_int_equal(pthread_create(&t[i].self, NULL, lead_main,
-						&t[i]), 0);
-	}
-	for (int i = 0; i < LEAD_THREADS; i++)
-		assert_int_equal(pthread_join(t[i].self, NULL), 0);
-	for (int i = 0; i < LEAD_THREADS; i++) {
-		assert_int_equal(t[i].failures, 0);
-		for (int j = 0; j < LEAD_OPS; j++) {
-			bool caller = false;
-
-			for (int k = 0; k < LEAD_THREADS; k++)
-				caller |= pthread_equal(t[i].ops[j].ran_on,
-							t[k].self);
-			assert_true(caller);
-			if (!pthread_equal(t[i].ops[j].ran_on, t[i].self))
-				others++;
-			assert_int_equal(lookup(f, ROOT, t[i].ops[j].name,
-						NULL), 0);
-		}
-	}
-	modalfs_stats_snapshot(modalfs_store_stats(f->st), snap);
-	assert_true(snap->batch_ops.max > 1);
-	assert_true(others > 0);
-	free(snap);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1210,8 +1105,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_enospc, setup_tiny, teardown),
 		T(t_statfs),
 		T(t_volume_isolation),
-		T(t_batch_on_caller),
-		T(t_batch_leaders),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
