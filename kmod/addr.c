@@ -345,7 +345,7 @@ struct modalfs_wb {
 	bool deferred;
 	int err;
 	/* fsync's pass (modalfs_write_stable): what it may and did send. */
-	bool stable_ok, datasync;
+	bool stable_ok;
 	unsigned int flushed;	/* WRITEs built so far */
 	int stable_res;		/* 0, 1 once durable, or -errno */
 };
@@ -374,8 +374,7 @@ static void modalfs_io_redirty(struct modalfs_io *io,
  * fsync's last WRITE may be stable (MODALFS_WRITE_STABLE: durable when
  * answered, no FSYNC after it) when it is the pass's only one and no
  * other WRITE of the file is in flight, so that every byte written before
- * is acknowledged already; for fsync (not fdatasync) only if it also
- * carries the times, or none are owed.
+ * is acknowledged already.
  */
 static bool modalfs_wb_stable(struct modalfs_wb *wb, struct modalfs_io *io,
 			      bool last)
@@ -542,15 +541,23 @@ static int modalfs_writepage(struct page *page, struct writeback_control *wbc)
 	return modalfs_wb_result(&wb, err);
 }
 
+/* One writeback pass over mapping's dirty pages, as wb->wbc says. */
+static int modalfs_wb_pages(struct address_space *mapping,
+			    struct modalfs_wb *wb)
+{
+	int err = write_cache_pages(mapping, wb->wbc, modalfs_writepage_cb, wb);
+
+	modalfs_wb_flush(wb, true);
+	return modalfs_wb_result(wb, err);
+}
+
 static int modalfs_writepages(struct address_space *mapping,
 			      struct writeback_control *wbc)
 {
 	struct modalfs_wb wb = { .wbc = wbc };
 	int err;
 
-	err = write_cache_pages(mapping, wbc, modalfs_writepage_cb, &wb);
-	modalfs_wb_flush(&wb, true);
-	err = modalfs_wb_result(&wb, err);
+	err = modalfs_wb_pages(mapping, &wb);
 	/*
 	 * Only fsync's writeback waits: the flusher holds s_umount, and
 	 * waiting there for an absent daemon would block umount -l (and end
@@ -570,8 +577,7 @@ static int modalfs_writepages(struct address_space *mapping,
  * everything of the file written before it is durable, 0 when an FSYNC
  * is still needed, or -errno.
  */
-int modalfs_write_stable(struct inode *inode, loff_t start, loff_t end,
-			 bool datasync)
+int modalfs_write_stable(struct inode *inode, loff_t start, loff_t end)
 {
 	struct address_space *mapping = inode->i_mapping;
 	struct writeback_control wbc = {
@@ -583,15 +589,12 @@ int modalfs_write_stable(struct inode *inode, loff_t start, loff_t end,
 	struct modalfs_wb wb = {
 		.wbc = &wbc,
 		.stable_ok = true,
-		.datasync = datasync,
 	};
 	int err;
 
 	if (!mapping->nrpages)
 		return 0;
-	err = write_cache_pages(mapping, &wbc, modalfs_writepage_cb, &wb);
-	modalfs_wb_flush(&wb, true);
-	err = modalfs_wb_result(&wb, err);
+	err = modalfs_wb_pages(mapping, &wb);
 	modalfs_wb_wait(mapping, &wb);
 	if (err)
 		return err;

@@ -22,7 +22,7 @@ int modalfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	 * goes as a stable WRITE, durable when answered (addr.c): then no
 	 * FSYNC follows unless a SETATTR did.
 	 */
-	stable = modalfs_write_stable(inode, start, end, datasync);
+	stable = modalfs_write_stable(inode, start, end);
 	if (stable >= 0)
 		filemap_fdatawait_range_keep_errors(inode->i_mapping, start,
 						    end);
@@ -37,8 +37,8 @@ int modalfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	 * are not needed to read the data back. They go with the next fsync,
 	 * sync or writeback of the inode.
 	 */
-	sent = READ_ONCE(MODALFS_I(inode)->meta_sent);
 	if (!datasync) {
+		sent = READ_ONCE(MODALFS_I(inode)->meta_sent);
 		err = sync_inode_metadata(inode, 1);
 		if (err)
 			return err;

@@ -236,7 +236,7 @@ int modalfs_write_inode(struct inode *inode, struct writeback_control *wbc)
  * is registered, the volume's requests are detached (their ends run now,
  * the messages wait for the next daemon) rather than waited for.
  */
-static int modalfs_meta_wait(struct super_block *sb)
+int modalfs_meta_wait(struct super_block *sb)
 {
 	struct modalfs_sb_info *sbi = MODALFS_SB(sb);
 	long left;
@@ -269,10 +269,4 @@ int modalfs_meta_sync(struct super_block *sb)
 	sync_inodes_sb(sb);
 	atomic_dec(&sbi->sync_times);
 	return modalfs_meta_wait(sb);
-}
-
-/* kill_sb: nothing may hold an inode past the superblock. */
-void modalfs_meta_drain(struct super_block *sb)
-{
-	modalfs_meta_wait(sb);
 }

@@ -521,7 +521,7 @@ void modalfs_evict_init(struct modalfs_sb_info *sbi);
 void modalfs_meta_init(struct modalfs_sb_info *sbi);
 int modalfs_write_inode(struct inode *inode, struct writeback_control *wbc);
 int modalfs_meta_sync(struct super_block *sb);
-void modalfs_meta_drain(struct super_block *sb);
+int modalfs_meta_wait(struct super_block *sb);
 bool modalfs_evict_queue(struct super_block *sb, u64 ino);
 void modalfs_evict_drain(struct modalfs_sb_info *sbi);
 bool modalfs_dirop_may_remove_async(struct inode *victim);
@@ -594,8 +594,7 @@ extern const struct xattr_handler *modalfs_xattr_handlers[];
 ssize_t modalfs_listxattr(struct dentry *dentry, char *buffer, size_t size);
 
 int modalfs_write_folio_sync(struct folio *folio);
-int modalfs_write_stable(struct inode *inode, loff_t start, loff_t end,
-			 bool datasync);
+int modalfs_write_stable(struct inode *inode, loff_t start, loff_t end);
 extern atomic_t modalfs_fail_write_alloc;
 int modalfs_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 

@@ -139,10 +139,10 @@ static long modalfs_daemon_wait_jiffies(struct super_block *sb)
  * sync(2) and syncfs(2): data was written back before this runs, but not
  * the times (write_inode defers them so that no synchronous SETATTR holds
  * up the next inode's WRITEs): a second pass sends those, now that
- * wait_sb_inodes has waited for every page. Then make the volume durable. With no daemon
- * registered, what the dead one acknowledged may not be durable: wait
- * (interruptibly) for the next one first. Unmounting waits for a daemon
- * in kill_sb instead.
+ * wait_sb_inodes has waited for every page. Then make the volume
+ * durable. With no daemon registered, what the dead one acknowledged may
+ * not be durable: wait (interruptibly) for the next one first. Unmounting
+ * waits for a daemon in kill_sb instead.
  */
 static int modalfs_sync_fs(struct super_block *sb, int wait)
 {
@@ -152,8 +152,9 @@ static int modalfs_sync_fs(struct super_block *sb, int wait)
 	if (!wait)
 		return 0;
 	if (!modalfs_chan_connected(&modalfs_chan)) {
+		/* Unmounting: no inode may stay referenced (meta.c). */
 		if (READ_ONCE(MODALFS_SB(sb)->dying)) {
-			modalfs_meta_drain(sb);
+			modalfs_meta_wait(sb);
 			return 0;
 		}
 		err = modalfs_chan_wait_daemon(&modalfs_chan,
