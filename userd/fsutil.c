@@ -32,19 +32,26 @@ int modalfs_mkdir_p(const char *dir, mode_t leaf_mode)
 	return 0;
 }
 
-uint64_t modalfs_proc_wchar(const char *path)
+uint64_t modalfs_proc_wchar_fd(int fd)
 {
 	char buf[1024], *p;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	/* A seq_file: a read at offset 0 generates the counts afresh. */
+	n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
 	p = strstr(buf, "wchar:");
 	return p ? strtoull(p + 6, NULL, 10) : 0;
+}
+
+uint64_t modalfs_proc_wchar(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t w = modalfs_proc_wchar_fd(fd);
+
+	if (fd >= 0)
+		close(fd);
+	return w;
 }

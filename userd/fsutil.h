@@ -19,4 +19,10 @@ int modalfs_mkdir_p(const char *dir, mode_t leaf_mode);
  */
 uint64_t modalfs_proc_wchar(const char *path);
 
+/*
+ * The same from an open /proc io file (one pread, for a caller that reads
+ * it often); 0 for fd -1 or when it cannot be read.
+ */
+uint64_t modalfs_proc_wchar_fd(int fd);
+
 #endif

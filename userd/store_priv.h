@@ -184,7 +184,8 @@ int txn_begin(struct modalfs_store *st, struct modalfs_txc *tx, bool write,
 	      MDB_txn **t);
 int txn_end(struct modalfs_store *st, struct modalfs_txc *tx, MDB_txn *t,
 	    int err);
-int commit_counted(struct modalfs_store *st, MDB_txn *t, uint32_t ops);
+int commit_counted(struct modalfs_store *st, MDB_txn *t, uint32_t ops,
+		   int iofd);
 /* Ends a read transaction of txn_begin (kept, reset, for the next one). */
 void txn_read_end(struct modalfs_store *st, MDB_txn *t);
 void txn_read_pool_free(struct modalfs_store *st);

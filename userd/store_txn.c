@@ -119,24 +119,30 @@ int store_errno(int rc)
 /*
  * Bytes this thread has passed to write(2)-like calls so far: LMDB's page
  * writes of a commit are the difference around it (LMDB does not count
- * them itself). 0 when /proc is not there.
+ * them itself). iofd: this thread's /proc/thread-self/io kept open, or -1
+ * to open it for the call. 0 when /proc is not there.
  */
-static uint64_t thread_wchar(void)
+static uint64_t thread_wchar(int iofd)
 {
-	return modalfs_proc_wchar("/proc/thread-self/io");
+	return iofd >= 0 ? modalfs_proc_wchar_fd(iofd) :
+			   modalfs_proc_wchar("/proc/thread-self/io");
 }
 
-/* Commits t and counts it (ops: how many ops it holds, 0 for none). */
-int commit_counted(struct modalfs_store *st, MDB_txn *t, uint32_t ops)
+/*
+ * Commits t and counts it (ops: how many ops it holds, 0 for none; iofd:
+ * see thread_wchar).
+ */
+int commit_counted(struct modalfs_store *st, MDB_txn *t, uint32_t ops,
+		   int iofd)
 {
-	uint64_t w0 = thread_wchar();
+	uint64_t w0 = thread_wchar(iofd);
 	int rc = mdb_txn_commit(t);
 
 	if (!rc) {
 		/* After the commit wrote its meta page: see modalfs_store_fsync. */
 		__atomic_add_fetch(&st->commit_gen, 1, __ATOMIC_RELEASE);
 		modalfs_stats_commit(st->stats, ops);
-		modalfs_stats_meta_bytes(st->stats, thread_wchar() - w0);
+		modalfs_stats_meta_bytes(st->stats, thread_wchar(iofd) - w0);
 	}
 	return rc;
 }
@@ -465,7 +471,7 @@ int txn_end(struct modalfs_store *st, struct modalfs_txc *tx, MDB_txn *t,
 	/* A nested txn of a group-commit batch is counted with the batch. */
 	if (tx && tx->batch)
 		return store_errno(mdb_txn_commit(t));
-	return store_errno(commit_counted(st, t, 1));
+	return store_errno(commit_counted(st, t, 1, -1));
 }
 
 void modalfs_store_drc_bound(struct modalfs_store *st, size_t max)

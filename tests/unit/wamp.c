@@ -15,7 +15,9 @@
  * Phases (what the VM benchmark's fio jobs make the kernel send):
  *   seq   a 16 MiB file in 1 MiB WRITEs, then FSYNC;
  *   rand  ITER (500) times: a 4 KiB WRITE at a random 4 KiB-aligned
- *         offset of that file, SETATTR of mtime and ctime, FSYNC.
+ *         offset of that file, SETATTR of mtime and ctime, FSYNC;
+ *   meta  ITER CREATEs of empty files in the root, then ITER UNLINKs
+ *         and EVICTs of them (one op at a time: a batch of one each).
  *
  * Sync calls are counted by interposing fdatasync, fsync and syncfs
  * (liblmdb calls them through the executable's symbols: -rdynamic).
@@ -86,7 +88,9 @@ static uint64_t next_id = 1;
 
 static struct nl_msg *req(uint32_t op, uint64_t vol, uint64_t ino)
 {
-	struct nl_msg *m = nlmsg_alloc_size(MODALFS_MSG_MAX * 2);
+	/* libnl zeroes it: only a WRITE needs room for data. */
+	struct nl_msg *m = nlmsg_alloc_size(op == MODALFS_OP_WRITE ?
+					    MODALFS_MSG_MAX : 4096);
 
 	if (!m || !genlmsg_put(m, 0, 1, FAMILY, 0, 0, MODALFS_CMD_REQUEST,
 			       MODALFS_GENL_VERSION) ||
@@ -270,6 +274,29 @@ int main(int argc, char **argv)
 	}
 	sample(st, &b);
 	report("rand", &a, &b, (uint64_t)iter * 4096, (uint64_t)iter * 3);
+
+	sample(st, &a);
+	for (int i = 0; i < iter; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "m%d", i);
+		m = req(MODALFS_OP_CREATE, vol, MODALFS_ROOT_INO);
+		nla_put_string(m, MODALFS_A_NAME, name);
+		nla_put_u32(m, MODALFS_A_MODE, S_IFREG | 0644);
+		nla_put_u32(m, MODALFS_A_UID, 0);
+		nla_put_u32(m, MODALFS_A_GID, 0);
+		run_free(st, m);
+	}
+	for (int i = 0; i < iter; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "m%d", i);
+		m = req(MODALFS_OP_UNLINK, vol, MODALFS_ROOT_INO);
+		nla_put_string(m, MODALFS_A_NAME, name);
+		run_free(st, m);
+	}
+	sample(st, &b);
+	report("meta", &a, &b, 1, (uint64_t)iter * 2);
 
 	modalfs_store_close(st);
 	free(buf);
