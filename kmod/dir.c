@@ -620,6 +620,7 @@ static int modalfs_remove(struct inode *dir, struct dentry *dentry, u32 op)
 {
 	struct inode *inode = d_inode(dentry);
 	struct modalfs_req *req;
+	bool fence;
 	int err;
 
 	req = modalfs_dir_req(dir, op, &dentry->d_name, 0);
@@ -627,8 +628,8 @@ static int modalfs_remove(struct inode *dir, struct dentry *dentry, u32 op)
 		return PTR_ERR(req);
 	req->exp.dir_ino = dir->i_ino;
 	if (modalfs_dirop_may_async(dir) &&
-	    modalfs_dirop_may_remove_async(inode) &&
-	    !modalfs_dirop_send(dir, req)) {
+	    modalfs_dirop_may_remove_async(inode, &fence) &&
+	    !modalfs_dirop_send(dir, req, fence)) {
 		/* Known to succeed (dirops.c); the reply only confirms. */
 		req = NULL;
 	} else {

@@ -14,13 +14,13 @@
  * everything this kernel sends later after it (netlink/modalfs.h section
  * 3b), so no later request - a LOOKUP or CREATE of the same name, the
  * EVICT of the unlinked inode, an FSYNC - can overtake it. Asynchronous
- * requests may run in parallel with each other, so pairs that depend on
- * each other are never both sent that way: a directory with asynchronous
- * ops of its own in flight is removed synchronously (and the daemon holds
- * that RMDIR behind them), and so is an inode whose own CREATE or MKDIR
- * is in flight (MODALFS_I_CREATING). A create inside a directory whose
- * MKDIR is in flight is asynchronous but carries MODALFS_A_FENCE, which
- * makes the daemon run it after that MKDIR.
+ * requests may run in parallel with each other, so one that depends on
+ * an earlier one still in flight also carries MODALFS_A_FENCE, which
+ * makes the daemon run it after every earlier one: a create inside a
+ * directory whose MKDIR is in flight, the removal of an inode whose own
+ * CREATE or MKDIR is in flight (MODALFS_I_CREATING), and the RMDIR of a
+ * directory whose entries' asynchronous removals are in flight (rm -rf
+ * then never waits for the daemon).
  *
  * Errors only the daemon can see (EIO from its store, a soft mount's
  * timeout, ...) are reported like writeback errors: mapping_set_error()
@@ -191,19 +191,23 @@ bool modalfs_dirop_may_async(struct inode *dir)
 }
 
 /*
- * May the entry of victim be removed asynchronously? Not while victim's
- * own asynchronous CREATE is in flight (the daemon could run the UNLINK
- * first), nor, for a directory, unless it is known empty and none of
- * the asynchronous ops on its entries is in flight.
+ * May the entry of victim be removed asynchronously? A directory only if
+ * it is known empty. *fence: the request must carry MODALFS_A_FENCE,
+ * because it depends on an asynchronous request still in flight that
+ * the daemon could otherwise run after it: victim's own CREATE or MKDIR,
+ * or, for a directory, the ops on its entries that emptied it (rm -rf).
+ * victim's inode lock, which the VFS holds, keeps new ones out of it.
  */
-bool modalfs_dirop_may_remove_async(struct inode *victim)
+bool modalfs_dirop_may_remove_async(struct inode *victim, bool *fence)
 {
-	if (test_bit(MODALFS_I_CREATING, &MODALFS_I(victim)->flags))
-		return false;
+	*fence = test_bit(MODALFS_I_CREATING, &MODALFS_I(victim)->flags);
 	if (!S_ISDIR(victim->i_mode))
 		return true;
-	return !atomic_read(&MODALFS_I(victim)->dirops) &&
-	       modalfs_dir_known_empty(victim);
+	if (!modalfs_dir_known_empty(victim))
+		return false;
+	if (atomic_read(&MODALFS_I(victim)->dirops))
+		*fence = true;
+	return true;
 }
 
 /*
@@ -245,17 +249,19 @@ void modalfs_dirop_commit(struct modalfs_dirop *op, struct inode *dir,
 }
 
 /*
- * Queues req (an UNLINK or RMDIR of an entry of dir) without waiting: 0
- * and req is consumed, or an error and req is the caller's to send
- * synchronously.
+ * Queues req (an UNLINK or RMDIR of an entry of dir) without waiting,
+ * with FENCE if fence: 0 and req is consumed, or an error and req is the
+ * caller's to send synchronously.
  */
-int modalfs_dirop_send(struct inode *dir, struct modalfs_req *req)
+int modalfs_dirop_send(struct inode *dir, struct modalfs_req *req,
+		       bool fence)
 {
 	struct modalfs_dirop *op = modalfs_dirop_begin();
 
 	if (!op)
 		return -EBUSY;
-	if (nla_put_flag(req->msg, MODALFS_A_ASYNC)) {
+	if (nla_put_flag(req->msg, MODALFS_A_ASYNC) ||
+	    (fence && nla_put_flag(req->msg, MODALFS_A_FENCE))) {
 		modalfs_dirop_cancel(op);
 		return -ENOMEM;
 	}

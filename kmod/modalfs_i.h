@@ -524,14 +524,15 @@ int modalfs_meta_sync(struct super_block *sb);
 int modalfs_meta_wait(struct super_block *sb);
 bool modalfs_evict_queue(struct super_block *sb, u64 ino);
 void modalfs_evict_drain(struct modalfs_sb_info *sbi);
-bool modalfs_dirop_may_remove_async(struct inode *victim);
+bool modalfs_dirop_may_remove_async(struct inode *victim, bool *fence);
 bool modalfs_dirop_may_create_async(struct inode *dir,
 				    const struct qstr *name);
 struct modalfs_dirop *modalfs_dirop_begin(void);
 void modalfs_dirop_cancel(struct modalfs_dirop *op);
 void modalfs_dirop_commit(struct modalfs_dirop *op, struct inode *dir,
 			  struct inode *inode, struct modalfs_req *req);
-int modalfs_dirop_send(struct inode *dir, struct modalfs_req *req);
+int modalfs_dirop_send(struct inode *dir, struct modalfs_req *req,
+		       bool fence);
 int modalfs_ino_take(struct super_block *sb, u64 *ino);
 void modalfs_dirops_drain(struct super_block *sb);
 

@@ -158,11 +158,10 @@
  * between ASYNC ones keep this order among themselves and the ASYNC ones;
  * ASYNC requests that arrive back to back may run in parallel, because
  * the kernel never sends two that depend on each other without waiting
- * for the first (an RMDIR waits for the directory's own asynchronous
- * UNLINKs). The reply of an ASYNC request is sent before any later
- * request starts, so the kernel has seen it before the reply of anything
- * it sent later: an FSYNC answered means every earlier ASYNC request was
- * answered too. Retransmissions to a new daemon are sent in the original
+ * for the first or marking the second with FENCE. The reply of an ASYNC
+ * request is sent before any later request starts, so the kernel has
+ * seen it before the reply of anything it sent later: an FSYNC answered
+ * means every earlier ASYNC request was answered too. Retransmissions to a new daemon are sent in the original
  * order, so the rule holds across a daemon restart.
  *
  * An ASYNC request that depends on an earlier ASYNC one also carries
@@ -170,7 +169,10 @@
  * before it has been answered, as a request without ASYNC would, and is
  * itself ASYNC for what follows it. The kernel sends it for a create (of
  * a file or a directory) inside a directory whose asynchronous MKDIR is
- * not answered yet. FENCE without ASYNC is EINVAL.
+ * not answered yet, for the UNLINK or RMDIR of an inode whose own
+ * asynchronous CREATE or MKDIR is not answered yet, and for the RMDIR of
+ * a directory whose entries' asynchronous UNLINKs and RMDIRs are not
+ * answered yet. FENCE without ASYNC is EINVAL.
  *
  * ------------------------------------------------------------------------
  * 4. Large data
