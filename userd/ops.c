@@ -926,12 +926,17 @@ static int check_req(struct req *r)
 }
 
 /*
- * Only a READ reply can be as large as MODALFS_MSG_MAX; every other one
- * fits in the 128 KiB all messages had before protocol version 3. libnl
- * zeroes what it allocates, so a 1 MiB buffer for each GETATTR would cost
- * more than the GETATTR.
+ * Only a READ reply can be as large as MODALFS_MSG_MAX, and it is sized
+ * by the bytes it asks for; READDIR's and the xattr reads' fit in the
+ * 128 KiB all messages had before protocol version 3, and every other
+ * one (attributes, a symlink's target) in REPLY_TINY_MAX. libnl zeroes
+ * what it allocates (128 KiB for every op before 2026-12-07), so each
+ * reply gets only the room it can use.
  */
 #define REPLY_SMALL_MAX (2 * MODALFS_XATTR_SIZE_MAX)
+#define REPLY_TINY_MAX 16384
+_Static_assert(MODALFS_SYMLINK_MAX + 4096 <= REPLY_TINY_MAX,
+	       "a READLINK reply fits");
 /*
  * The largest DIRENT, READDIRPLUS's ATTR included: its header, INO, TYPE,
  * COOKIE, a NAME_MAX name, and ATTR's header and 14 members (3 u64 and 3
@@ -941,6 +946,27 @@ static int check_req(struct req *r)
 		       4 + 6 * 12 + 8 * 8)
 _Static_assert(MODALFS_READDIR_MAX * RD_DIRENT_MAX + 4096 <= REPLY_SMALL_MAX,
 	       "a READDIR reply of MODALFS_READDIR_MAX entries fits");
+
+static size_t reply_size(struct req *r)
+{
+	uint32_t n;
+
+	switch (r->op) {
+	case MODALFS_OP_READ:
+		/* The bytes asked for, in DATA chunks of a 4-byte header each. */
+		n = u32(r, MODALFS_A_SIZE);
+		if (n > MODALFS_IO_MAX)
+			return REPLY_TINY_MAX;	/* op_read refuses it */
+		return n + (n / MODALFS_DATA_CHUNK + 1) * NLA_HDRLEN +
+		       REPLY_TINY_MAX;
+	case MODALFS_OP_READDIR:
+	case MODALFS_OP_GETXATTR:
+	case MODALFS_OP_LISTXATTR:
+		return REPLY_SMALL_MAX;
+	default:
+		return REPLY_TINY_MAX;
+	}
+}
 
 static struct nl_msg *new_reply(int family, uint64_t req_id, size_t size)
 {
@@ -1023,8 +1049,7 @@ static struct nl_msg *handle(struct modalfs_store *st,
 		*errp = err;
 		return modalfs_ops_error_reply(family, id, err);
 	}
-	r.out = new_reply(family, id, r.op == MODALFS_OP_READ ?
-			  MODALFS_MSG_MAX : REPLY_SMALL_MAX);
+	r.out = new_reply(family, id, reply_size(&r));
 	if (!r.out)
 		return NULL;
 	if (nla_put_u32(r.out, MODALFS_A_ERRNO, 0)) {

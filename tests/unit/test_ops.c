@@ -988,6 +988,101 @@ static void t_notify_unregistered(void **state)
 					     NULL), -EINVAL);
 }
 
+/*
+ * Each reply is allocated with only the room its op can use (ops.c,
+ * reply_size): the largest of each kind still fits.
+ */
+static void t_reply_room(void **state)
+{
+	struct fx *f = *state;
+	char *target = malloc(MODALFS_SYMLINK_MAX + 1);
+	/* Room for the xattr and for 3 DATA chunks of file data. */
+	size_t vsize = MODALFS_XATTR_SIZE_MAX + 3 * MODALFS_DATA_CHUNK;
+	unsigned char *val = malloc(vsize), *got;
+	struct nl_msg *m, *r;
+	struct nlattr *tb[MODALFS_ATTR_MAX + 1], *a;
+	uint64_t ino, file;
+	size_t n = 0;
+	int rem;
+
+	assert_non_null(target);
+	assert_non_null(val);
+	memset(target, 't', MODALFS_SYMLINK_MAX);
+	target[MODALFS_SYMLINK_MAX] = '\0';
+	m = req(MODALFS_OP_SYMLINK, 60);
+	vi(m, f->vol, ROOT);
+	nla_put_string(m, MODALFS_A_NAME, "long");
+	nla_put_string(m, MODALFS_A_TARGET, target);
+	nla_put_u32(m, MODALFS_A_UID, 0);
+	nla_put_u32(m, MODALFS_A_GID, 0);
+	assert_int_equal(run(f, m, &r), 0);
+	full_attr(r, tb);
+	ino = nla_get_u64(tb[MODALFS_ATTR_INO]);
+	nlmsg_free(r);
+	m = req(MODALFS_OP_READLINK, 61);
+	vi(m, f->vol, ino);
+	assert_int_equal(run(f, m, &r), 0);
+	assert_non_null(reply_attr(r, MODALFS_A_TARGET));
+	assert_string_equal(nla_get_string(reply_attr(r, MODALFS_A_TARGET)),
+			    target);
+	nlmsg_free(r);
+
+	file = create(f, "x");
+	for (size_t i = 0; i < vsize; i++)
+		val[i] = i * 7;
+	m = req(MODALFS_OP_SETXATTR, 62);
+	vi(m, f->vol, file);
+	nla_put_string(m, MODALFS_A_NAME, "user.big");
+	for (size_t off = 0; off < MODALFS_XATTR_SIZE_MAX;
+	     off += MODALFS_DATA_CHUNK)
+		assert_int_equal(nla_put(m, MODALFS_A_DATA,
+					 MODALFS_XATTR_SIZE_MAX - off <
+					 MODALFS_DATA_CHUNK ?
+					 MODALFS_XATTR_SIZE_MAX - off :
+					 MODALFS_DATA_CHUNK, val + off), 0);
+	assert_int_equal(run(f, m, NULL), 0);
+	m = req(MODALFS_OP_GETXATTR, 63);
+	vi(m, f->vol, file);
+	nla_put_string(m, MODALFS_A_NAME, "user.big");
+	assert_int_equal(run(f, m, &r), 0);
+	got = malloc(MODALFS_XATTR_SIZE_MAX);
+	assert_non_null(got);
+	nlmsg_for_each_attr(a, nlmsg_hdr(r), GENL_HDRLEN, rem) {
+		if (nla_type(a) != MODALFS_A_DATA)
+			continue;
+		assert_true(n + nla_len(a) <= MODALFS_XATTR_SIZE_MAX);
+		memcpy(got + n, nla_data(a), nla_len(a));
+		n += nla_len(a);
+	}
+	assert_int_equal(n, MODALFS_XATTR_SIZE_MAX);
+	assert_memory_equal(got, val, n);
+	nlmsg_free(r);
+
+	/* A READ's reply is sized by the bytes it asks for. */
+	assert_int_equal(do_write(f, 64, file, 0, val, 3 * MODALFS_DATA_CHUNK),
+			 0);
+	for (uint32_t size = 1; size <= 3 * MODALFS_DATA_CHUNK;
+	     size += MODALFS_DATA_CHUNK - 1) {
+		m = req(MODALFS_OP_READ, 65);
+		vi(m, f->vol, file);
+		nla_put_u64(m, MODALFS_A_OFFSET, 0);
+		nla_put_u32(m, MODALFS_A_SIZE, size);
+		assert_int_equal(run(f, m, &r), 0);
+		n = 0;
+		nlmsg_for_each_attr(a, nlmsg_hdr(r), GENL_HDRLEN, rem) {
+			if (nla_type(a) != MODALFS_A_DATA)
+				continue;
+			assert_memory_equal(nla_data(a), val + n, nla_len(a));
+			n += nla_len(a);
+		}
+		assert_int_equal(n, size);
+		nlmsg_free(r);
+	}
+	free(got);
+	free(val);
+	free(target);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1013,6 +1108,7 @@ int main(void)
 		T(t_evict_batch),
 		T(t_write_stable),
 		T(t_async_attrs_checked),
+		T(t_reply_room),
 		cmocka_unit_test_setup_teardown(t_enospc_ops, setup_tiny,
 						teardown),
 	};
