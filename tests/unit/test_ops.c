@@ -313,6 +313,37 @@ static void put_chunks(struct nl_msg *m, const unsigned char *buf,
 	}
 }
 
+/* Puts len bytes of buf as DATA chunks, full ones but the last. */
+static int put_data(struct nl_msg *m, const unsigned char *buf, size_t len)
+{
+	for (size_t done = 0; done < len; done += MODALFS_DATA_CHUNK) {
+		size_t n = len - done > MODALFS_DATA_CHUNK ? MODALFS_DATA_CHUNK
+							   : len - done;
+
+		if (nla_put(m, MODALFS_A_DATA, n, buf + done))
+			return -1;
+	}
+	return 0;
+}
+
+/* Concatenates reply r's DATA chunks into got (max bytes); their total. */
+static size_t reply_data(struct nl_msg *r, unsigned char *got, size_t max)
+{
+	struct nlattr *a;
+	size_t len = 0;
+	int rem;
+
+	nlmsg_for_each_attr(a, nlmsg_hdr(r), GENL_HDRLEN, rem) {
+		if (nla_type(a) != MODALFS_A_DATA)
+			continue;
+		assert_true(nla_len(a) <= MODALFS_DATA_CHUNK);
+		assert_true(len + nla_len(a) <= max);
+		memcpy(got + len, nla_data(a), nla_len(a));
+		len += nla_len(a);
+	}
+	return len;
+}
+
 static void t_write_read_chunks(void **state)
 {
 	struct fx *f = *state;
@@ -324,10 +355,8 @@ static void t_write_read_chunks(void **state)
 	size_t good[FULL], over[FULL + 1];
 	static const size_t bad[] = { 100, MODALFS_DATA_CHUNK };
 	struct nl_msg *m, *r;
-	struct nlattr *a, *tb[MODALFS_ATTR_MAX + 1];
+	struct nlattr *tb[MODALFS_ATTR_MAX + 1];
 	uint64_t blocks;
-	size_t len = 0;
-	int rem;
 
 	for (int i = 0; i < FULL; i++)
 		good[i] = over[i] = MODALFS_DATA_CHUNK;
@@ -385,14 +414,7 @@ static void t_write_read_chunks(void **state)
 	nla_put_u64(m, MODALFS_A_OFFSET, 4096);
 	nla_put_u32(m, MODALFS_A_SIZE, MODALFS_IO_MAX);
 	assert_int_equal(run(f, m, &r), 0);
-	nlmsg_for_each_attr(a, nlmsg_hdr(r), GENL_HDRLEN, rem) {
-		if (nla_type(a) != MODALFS_A_DATA)
-			continue;
-		assert_true(nla_len(a) <= MODALFS_DATA_CHUNK);
-		memcpy(got + len, nla_data(a), nla_len(a));
-		len += nla_len(a);
-	}
-	assert_int_equal(len, MODALFS_IO_MAX);
+	assert_int_equal(reply_data(r, got, MODALFS_IO_MAX), MODALFS_IO_MAX);
 	assert_memory_equal(got, buf, MODALFS_IO_MAX);
 	nlmsg_free(r);
 
@@ -721,16 +743,12 @@ static int do_write(struct fx *f, uint64_t id, uint64_t ino, uint64_t off,
 		    const unsigned char *buf, size_t len)
 {
 	struct nl_msg *m = req(MODALFS_OP_WRITE, id);
-	size_t done = 0;
 
 	vi(m, f->vol, ino);
 	nla_put_u64(m, MODALFS_A_OFFSET, off);
-	while (done < len) {
-		size_t n = len - done > MODALFS_DATA_CHUNK ? MODALFS_DATA_CHUNK
-							   : len - done;
-
-		nla_put(m, MODALFS_A_DATA, n, buf + done);
-		done += n;
+	if (put_data(m, buf, len)) {
+		nlmsg_free(m);
+		return -1;
 	}
 	return run(f, m, NULL);
 }
@@ -1000,10 +1018,8 @@ static void t_reply_room(void **state)
 	size_t vsize = MODALFS_XATTR_SIZE_MAX + 3 * MODALFS_DATA_CHUNK;
 	unsigned char *val = malloc(vsize), *got;
 	struct nl_msg *m, *r;
-	struct nlattr *tb[MODALFS_ATTR_MAX + 1], *a;
+	struct nlattr *tb[MODALFS_ATTR_MAX + 1];
 	uint64_t ino, file;
-	size_t n = 0;
-	int rem;
 
 	assert_non_null(target);
 	assert_non_null(val);
@@ -1033,29 +1049,16 @@ static void t_reply_room(void **state)
 	m = req(MODALFS_OP_SETXATTR, 62);
 	vi(m, f->vol, file);
 	nla_put_string(m, MODALFS_A_NAME, "user.big");
-	for (size_t off = 0; off < MODALFS_XATTR_SIZE_MAX;
-	     off += MODALFS_DATA_CHUNK)
-		assert_int_equal(nla_put(m, MODALFS_A_DATA,
-					 MODALFS_XATTR_SIZE_MAX - off <
-					 MODALFS_DATA_CHUNK ?
-					 MODALFS_XATTR_SIZE_MAX - off :
-					 MODALFS_DATA_CHUNK, val + off), 0);
+	assert_int_equal(put_data(m, val, MODALFS_XATTR_SIZE_MAX), 0);
 	assert_int_equal(run(f, m, NULL), 0);
 	m = req(MODALFS_OP_GETXATTR, 63);
 	vi(m, f->vol, file);
 	nla_put_string(m, MODALFS_A_NAME, "user.big");
 	assert_int_equal(run(f, m, &r), 0);
-	got = malloc(MODALFS_XATTR_SIZE_MAX);
+	got = malloc(vsize);
 	assert_non_null(got);
-	nlmsg_for_each_attr(a, nlmsg_hdr(r), GENL_HDRLEN, rem) {
-		if (nla_type(a) != MODALFS_A_DATA)
-			continue;
-		assert_true(n + nla_len(a) <= MODALFS_XATTR_SIZE_MAX);
-		memcpy(got + n, nla_data(a), nla_len(a));
-		n += nla_len(a);
-	}
-	assert_int_equal(n, MODALFS_XATTR_SIZE_MAX);
-	assert_memory_equal(got, val, n);
+	assert_int_equal(reply_data(r, got, vsize), MODALFS_XATTR_SIZE_MAX);
+	assert_memory_equal(got, val, MODALFS_XATTR_SIZE_MAX);
 	nlmsg_free(r);
 
 	/* A READ's reply is sized by the bytes it asks for. */
@@ -1068,14 +1071,8 @@ static void t_reply_room(void **state)
 		nla_put_u64(m, MODALFS_A_OFFSET, 0);
 		nla_put_u32(m, MODALFS_A_SIZE, size);
 		assert_int_equal(run(f, m, &r), 0);
-		n = 0;
-		nlmsg_for_each_attr(a, nlmsg_hdr(r), GENL_HDRLEN, rem) {
-			if (nla_type(a) != MODALFS_A_DATA)
-				continue;
-			assert_memory_equal(nla_data(a), val + n, nla_len(a));
-			n += nla_len(a);
-		}
-		assert_int_equal(n, size);
+		assert_int_equal(reply_data(r, got, vsize), size);
+		assert_memory_equal(got, val, size);
 		nlmsg_free(r);
 	}
 	free(got);

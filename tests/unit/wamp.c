@@ -17,7 +17,7 @@
  *   rand  ITER (500) times: a 4 KiB WRITE at a random 4 KiB-aligned
  *         offset of that file, SETATTR of mtime and ctime, FSYNC;
  *   meta  ITER CREATEs of empty files in the root, then ITER UNLINKs
- *         and EVICTs of them (one op at a time: a batch of one each).
+ *         of them (one op at a time: a batch of one each).
  *
  * Sync calls are counted by interposing fdatasync, fsync and syncfs
  * (liblmdb calls them through the executable's symbols: -rdynamic).
@@ -162,6 +162,19 @@ static void op_times(struct modalfs_store *st, uint64_t vol, uint64_t ino)
 	run_free(st, m);
 }
 
+/* A CREATE of an empty file name in the root; returns the reply. */
+static struct nl_msg *op_create(struct modalfs_store *st, uint64_t vol,
+				const char *name)
+{
+	struct nl_msg *m = req(MODALFS_OP_CREATE, vol, MODALFS_ROOT_INO);
+
+	nla_put_string(m, MODALFS_A_NAME, name);
+	nla_put_u32(m, MODALFS_A_MODE, S_IFREG | 0644);
+	nla_put_u32(m, MODALFS_A_UID, 0);
+	nla_put_u32(m, MODALFS_A_GID, 0);
+	return run(st, m);
+}
+
 static void op_fsync(struct modalfs_store *st, uint64_t vol, uint64_t ino)
 {
 	run_free(st, req(MODALFS_OP_FSYNC, vol, ino));
@@ -243,12 +256,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < MODALFS_IO_MAX; i++)
 		buf[i] = rand();
 
-	m = req(MODALFS_OP_CREATE, vol, MODALFS_ROOT_INO);
-	nla_put_string(m, MODALFS_A_NAME, "f");
-	nla_put_u32(m, MODALFS_A_MODE, S_IFREG | 0644);
-	nla_put_u32(m, MODALFS_A_UID, 0);
-	nla_put_u32(m, MODALFS_A_GID, 0);
-	r = run(st, m);
+	r = op_create(st, vol, "f");
 	if (nla_parse_nested(tb, MODALFS_ATTR_MAX,
 			     nlmsg_find_attr(nlmsg_hdr(r), GENL_HDRLEN,
 					     MODALFS_A_ATTR), NULL))
@@ -280,12 +288,7 @@ int main(int argc, char **argv)
 		char name[32];
 
 		snprintf(name, sizeof(name), "m%d", i);
-		m = req(MODALFS_OP_CREATE, vol, MODALFS_ROOT_INO);
-		nla_put_string(m, MODALFS_A_NAME, name);
-		nla_put_u32(m, MODALFS_A_MODE, S_IFREG | 0644);
-		nla_put_u32(m, MODALFS_A_UID, 0);
-		nla_put_u32(m, MODALFS_A_GID, 0);
-		run_free(st, m);
+		nlmsg_free(op_create(st, vol, name));
 	}
 	for (int i = 0; i < iter; i++) {
 		char name[32];
