@@ -3,7 +3,9 @@
  * Kernel channel over generic netlink (libnl-genl-3).
  *
  * One receive thread reads REQUESTs and queues them; a pool of workers
- * runs them against the store and sends the REPLY. Requests marked
+ * runs them against the store and sends the REPLY. A write op goes on to
+ * the store's writer thread without its worker waiting for it; its reply
+ * comes back through write_done, and a worker sends it. Requests marked
  * MODALFS_A_ASYNC are barriers (netlink/modalfs.h section 3b): whatever
  * arrives after one waits in the held list until every ASYNC request
  * before it has been answered. libnl sockets are not
@@ -56,6 +58,9 @@ struct job {
 	struct job *next;
 	struct nlmsghdr *nlh;	/* malloc'd copy of one request */
 	struct modalfs_order_item ord;	/* in the ordering gate (3b) */
+	/* Answered by the writer thread, for a worker to send. */
+	struct nl_msg *reply;
+	uint64_t id;
 };
 
 static struct job *ord_job(struct modalfs_order_item *it)
@@ -72,13 +77,18 @@ static struct {
 	int nworkers;
 	int stop_pipe[2];
 
-	pthread_mutex_t lock;	/* queue, order, busy, stopping */
-	pthread_cond_t more;	/* queue got a job or stopping */
+	pthread_mutex_t lock;	/* queues, order, busy, stopping */
+	pthread_cond_t more;	/* a queue got a job, or stopping */
 	pthread_cond_t idle;	/* queue empty and busy == 0 */
 	struct job *head, *tail;
+	/*
+	 * Write ops the writer thread answered (modalfs_ops_submit): a
+	 * worker sends their replies, so that the writer only commits.
+	 */
+	struct job *fin_head, *fin_tail;
 	/* Requests held behind ASYNC ones, ASYNC ones unanswered (3b). */
 	struct modalfs_order order;
-	int busy;
+	int busy;		/* taken by a worker, not yet answered */
 	bool stopping;
 	uint64_t served;	/* statistics, logged at stop */
 	int max_busy;
@@ -148,19 +158,81 @@ static bool die_before_reply(const struct nlmsghdr *nlh)
 
 static void push_work(struct job *j);
 
+/* Sends j's reply and lets go of it: the last step of every request. */
+static void answer(struct job *j, struct nl_msg *reply, uint64_t id)
+{
+	struct modalfs_order_item *it;
+
+	if (reply && die_before_reply(j->nlh)) {
+		modalfs_warn("MODALFSD_FAULT_DIE_BEFORE_REPLY: exiting before replying to request %llu",
+			     (unsigned long long)id);
+		_exit(3);
+	}
+	if (reply) {
+		send_reply(reply, id);
+		nlmsg_free(reply);
+	} else {
+		modalfs_warn("dropped a malformed request (id %llu)",
+			     (unsigned long long)id);
+	}
+	free(j->nlh);
+
+	pthread_mutex_lock(&ch.lock);
+	ch.busy--;
+	it = modalfs_order_done(&ch.order, &j->ord);
+	while (it) {
+		struct modalfs_order_item *nx = it->next;
+
+		push_work(ord_job(it));
+		it = nx;
+	}
+	free(j);
+	if (!ch.head && !ch.busy)
+		pthread_cond_broadcast(&ch.idle);
+	pthread_mutex_unlock(&ch.lock);
+}
+
+/* modalfs_ops_done, on the writer thread: queue the reply for a worker. */
+static void write_done(void *ctx, struct nl_msg *reply, uint64_t id)
+{
+	struct job *j = ctx;
+
+	j->reply = modalfs_fault_reply(&ch.fault, j->nlh, reply);
+	j->id = id;
+	j->next = NULL;
+	pthread_mutex_lock(&ch.lock);
+	if (ch.fin_tail)
+		ch.fin_tail->next = j;
+	else
+		ch.fin_head = j;
+	ch.fin_tail = j;
+	pthread_cond_signal(&ch.more);
+	pthread_mutex_unlock(&ch.lock);
+}
+
 static void *worker(void *arg)
 {
 	(void)arg;
 	for (;;) {
 		struct job *j;
-		struct modalfs_order_item *it;
 		struct nl_msg *reply;
 		uint64_t id;
 		int family;
+		bool pending;
 
 		pthread_mutex_lock(&ch.lock);
-		while (!ch.head && !ch.stopping)
+		while (!ch.head && !ch.fin_head && !ch.stopping)
 			pthread_cond_wait(&ch.more, &ch.lock);
+		/* Answers first: they free the ordering gate and memory. */
+		j = ch.fin_head;
+		if (j) {
+			ch.fin_head = j->next;
+			if (!ch.fin_head)
+				ch.fin_tail = NULL;
+			pthread_mutex_unlock(&ch.lock);
+			answer(j, j->reply, j->id);
+			continue;
+		}
 		j = ch.head;
 		if (!j) {
 			pthread_mutex_unlock(&ch.lock);
@@ -179,36 +251,14 @@ static void *worker(void *arg)
 		family = ch.family;
 		pthread_mutex_unlock(&ch.send_lock);
 		reply = modalfs_fault_request(&ch.fault, j->nlh, family, &id);
-		if (!reply)
-			reply = modalfs_fault_reply(&ch.fault, j->nlh,
-				modalfs_ops_handle(ch.st, j->nlh, family, &id));
-		if (reply && die_before_reply(j->nlh)) {
-			modalfs_warn("MODALFSD_FAULT_DIE_BEFORE_REPLY: exiting before replying to request %llu",
-				     (unsigned long long)id);
-			_exit(3);
+		if (!reply) {
+			reply = modalfs_ops_submit(ch.st, j->nlh, family, &id,
+						   write_done, j, &pending);
+			if (pending)
+				continue;	/* write_done has it */
+			reply = modalfs_fault_reply(&ch.fault, j->nlh, reply);
 		}
-		if (reply) {
-			send_reply(reply, id);
-			nlmsg_free(reply);
-		} else {
-			modalfs_warn("dropped a malformed request (id %llu)",
-				     (unsigned long long)id);
-		}
-		free(j->nlh);
-
-		pthread_mutex_lock(&ch.lock);
-		ch.busy--;
-		it = modalfs_order_done(&ch.order, &j->ord);
-		while (it) {
-			struct modalfs_order_item *nx = it->next;
-
-			push_work(ord_job(it));
-			it = nx;
-		}
-		free(j);
-		if (!ch.head && !ch.busy)
-			pthread_cond_broadcast(&ch.idle);
-		pthread_mutex_unlock(&ch.lock);
+		answer(j, reply, id);
 	}
 }
 

@@ -14,6 +14,7 @@
  * of running again. The cache keeps the newest 65536 request ids.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,6 +135,15 @@ struct req {
 	struct modalfs_drc drc;
 	/* The directories a namespace op changed (store.h, dir_out). */
 	struct modalfs_iattr dir_a, new_dir_a;
+	/*
+	 * Worked out before a write op goes to the writer thread, which
+	 * runs one op at a time: the DRC fingerprint, and a WRITE's bytes
+	 * (gathered from their DATA chunks, or the errno that failed).
+	 */
+	uint64_t fp;
+	char *wbuf;
+	size_t wlen;
+	int werr;
 };
 
 static const char *str(struct req *r, int type)
@@ -479,9 +489,17 @@ static int gather_data(struct req *r, size_t max, int too_big, char **out,
 	bool short_seen = false;
 	int rem, err = 0;
 
-	buf = malloc(max ? max : 1);
+	/* The exact size: a 1 KiB WRITE need not take a megabyte. */
+	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0),
+			  rem)
+		if (nla_type(a) == MODALFS_A_DATA)
+			len += nla_len(a);
+	if (len > max)
+		return too_big;
+	buf = malloc(len ? len : 1);
 	if (!buf)
 		return ENOMEM;
+	len = 0;
 	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0),
 			  rem) {
 		size_t n;
@@ -525,15 +543,16 @@ static int op_write(struct req *r)
 			err = EINVAL;
 	}
 	if (!err)
-		err = gather_data(r, MODALFS_IO_MAX, EINVAL, &buf, &len);
+		err = r->werr;
 	if (err)
 		return err;
+	buf = r->wbuf;
+	len = r->wlen;
 	r->size = len;
 	err = modalfs_store_write_attrs(r->st, r->tx, r->vol, r->ino,
 					u64(r, MODALFS_A_OFFSET), buf, len,
 					r->tb[MODALFS_A_SETATTR] ? &sa : NULL,
 					&r->a);
-	free(buf);
 	if (err)
 		return err;
 	if (nla_put_u32(r->out, MODALFS_A_SIZE, len))
@@ -814,7 +833,7 @@ static int run_op(struct req *r)
 		return dispatch(r);
 	memset(&r->drc, 0, sizeof(r->drc));
 	r->drc.req_id = r->id;
-	r->drc.fp = fingerprint(r);
+	r->drc.fp = r->fp;
 	r->drc.attr = drc_has_attr(r->op) ? &r->a : NULL;
 	r->drc.size = r->op == MODALFS_OP_WRITE ? &r->size : NULL;
 	r->tx->drc = &r->drc;
@@ -928,22 +947,32 @@ static int check_req(struct req *r)
 /*
  * Only a READ reply can be as large as MODALFS_MSG_MAX, and it is sized
  * by the bytes it asks for; READDIR's and the xattr reads' fit in the
- * 128 KiB all messages had before protocol version 3, and every other
- * one (attributes, a symlink's target) in REPLY_TINY_MAX. libnl zeroes
- * what it allocates (128 KiB for every op before 2026-12-07), so each
- * reply gets only the room it can use.
+ * 128 KiB all messages had before protocol version 3, a READLINK's in
+ * a target and REPLY_TINY_MAX, and every other one (attributes) in
+ * REPLY_TINY_MAX. libnl zeroes what nlmsg_alloc_size allocates, which
+ * under TCG costs about as much per byte as the rest of a small op does
+ * in all (128 KiB for every op before 2026-12-07, 16 KiB until the day
+ * after), so a reply is allocated at REPLY_TINY_MAX and only grown
+ * (nlmsg_expand, which does not zero) when its op needs more.
  */
 #define REPLY_SMALL_MAX (2 * MODALFS_XATTR_SIZE_MAX)
-#define REPLY_TINY_MAX 16384
-_Static_assert(MODALFS_SYMLINK_MAX + 4096 <= REPLY_TINY_MAX,
-	       "a READLINK reply fits");
+#define REPLY_TINY_MAX 1024
+/*
+ * ATTR: its header and 14 members (3 u64 and 3 s64 of 12 bytes, 8 u32
+ * of 8). The fullest small reply is a namespace op's: ERRNO, REQ_ID,
+ * SIZE, the node's ATTR and both directories' (DIR_ATTR, NEW_DIR_ATTR),
+ * behind the netlink and genl headers.
+ */
+#define ATTR_NEST_MAX (4 + 6 * 12 + 8 * 8)
+_Static_assert(NLMSG_HDRLEN + GENL_HDRLEN + 8 + 12 + 8 + 3 * ATTR_NEST_MAX +
+	       64 <= REPLY_TINY_MAX, "every small reply fits");
 /*
  * The largest DIRENT, READDIRPLUS's ATTR included: its header, INO, TYPE,
  * COOKIE, a NAME_MAX name, and ATTR's header and 14 members (3 u64 and 3
  * s64 of 12 bytes, 8 u32 of 8), so that a full READDIR always fits.
  */
 #define RD_DIRENT_MAX (4 + 12 + 8 + 12 + NLA_ALIGN(4 + MODALFS_NAME_MAX + 1) + \
-		       4 + 6 * 12 + 8 * 8)
+		       ATTR_NEST_MAX)
 _Static_assert(MODALFS_READDIR_MAX * RD_DIRENT_MAX + 4096 <= REPLY_SMALL_MAX,
 	       "a READDIR reply of MODALFS_READDIR_MAX entries fits");
 
@@ -963,6 +992,8 @@ static size_t reply_size(struct req *r)
 	case MODALFS_OP_GETXATTR:
 	case MODALFS_OP_LISTXATTR:
 		return REPLY_SMALL_MAX;
+	case MODALFS_OP_READLINK:
+		return MODALFS_SYMLINK_MAX + 1 + REPLY_TINY_MAX;
 	default:
 		return REPLY_TINY_MAX;
 	}
@@ -970,10 +1001,14 @@ static size_t reply_size(struct req *r)
 
 static struct nl_msg *new_reply(int family, uint64_t req_id, size_t size)
 {
-	struct nl_msg *m = nlmsg_alloc_size(size);
+	struct nl_msg *m = nlmsg_alloc_size(REPLY_TINY_MAX);
 
 	if (!m)
 		return NULL;
+	if (size > REPLY_TINY_MAX && nlmsg_expand(m, size)) {
+		nlmsg_free(m);
+		return NULL;
+	}
 	if (!genlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
 			 MODALFS_CMD_REPLY, MODALFS_GENL_VERSION) ||
 	    nla_put_u64(m, MODALFS_A_REQ_ID, req_id)) {
@@ -985,7 +1020,7 @@ static struct nl_msg *new_reply(int family, uint64_t req_id, size_t size)
 
 struct nl_msg *modalfs_ops_error_reply(int family, uint64_t req_id, int err)
 {
-	struct nl_msg *m = new_reply(family, req_id, 4096);
+	struct nl_msg *m = new_reply(family, req_id, REPLY_TINY_MAX);
 
 	if (m && nla_put_u32(m, MODALFS_A_ERRNO, err)) {
 		nlmsg_free(m);
@@ -1002,12 +1037,77 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
-static struct nl_msg *handle(struct modalfs_store *st,
-			     const struct nlmsghdr *nlh, int family,
-			     uint64_t *req_id, uint32_t *op, int *errp)
+/*
+ * One request on its way through the ops layer. A write op submitted to
+ * the writer thread outlives the call that took it, so all of it is here,
+ * not on that call's stack.
+ */
+struct op_call {
+	struct req r;
+	struct batch_arg b;
+	struct modalfs_batch_req br;
+	uint64_t t0;
+	int family;
+	uint32_t op;		/* 0: too malformed to name one */
+	modalfs_ops_done done;	/* NULL: the caller waits */
+	void *ctx;
+};
+
+/* The reply for a decoded request that ran: its own, or err's. */
+static struct nl_msg *finish(struct op_call *c, int err, int *errp)
 {
-	struct req r = { .st = st, .nlh = nlh };
+	if (!err)
+		return c->r.out;
+	if (err >= 4096 || err < 0)
+		err = EIO;
+	*errp = err;
+	nlmsg_free(c->r.out);
+	c->r.out = NULL;
+	return modalfs_ops_error_reply(c->family, c->r.id, err);
+}
+
+static void count(struct op_call *c, struct nl_msg *reply, int err)
+{
+	/* Requests too malformed to name their op are not counted. */
+	if (c->op)
+		modalfs_stats_op(modalfs_store_stats(c->r.st), c->op,
+				 reply ? err : EIO, now_ns() - c->t0);
+}
+
+static void free_call(struct op_call *c)
+{
+	free(c->r.wbuf);
+	free(c);
+}
+
+/* The writer thread's callback for a submitted write op (ops.h). */
+static void batch_done(struct modalfs_batch_req *br, int err)
+{
+	struct op_call *c = (struct op_call *)((char *)br -
+					       offsetof(struct op_call, br));
+	struct nl_msg *reply;
+	int e = 0;
+
+	if (!err)
+		err = c->b.err;
+	reply = finish(c, err, &e);
+	count(c, reply, e);
+	c->done(c->ctx, reply, c->r.id);
+	free_call(c);
+}
+
+/*
+ * Decodes and runs c's request. Returns its reply, or NULL: when the
+ * request was too malformed to name an id, or when memory ran out; or,
+ * with *pending set, when it went to the writer thread, which answers it
+ * through c->done (and then owns c).
+ */
+static struct nl_msg *handle(struct op_call *c, const struct nlmsghdr *nlh,
+			     uint64_t *req_id, int *errp, bool *pending)
+{
+	struct req *r = &c->r;
 	const struct genlmsghdr *g;
+	int family = c->family;
 	uint64_t id;
 	int err;
 
@@ -1017,7 +1117,7 @@ static struct nl_msg *handle(struct modalfs_store *st,
 	g = nlmsg_data(nlh);
 	if (g->cmd != MODALFS_CMD_REQUEST)
 		return NULL;
-	if (modalfs_attrs_parse(r.tb, MODALFS_A_MAX, req_policy,
+	if (modalfs_attrs_parse(r->tb, MODALFS_A_MAX, req_policy,
 				genlmsg_attrdata(g, 0),
 				genlmsg_attrlen(g, 0))) {
 		/* Salvage the id so the caller does not wait forever. */
@@ -1034,70 +1134,104 @@ static struct nl_msg *handle(struct modalfs_store *st,
 		}
 		return NULL;
 	}
-	if (!r.tb[MODALFS_A_REQ_ID] || !(id = u64(&r, MODALFS_A_REQ_ID)))
+	if (!r->tb[MODALFS_A_REQ_ID] || !(id = u64(r, MODALFS_A_REQ_ID)))
 		return NULL;
 	*req_id = id;
-	r.id = id;
-	if (g->version != MODALFS_GENL_VERSION || !r.tb[MODALFS_A_OP])
+	r->id = id;
+	if (g->version != MODALFS_GENL_VERSION || !r->tb[MODALFS_A_OP])
 		return modalfs_ops_error_reply(family, id, EINVAL);
-	r.op = u32(&r, MODALFS_A_OP);
-	if (r.op < 1 || r.op > MODALFS_OP_MAX)
+	r->op = u32(r, MODALFS_A_OP);
+	if (r->op < 1 || r->op > MODALFS_OP_MAX)
 		return modalfs_ops_error_reply(family, id, EINVAL);
-	*op = r.op;
-	err = check_req(&r);
+	c->op = r->op;
+	err = check_req(r);
 	if (err) {
 		*errp = err;
 		return modalfs_ops_error_reply(family, id, err);
 	}
-	r.out = new_reply(family, id, reply_size(&r));
-	if (!r.out)
+	r->out = new_reply(family, id, reply_size(r));
+	if (!r->out)
 		return NULL;
-	if (nla_put_u32(r.out, MODALFS_A_ERRNO, 0)) {
-		nlmsg_free(r.out);
+	if (nla_put_u32(r->out, MODALFS_A_ERRNO, 0)) {
+		nlmsg_free(r->out);
 		return modalfs_ops_error_reply(family, id, EIO);
 	}
-	if (is_write_op(r.op)) {
-		/* Group commit, when enabled, batches concurrent write ops. */
-		struct batch_arg b = { .r = &r };
+	if (!is_write_op(r->op))
+		return finish(c, run_op(r), errp);
 
-		err = modalfs_store_batch(st, batch_fn, &b);
-		if (!err)
-			err = b.err;
-		/*
-		 * A stable WRITE is an FSYNC of the inode once committed;
-		 * also when the cache answered it (a resend to a daemon that
-		 * died before syncing).
-		 */
-		if (!err && r.op == MODALFS_OP_WRITE && r.tb[MODALFS_A_FLAGS] &&
-		    (u32(&r, MODALFS_A_FLAGS) & MODALFS_WRITE_STABLE))
-			err = modalfs_store_fsync(st, r.vol, r.ino, 0);
-	} else {
-		err = run_op(&r);
+	/*
+	 * Hashing and copying a WRITE's megabyte are done here, on the
+	 * caller's thread, so that the writer thread only applies ops.
+	 */
+	if (drc_op(r->op))
+		r->fp = fingerprint(r);
+	if (r->op == MODALFS_OP_WRITE)
+		r->werr = gather_data(r, MODALFS_IO_MAX, EINVAL, &r->wbuf,
+				      &r->wlen);
+	c->b.r = r;
+	/*
+	 * A stable WRITE is an FSYNC of the inode once committed, which
+	 * must not run on the writer thread; it waits, as do callers that
+	 * gave no callback.
+	 */
+	if (c->done && !(r->op == MODALFS_OP_WRITE &&
+			 r->tb[MODALFS_A_FLAGS] &&
+			 (u32(r, MODALFS_A_FLAGS) & MODALFS_WRITE_STABLE))) {
+		c->br.fn = batch_fn;
+		c->br.arg = &c->b;
+		c->br.done = batch_done;
+		if (!modalfs_store_batch_submit(r->st, &c->br)) {
+			*pending = true;
+			return NULL;
+		}
 	}
-	if (err) {
-		if (err >= 4096 || err < 0)
-			err = EIO;
-		*errp = err;
-		nlmsg_free(r.out);
-		return modalfs_ops_error_reply(family, id, err);
+	err = modalfs_store_batch(r->st, batch_fn, &c->b);
+	if (!err)
+		err = c->b.err;
+	/* Also when the cache answered it (a resend to a daemon that died
+	 * before syncing). */
+	if (!err && r->op == MODALFS_OP_WRITE && r->tb[MODALFS_A_FLAGS] &&
+	    (u32(r, MODALFS_A_FLAGS) & MODALFS_WRITE_STABLE))
+		err = modalfs_store_fsync(r->st, r->vol, r->ino, 0);
+	return finish(c, err, errp);
+}
+
+struct nl_msg *modalfs_ops_submit(struct modalfs_store *st,
+				  const struct nlmsghdr *nlh, int family,
+				  uint64_t *req_id, modalfs_ops_done done,
+				  void *ctx, bool *pending)
+{
+	struct op_call *c = calloc(1, sizeof(*c));
+	struct nl_msg *reply;
+	int err = 0;
+
+	*pending = false;
+	if (!c) {
+		*req_id = 0;
+		return NULL;
 	}
-	return r.out;
+	c->r.st = st;
+	c->r.nlh = nlh;
+	c->t0 = now_ns();
+	c->family = family;
+	c->done = done;
+	c->ctx = ctx;
+	reply = handle(c, nlh, req_id, &err, pending);
+	if (*pending)
+		return NULL;
+	count(c, reply, err);
+	free_call(c);
+	return reply;
 }
 
 struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
 				  const struct nlmsghdr *nlh, int family,
 				  uint64_t *req_id)
 {
-	uint64_t t0 = now_ns();
-	uint32_t op = 0;
-	int err = 0;
-	struct nl_msg *reply = handle(st, nlh, family, req_id, &op, &err);
+	bool pending;
 
-	/* Requests too malformed to name their op are not counted. */
-	if (op)
-		modalfs_stats_op(modalfs_store_stats(st), op,
-				 reply ? err : EIO, now_ns() - t0);
-	return reply;
+	return modalfs_ops_submit(st, nlh, family, req_id, NULL, NULL,
+				  &pending);
 }
 
 int modalfs_ops_reply_errno(struct nl_msg *reply)

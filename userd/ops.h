@@ -2,6 +2,7 @@
 #ifndef MODALFS_OPS_H
 #define MODALFS_OPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/netlink.h>
 #include <netlink/msg.h>
@@ -19,6 +20,22 @@
 struct nl_msg *modalfs_ops_handle(struct modalfs_store *st,
 				  const struct nlmsghdr *nlh, int family,
 				  uint64_t *req_id);
+
+/*
+ * The same, for a caller that can take the reply later: a write op is
+ * queued to the store's writer thread and NULL returned with *pending
+ * set; done(ctx, reply, req_id) is called once, on the writer thread,
+ * after its batch committed (reply NULL as above). It must only hand the
+ * reply on (it must not call into the store). Any other request is
+ * answered at once, as by modalfs_ops_handle, with *pending false. nlh
+ * must stay valid until the reply is known.
+ */
+typedef void (*modalfs_ops_done)(void *ctx, struct nl_msg *reply,
+				 uint64_t req_id);
+struct nl_msg *modalfs_ops_submit(struct modalfs_store *st,
+				  const struct nlmsghdr *nlh, int family,
+				  uint64_t *req_id, modalfs_ops_done done,
+				  void *ctx, bool *pending);
 
 /*
  * A bare REPLY carrying only err for req_id: what the daemon answers when

@@ -136,6 +136,29 @@ int modalfs_store_batch(struct modalfs_store *st,
 			int (*fn)(struct modalfs_txc *tx, void *arg),
 			void *arg);
 
+/*
+ * The same without waiting, so that the caller's thread can take more
+ * requests while the batch runs (a batch can then hold more than one op
+ * per caller thread): the caller fills in fn, arg and done; after the
+ * batch holding the op committed or failed, done(r, err) is called once,
+ * on the writer thread, with what modalfs_store_batch would have
+ * returned. r is the caller's and must live until then; done may free
+ * it, and must not call into the store (the writer waits for it).
+ * Returns 0 once queued, or EROFS for a store without a writer (nothing
+ * is called then).
+ */
+struct modalfs_batch_req {
+	int (*fn)(struct modalfs_txc *tx, void *arg);
+	void *arg;
+	void (*done)(struct modalfs_batch_req *r, int err);
+	/* The writer's. */
+	int err;
+	bool finished;
+	struct modalfs_batch_req *next;
+};
+int modalfs_store_batch_submit(struct modalfs_store *st,
+			       struct modalfs_batch_req *r);
+
 /* Volumes (control channel). */
 int modalfs_store_vol_persisted(struct modalfs_store *st, const char *name,
 				struct modalfs_volinfo *out);

@@ -232,10 +232,20 @@ int store_open(struct modalfs_store **out, const char *dir,
 	/* Read-only: LMDB takes the map size from the file. */
 	if (!err && !rdonly)
 		err = store_errno(mdb_env_set_mapsize(st->env, st->map_size));
+	/*
+	 * MDB_NOMEMINIT: LMDB would zero every page it mallocs for a write
+	 * txn (each page a commit or a nested txn touches), about 9 pages
+	 * per op; under TCG that memset was a fifth of the daemon's time in
+	 * an unlink run. What it leaves in a page's unused bytes is this
+	 * daemon's own heap, written to a file only this daemon's user
+	 * reads (mode 0600 in a 0700 state directory), which holds every
+	 * volume's metadata already.
+	 */
 	if (!err)
 		err = store_errno(mdb_env_open(st->env, dir,
 					       rdonly ? MDB_RDONLY | MDB_NOTLS :
-					       MDB_NOMETASYNC | MDB_NOTLS,
+					       MDB_NOMETASYNC | MDB_NOTLS |
+					       MDB_NOMEMINIT,
 					       0600));
 	if (err)
 		goto fail;

@@ -58,7 +58,6 @@ extern const struct store_db_desc store_dbs[NDBS];
 /* Reset read transactions kept for reuse, one per reader thread or so. */
 #define RPOOL 32
 
-struct batch_req;
 struct modalfs_blocks;
 struct cuts;
 
@@ -78,7 +77,9 @@ struct modalfs_store {
 	pthread_t writer;
 	pthread_mutex_t wlock;
 	pthread_cond_t wmore, wdone;
-	struct batch_req *whead, *wtail;
+	struct modalfs_batch_req *whead, *wtail;
+	uint64_t wbatches, wops;	/* logged at stop */
+	int wmax;
 	bool wstop;
 	char *dir;
 	struct modalfs_stats *stats;

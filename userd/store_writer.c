@@ -10,6 +10,12 @@
  * committed with one sync. Callers get their result only after the batch
  * committed, so no reply ever reveals uncommitted state. Reads never wait
  * for it: they run on the callers' threads on LMDB snapshots.
+ *
+ * A caller either waits (modalfs_store_batch) or is called back
+ * (modalfs_store_batch_submit). The kernel channel's workers submit, so
+ * that while one batch commits they already parse the requests of the
+ * next: with waiting workers, a batch held at most one op per worker and
+ * the writer and the workers took turns instead of running side by side.
  */
 
 #include <errno.h>
@@ -20,15 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "store_priv.h"
-
-struct batch_req {
-	int (*fn)(struct modalfs_txc *tx, void *arg);
-	void *arg;
-	int err;
-	bool done;
-	struct batch_req *next;
-};
 
 #define BATCH_MAX 64
 
@@ -39,7 +38,8 @@ static void *writer_main(void *p)
 	int iofd = open("/proc/thread-self/io", O_RDONLY | O_CLOEXEC);
 
 	for (;;) {
-		struct batch_req *batch, *r, *last;
+		struct modalfs_batch_req *batch, *r, *last, *nx, *cb = NULL;
+		struct modalfs_batch_req **cbt = &cb;
 		MDB_txn *parent = NULL;
 		int n, perr;
 
@@ -56,6 +56,10 @@ static void *writer_main(void *p)
 		batch = last = st->whead;
 		for (n = 1; n < BATCH_MAX && last->next; n++)
 			last = last->next;
+		st->wbatches++;
+		st->wops += n;
+		if (n > st->wmax)
+			st->wmax = n;
 		st->whead = last->next;
 		if (!st->whead)
 			st->wtail = NULL;
@@ -75,12 +79,28 @@ static void *writer_main(void *p)
 			for (r = batch; r && perr; r = r->next)
 				r->err = perr;
 		}
+		/*
+		 * A waiter may return (and its request go) as soon as it sees
+		 * finished, so the ones to call back are set apart first.
+		 */
 		pthread_mutex_lock(&st->wlock);
 		st->wbusy = false;
-		for (r = batch; r; r = r->next)
-			r->done = true;
+		for (r = batch; r; r = nx) {
+			nx = r->next;
+			if (r->done) {
+				*cbt = r;
+				cbt = &r->next;
+			} else {
+				r->finished = true;
+			}
+		}
+		*cbt = NULL;
 		pthread_cond_broadcast(&st->wdone);
 		pthread_mutex_unlock(&st->wlock);
+		for (r = cb; r; r = nx) {
+			nx = r->next;
+			r->done(r, r->err);
+		}
 	}
 }
 
@@ -107,6 +127,10 @@ void writer_stop(struct modalfs_store *st)
 	pthread_mutex_unlock(&st->wlock);
 	pthread_join(st->writer, NULL);
 	st->group = false;
+	if (st->wbatches)
+		modalfs_info("the writer committed %llu ops in %llu batches, at most %d in one",
+			     (unsigned long long)st->wops,
+			     (unsigned long long)st->wbatches, st->wmax);
 }
 
 /*
@@ -128,24 +152,44 @@ void writer_resume(struct modalfs_store *st)
 		pthread_mutex_unlock(&st->wlock);
 }
 
+/* Called with wlock held. */
+static void queue_req(struct modalfs_store *st, struct modalfs_batch_req *r)
+{
+	r->next = NULL;
+	r->finished = false;
+	r->err = 0;
+	if (st->wtail)
+		st->wtail->next = r;
+	else
+		st->whead = r;
+	st->wtail = r;
+	pthread_cond_signal(&st->wmore);
+}
+
 int modalfs_store_batch(struct modalfs_store *st,
 			int (*fn)(struct modalfs_txc *tx, void *arg),
 			void *arg)
 {
-	struct batch_req r = { .fn = fn, .arg = arg };
+	struct modalfs_batch_req r = { .fn = fn, .arg = arg };
 
 	if (!st->group)
 		return EROFS;	/* a read-only store (--check) */
 	pthread_mutex_lock(&st->wlock);
-	if (st->wtail)
-		st->wtail->next = &r;
-	else
-		st->whead = &r;
-	st->wtail = &r;
-	pthread_cond_signal(&st->wmore);
-	while (!r.done)
+	queue_req(st, &r);
+	while (!r.finished)
 		pthread_cond_wait(&st->wdone, &st->wlock);
 	pthread_mutex_unlock(&st->wlock);
 	return r.err;
+}
+
+int modalfs_store_batch_submit(struct modalfs_store *st,
+			       struct modalfs_batch_req *r)
+{
+	if (!st->group || !r->done)
+		return EROFS;
+	pthread_mutex_lock(&st->wlock);
+	queue_req(st, r);
+	pthread_mutex_unlock(&st->wlock);
+	return 0;
 }
 
