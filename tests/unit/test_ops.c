@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <linux/genetlink.h>
@@ -1082,6 +1083,130 @@ static void t_reply_room(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/*
+ * modalfs_ops_submit: write ops submitted while the writer is busy return
+ * at once and are committed together, in one batch, each answered once
+ * through the callback; a read op is answered on the spot.
+ */
+struct sub_state {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool release;		/* the blocking batch may return */
+	int answered;
+	uint64_t ids[8];
+	int errs[8];
+};
+
+static int block_fn(struct modalfs_txc *tx, void *arg)
+{
+	struct sub_state *s = arg;
+	struct timespec until;
+
+	(void)tx;
+	/* Bounded: a build that does not submit fails instead of hanging. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 3;
+	pthread_mutex_lock(&s->lock);
+	while (!s->release &&
+	       pthread_cond_timedwait(&s->cond, &s->lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static void block_done(struct modalfs_batch_req *r, int err)
+{
+	(void)r;
+	(void)err;
+}
+
+static void sub_done(void *ctx, struct nl_msg *reply, uint64_t id)
+{
+	struct sub_state *s = ctx;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->answered < 8) {
+		s->ids[s->answered] = id;
+		s->errs[s->answered] = reply ? modalfs_ops_reply_errno(reply)
+					     : -1;
+	}
+	s->answered++;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	nlmsg_free(reply);
+}
+
+static void t_submit_async(void **state)
+{
+	struct fx *f = *state;
+	struct sub_state s = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			       .cond = PTHREAD_COND_INITIALIZER };
+	struct modalfs_batch_req blocker = { .fn = block_fn, .arg = &s,
+					     .done = block_done };
+	struct modalfs_stats_snapshot a, b;
+	struct nl_msg *m[8], *r;
+	uint64_t id, sent[8];
+	bool pending;
+	char name[8];
+
+	assert_int_equal(modalfs_store_batch_submit(f->st, &blocker), 0);
+	for (int i = 0; i < 8; i++) {
+		m[i] = req(MODALFS_OP_CREATE, 100 + i);
+		vi(m[i], f->vol, ROOT);
+		snprintf(name, sizeof(name), "s%d", i);
+		nla_put_string(m[i], MODALFS_A_NAME, name);
+		nla_put_u32(m[i], MODALFS_A_MODE, S_IFREG | 0644);
+		nla_put_u32(m[i], MODALFS_A_UID, 0);
+		nla_put_u32(m[i], MODALFS_A_GID, 0);
+		assert_null(modalfs_ops_submit(f->st, nlmsg_hdr(m[i]), FAMILY,
+					       &sent[i], sub_done, &s,
+					       &pending));
+		assert_true(pending);
+	}
+	/* A read op is not queued behind them. */
+	r = req(MODALFS_OP_GETATTR, 120);
+	vi(r, f->vol, ROOT);
+	{
+		struct nl_msg *rep = modalfs_ops_submit(f->st, nlmsg_hdr(r),
+							FAMILY, &id, sub_done,
+							&s, &pending);
+
+		assert_false(pending);
+		assert_non_null(rep);
+		assert_int_equal(modalfs_ops_reply_errno(rep), 0);
+		nlmsg_free(rep);
+	}
+	nlmsg_free(r);
+	pthread_mutex_lock(&s.lock);
+	assert_int_equal(s.answered, 0);
+	modalfs_stats_snapshot(modalfs_store_stats(f->st), &a);
+	s.release = true;
+	pthread_cond_broadcast(&s.cond);
+	while (s.answered < 8)
+		pthread_cond_wait(&s.cond, &s.lock);
+	pthread_mutex_unlock(&s.lock);
+	modalfs_stats_snapshot(modalfs_store_stats(f->st), &b);
+	/* The blocker's batch, then the eight creates' (one commit each). */
+	assert_in_range(b.commits - a.commits, 1, 2);
+	for (int i = 0; i < 8; i++) {
+		bool found = false;
+
+		assert_int_equal(s.errs[i], 0);
+		for (int j = 0; j < 8; j++)
+			found |= s.ids[j] == sent[i];
+		assert_true(found);
+		nlmsg_free(m[i]);
+	}
+	assert_int_equal(s.answered, 8);
+	for (int i = 0; i < 8; i++) {
+		r = req(MODALFS_OP_LOOKUP, 130 + i);
+		vi(r, f->vol, ROOT);
+		snprintf(name, sizeof(name), "s%d", i);
+		nla_put_string(r, MODALFS_A_NAME, name);
+		assert_int_equal(run(f, r, NULL), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1106,6 +1231,7 @@ int main(void)
 		T(t_write_stable),
 		T(t_async_attrs_checked),
 		T(t_reply_room),
+		T(t_submit_async),
 		cmocka_unit_test_setup_teardown(t_enospc_ops, setup_tiny,
 						teardown),
 	};
