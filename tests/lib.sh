@@ -357,12 +357,7 @@ hostile_cleanup() {
 }
 
 wait_for() {
-	local i
-	for ((i = 0; i < ${2:-50}; i++)); do
-		grep -Eq -- "$1" "$LOG" && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_until "${2:-50}" grep -Eq -- "$1" "$LOG"
 }
 
 hostile_start() {
@@ -415,6 +410,29 @@ check_dmesg_clean() {
 		printf '%s\n' "$bad" | head -n 20 | sed 's/^/    | /'
 		fail "kernel log has no oops/WARN/BUG/lockdep/hung-task reports"
 	fi
+}
+
+# wait_until TENTHS CMD [ARGS...]: runs CMD every 0.1 s until it
+# succeeds, at most TENTHS times; fails if it never did.
+wait_until() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# finish_clean: the end of a test that ran modalfsd (4 checks): it exits
+# 0 on SIGTERM, its store passes --check, the module unloads, and dmesg
+# shows no kernel problem; then finish.
+finish_clean() {
+	run_check "modalfsd exits 0 on SIGTERM" stop_daemon
+	check "modalfsd --check is clean" "$MODALFSD" --check --state-dir "$TEST_DAEMON_DIR"
+	check "rmmod modalfs" rmmod modalfs
+	check_dmesg_clean
+	finish
 }
 
 # Data ----------------------------------------------------------------------

@@ -429,8 +429,4 @@ check "umount the second mount" umount "$MNT2"
 step "teardown"
 check "umount" umount "$MNT"
 check "umount tmpfs" umount "$REF"
-run_check "modalfsd exits 0 on SIGTERM" stop_daemon
-check "modalfsd --check is clean" "$MODALFSD" --check --state-dir "$TEST_DAEMON_DIR"
-check "rmmod modalfs" rmmod modalfs
-check_dmesg_clean
-finish
+finish_clean

@@ -42,13 +42,12 @@ for i in range(n):
 objects() {
 	find "$BLOCKS" -type f | wc -l
 }
+objects_le() {
+	[ "$(objects)" -le "$1" ]
+}
 # wait_objects N: the block store is down to N objects within 20 s.
 wait_objects() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ "$(objects)" -le "$1" ] && return 0
-		sleep 0.1
-	done
+	wait_until 200 objects_le "$1" && return 0
 	echo "    | $(objects) objects left, wanted $1 at most"
 	return 1
 }
@@ -118,8 +117,4 @@ expect_eq "the volume is empty" "" "$(ls "$MNT")"
 
 step "teardown"
 check "umount" umount "$MNT"
-run_check "modalfsd exits 0 on SIGTERM" stop_daemon
-check "modalfsd --check is clean" "$MODALFSD" --check --state-dir "$TEST_DAEMON_DIR"
-check "rmmod modalfs" rmmod modalfs
-check_dmesg_clean
-finish
+finish_clean

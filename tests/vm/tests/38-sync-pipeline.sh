@@ -74,13 +74,12 @@ in_table() {
 writes_in_table() {
 	in_table "$OP_WRITE"
 }
+setattrs_ge() {
+	[ "$(in_table "$OP_SETATTR")" -ge "$1" ]
+}
 # wait_setattrs N: up to 30 s until N SETATTRs sit in the table.
 wait_setattrs() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[ "$(in_table "$OP_SETATTR")" -ge "$1" ] && return 0
-		sleep 0.1
-	done
+	wait_until 300 setattrs_ge "$1" && return 0
 	echo "    | $(in_table "$OP_SETATTR") SETATTRs in the table, wanted $1"
 	return 1
 }
@@ -93,12 +92,11 @@ dirty_kb() {
 }
 # wait_writes_sent N: up to 30 s until N WRITEs went into the request
 # table since the last stats_snap (the sent counter is exact).
+writes_sent_ge() {
+	[ "$(stats_since WRITE)" -ge "$1" ]
+}
 wait_writes_sent() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[ "$(stats_since WRITE)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
+	wait_until 300 writes_sent_ge "$1" && return 0
 	echo "    | $(stats_since WRITE) WRITEs sent, $(writes_in_table) in the table, $(dirty_kb) KiB dirty"
 	return 1
 }
@@ -175,8 +173,4 @@ expect_eq "no SETATTR" 0 "$(stats_since SETATTR)"
 
 step "teardown"
 check "umount" umount "$MNT"
-run_check "modalfsd exits 0 on SIGTERM" stop_daemon
-check "modalfsd --check is clean" "$MODALFSD" --check --state-dir "$TEST_DAEMON_DIR"
-check "rmmod modalfs" rmmod modalfs
-check_dmesg_clean
-finish
+finish_clean

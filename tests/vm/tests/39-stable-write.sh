@@ -103,8 +103,4 @@ expect_eq "its mtime is the one the last write set" "$mtime" "$(stat -c %y "$MNT
 
 step "teardown"
 check "umount" umount "$MNT"
-run_check "modalfsd exits 0 on SIGTERM" stop_daemon
-check "modalfsd --check is clean" "$MODALFSD" --check --state-dir "$TEST_DAEMON_DIR"
-check "rmmod modalfs" rmmod modalfs
-check_dmesg_clean
-finish
+finish_clean
