@@ -63,6 +63,33 @@ struct job {
 	uint64_t id;
 };
 
+/* A FIFO of jobs, chained by next. */
+struct job_list {
+	struct job *head, *tail;
+};
+
+static void jobs_push(struct job_list *l, struct job *j)
+{
+	j->next = NULL;
+	if (l->tail)
+		l->tail->next = j;
+	else
+		l->head = j;
+	l->tail = j;
+}
+
+static struct job *jobs_pop(struct job_list *l)
+{
+	struct job *j = l->head;
+
+	if (j) {
+		l->head = j->next;
+		if (!l->head)
+			l->tail = NULL;
+	}
+	return j;
+}
+
 static struct job *ord_job(struct modalfs_order_item *it)
 {
 	return (struct job *)((char *)it - offsetof(struct job, ord));
@@ -80,12 +107,12 @@ static struct {
 	pthread_mutex_t lock;	/* queues, order, busy, stopping */
 	pthread_cond_t more;	/* a queue got a job, or stopping */
 	pthread_cond_t idle;	/* queue empty and busy == 0 */
-	struct job *head, *tail;
+	struct job_list todo;
 	/*
 	 * Write ops the writer thread answered (modalfs_ops_submit): a
 	 * worker sends their replies, so that the writer only commits.
 	 */
-	struct job *fin_head, *fin_tail;
+	struct job_list fin;
 	/* Requests held behind ASYNC ones, ASYNC ones unanswered (3b). */
 	struct modalfs_order order;
 	int busy;		/* taken by a worker, not yet answered */
@@ -187,7 +214,7 @@ static void answer(struct job *j, struct nl_msg *reply, uint64_t id)
 		it = nx;
 	}
 	free(j);
-	if (!ch.head && !ch.busy)
+	if (!ch.todo.head && !ch.busy)
 		pthread_cond_broadcast(&ch.idle);
 	pthread_mutex_unlock(&ch.lock);
 }
@@ -199,13 +226,8 @@ static void write_done(void *ctx, struct nl_msg *reply, uint64_t id)
 
 	j->reply = modalfs_fault_reply(&ch.fault, j->nlh, reply);
 	j->id = id;
-	j->next = NULL;
 	pthread_mutex_lock(&ch.lock);
-	if (ch.fin_tail)
-		ch.fin_tail->next = j;
-	else
-		ch.fin_head = j;
-	ch.fin_tail = j;
+	jobs_push(&ch.fin, j);
 	pthread_cond_signal(&ch.more);
 	pthread_mutex_unlock(&ch.lock);
 }
@@ -221,26 +243,20 @@ static void *worker(void *arg)
 		bool pending;
 
 		pthread_mutex_lock(&ch.lock);
-		while (!ch.head && !ch.fin_head && !ch.stopping)
+		while (!ch.todo.head && !ch.fin.head && !ch.stopping)
 			pthread_cond_wait(&ch.more, &ch.lock);
 		/* Answers first: they free the ordering gate and memory. */
-		j = ch.fin_head;
+		j = jobs_pop(&ch.fin);
 		if (j) {
-			ch.fin_head = j->next;
-			if (!ch.fin_head)
-				ch.fin_tail = NULL;
 			pthread_mutex_unlock(&ch.lock);
 			answer(j, j->reply, j->id);
 			continue;
 		}
-		j = ch.head;
+		j = jobs_pop(&ch.todo);
 		if (!j) {
 			pthread_mutex_unlock(&ch.lock);
 			return NULL;
 		}
-		ch.head = j->next;
-		if (!ch.head)
-			ch.tail = NULL;
 		ch.busy++;
 		ch.served++;
 		if (ch.busy > ch.max_busy)
@@ -264,12 +280,7 @@ static void *worker(void *arg)
 
 static void push_work(struct job *j)
 {
-	j->next = NULL;
-	if (ch.tail)
-		ch.tail->next = j;
-	else
-		ch.head = j;
-	ch.tail = j;
+	jobs_push(&ch.todo, j);
 	pthread_cond_signal(&ch.more);
 }
 
@@ -301,7 +312,7 @@ static void enqueue(struct nlmsghdr *nlh)
 static void wait_idle(void)
 {
 	pthread_mutex_lock(&ch.lock);
-	while (ch.head || ch.busy)
+	while (ch.todo.head || ch.busy)
 		pthread_cond_wait(&ch.idle, &ch.lock);
 	pthread_mutex_unlock(&ch.lock);
 }

@@ -511,10 +511,6 @@ static int gather_data(struct req *r, size_t max, int too_big, char **out,
 			err = EINVAL;
 			break;
 		}
-		if (len + n > max) {
-			err = too_big;
-			break;
-		}
 		if (n != MODALFS_DATA_CHUNK)
 			short_seen = true;
 		memcpy(buf + len, nla_data(a), n);
@@ -1109,6 +1105,7 @@ static struct nl_msg *handle(struct op_call *c, const struct nlmsghdr *nlh,
 	const struct genlmsghdr *g;
 	int family = c->family;
 	uint64_t id;
+	bool stable;
 	int err;
 
 	*req_id = 0;
@@ -1169,14 +1166,14 @@ static struct nl_msg *handle(struct op_call *c, const struct nlmsghdr *nlh,
 		r->werr = gather_data(r, MODALFS_IO_MAX, EINVAL, &r->wbuf,
 				      &r->wlen);
 	c->b.r = r;
+	stable = r->op == MODALFS_OP_WRITE && r->tb[MODALFS_A_FLAGS] &&
+		 (u32(r, MODALFS_A_FLAGS) & MODALFS_WRITE_STABLE);
 	/*
 	 * A stable WRITE is an FSYNC of the inode once committed, which
 	 * must not run on the writer thread; it waits, as do callers that
 	 * gave no callback.
 	 */
-	if (c->done && !(r->op == MODALFS_OP_WRITE &&
-			 r->tb[MODALFS_A_FLAGS] &&
-			 (u32(r, MODALFS_A_FLAGS) & MODALFS_WRITE_STABLE))) {
+	if (c->done && !stable) {
 		c->br.fn = batch_fn;
 		c->br.arg = &c->b;
 		c->br.done = batch_done;
@@ -1188,10 +1185,11 @@ static struct nl_msg *handle(struct op_call *c, const struct nlmsghdr *nlh,
 	err = modalfs_store_batch(r->st, batch_fn, &c->b);
 	if (!err)
 		err = c->b.err;
-	/* Also when the cache answered it (a resend to a daemon that died
-	 * before syncing). */
-	if (!err && r->op == MODALFS_OP_WRITE && r->tb[MODALFS_A_FLAGS] &&
-	    (u32(r, MODALFS_A_FLAGS) & MODALFS_WRITE_STABLE))
+	/*
+	 * Also when the cache answered it (a resend to a daemon that died
+	 * before syncing).
+	 */
+	if (!err && stable)
 		err = modalfs_store_fsync(r->st, r->vol, r->ino, 0);
 	return finish(c, err, errp);
 }
