@@ -5,7 +5,8 @@
  * One receive thread reads REQUESTs and queues them; a pool of workers
  * runs them against the store and sends the REPLY. A write op goes on to
  * the store's writer thread without its worker waiting for it; its reply
- * comes back through write_done, and a worker sends it. Requests marked
+ * comes back through write_done, which sends it (or, for an ASYNC one,
+ * has a worker send it). Requests marked
  * MODALFS_A_ASYNC are barriers (netlink/modalfs.h section 3b): whatever
  * arrives after one waits in the held list until every ASYNC request
  * before it has been answered. libnl sockets are not
@@ -58,7 +59,7 @@ struct job {
 	struct job *next;
 	struct nlmsghdr *nlh;	/* malloc'd copy of one request */
 	struct modalfs_order_item ord;	/* in the ordering gate (3b) */
-	/* Answered by the writer thread, for a worker to send. */
+	/* An ASYNC one answered by the writer thread, for a worker to send. */
 	struct nl_msg *reply;
 	uint64_t id;
 };
@@ -109,8 +110,8 @@ static struct {
 	pthread_cond_t idle;	/* queue empty and busy == 0 */
 	struct job_list todo;
 	/*
-	 * Write ops the writer thread answered (modalfs_ops_submit): a
-	 * worker sends their replies, so that the writer only commits.
+	 * ASYNC write ops the writer thread answered (modalfs_ops_submit):
+	 * a worker sends their replies, so that the writer only commits.
 	 */
 	struct job_list fin;
 	/* Requests held behind ASYNC ones, ASYNC ones unanswered (3b). */
@@ -219,12 +220,24 @@ static void answer(struct job *j, struct nl_msg *reply, uint64_t id)
 	pthread_mutex_unlock(&ch.lock);
 }
 
-/* modalfs_ops_done, on the writer thread: queue the reply for a worker. */
+/*
+ * modalfs_ops_done, on the writer thread. A caller waits for a request
+ * not marked ASYNC, so its reply is sent from here: waking a worker to
+ * send it would put one more thread, and under TCG one more wakeup of
+ * the other vCPU, on that caller's path. ASYNC ones (nobody waits, and
+ * a batch can hold 64) are queued for the workers, so that the writer
+ * goes on committing while they send.
+ */
 static void write_done(void *ctx, struct nl_msg *reply, uint64_t id)
 {
 	struct job *j = ctx;
 
-	j->reply = modalfs_fault_reply(&ch.fault, j->nlh, reply);
+	reply = modalfs_fault_reply(&ch.fault, j->nlh, reply);
+	if (!j->ord.async) {
+		answer(j, reply, id);
+		return;
+	}
+	j->reply = reply;
 	j->id = id;
 	pthread_mutex_lock(&ch.lock);
 	jobs_push(&ch.fin, j);

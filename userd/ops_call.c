@@ -376,6 +376,7 @@ struct op_call {
 	uint64_t t0;
 	int family;
 	uint32_t op;		/* 0: too malformed to name one */
+	bool stable;		/* a WRITE that is also an FSYNC */
 	modalfs_ops_done done;	/* NULL: the caller waits */
 	void *ctx;
 };
@@ -417,6 +418,14 @@ static void batch_done(struct modalfs_batch_req *br, int err)
 
 	if (!err)
 		err = c->b.err;
+	/*
+	 * Here, on the writer thread between two batches, rather than on a
+	 * worker woken for it: under TCG every thread a synchronous request
+	 * passes through costs a wakeup of the other vCPU. Also when the
+	 * cache answered it (a resend to a daemon that died before syncing).
+	 */
+	if (!err && c->stable)
+		err = modalfs_store_fsync(c->r.st, c->r.vol, c->r.ino, 0);
 	reply = finish(c, err, &e);
 	count(c, reply, e);
 	c->done(c->ctx, reply, c->r.id);
@@ -499,12 +508,8 @@ static struct nl_msg *handle(struct op_call *c, const struct nlmsghdr *nlh,
 	c->b.r = r;
 	stable = r->op == MODALFS_OP_WRITE && r->tb[MODALFS_A_FLAGS] &&
 		 (u32(r, MODALFS_A_FLAGS) & MODALFS_WRITE_STABLE);
-	/*
-	 * A stable WRITE is an FSYNC of the inode once committed, which
-	 * must not run on the writer thread; it waits, as do callers that
-	 * gave no callback.
-	 */
-	if (c->done && !stable) {
+	c->stable = stable;
+	if (c->done) {
 		c->br.fn = batch_fn;
 		c->br.arg = &c->b;
 		c->br.done = batch_done;

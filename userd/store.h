@@ -143,7 +143,8 @@ int modalfs_store_batch(struct modalfs_store *st,
  * batch holding the op committed or failed, done(r, err) is called once,
  * on the writer thread, with what modalfs_store_batch would have
  * returned. r is the caller's and must live until then; done may free
- * it, and must not call into the store (the writer waits for it).
+ * it, and must not start a batch (the writer waits for it); it may
+ * call modalfs_store_fsync.
  * Returns 0 once queued, or EROFS for a store without a writer (nothing
  * is called then).
  */

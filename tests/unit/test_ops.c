@@ -1136,6 +1136,72 @@ static void sub_done(void *ctx, struct nl_msg *reply, uint64_t id)
 	nlmsg_free(reply);
 }
 
+/* What the callback of a submitted STABLE WRITE saw. */
+struct stable_state {
+	struct fx *f;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool answered;
+	int err;
+	uint64_t syncs;		/* the store's sync count when called */
+	pthread_t thread;
+};
+
+static void stable_done(void *ctx, struct nl_msg *reply, uint64_t id)
+{
+	struct stable_state *s = ctx;
+
+	(void)id;
+	pthread_mutex_lock(&s->lock);
+	s->err = reply ? modalfs_ops_reply_errno(reply) : -1;
+	s->syncs = syncs(s->f);
+	s->thread = pthread_self();
+	s->answered = true;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	nlmsg_free(reply);
+}
+
+/*
+ * A submitted STABLE WRITE does not hold its caller: it is pending, and
+ * the writer thread syncs the store before it calls back with the reply.
+ */
+static void t_submit_stable(void **state)
+{
+	struct fx *f = *state;
+	static const unsigned char buf[4096] = { 'S' };
+	struct stable_state s = { .f = f, .lock = PTHREAD_MUTEX_INITIALIZER,
+				  .cond = PTHREAD_COND_INITIALIZER };
+	uint64_t ino = create(f, "substable"), s0, id;
+	struct nl_msg *m;
+	struct timespec until;
+	bool pending;
+
+	assert_int_equal(do_write(f, 91, ino, 0, buf, sizeof(buf)), 0);
+	s0 = syncs(f);
+	m = req(MODALFS_OP_WRITE, 92);
+	vi(m, f->vol, ino);
+	nla_put_u64(m, MODALFS_A_OFFSET, 4096);
+	nla_put_u32(m, MODALFS_A_FLAGS, MODALFS_WRITE_STABLE);
+	nla_put(m, MODALFS_A_DATA, sizeof(buf), buf);
+	assert_null(modalfs_ops_submit(f->st, nlmsg_hdr(m), FAMILY, &id,
+				       stable_done, &s, &pending));
+	assert_true(pending);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&s.lock);
+	while (!s.answered &&
+	       pthread_cond_timedwait(&s.cond, &s.lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&s.lock);
+	assert_true(s.answered);
+	assert_int_equal(s.err, 0);
+	assert_int_equal(s.syncs, s0 + 1);
+	assert_false(pthread_equal(s.thread, pthread_self()));
+	nlmsg_free(m);
+	assert_int_equal(getattr(f, ino), 0);
+}
+
 static void t_submit_async(void **state)
 {
 	struct fx *f = *state;
@@ -1232,6 +1298,7 @@ int main(void)
 		T(t_async_attrs_checked),
 		T(t_reply_room),
 		T(t_submit_async),
+		T(t_submit_stable),
 		cmocka_unit_test_setup_teardown(t_enospc_ops, setup_tiny,
 						teardown),
 	};
