@@ -201,14 +201,16 @@ static void report(const char *name, const struct sample *a,
 {
 	uint64_t w = b->wchar - a->wchar;
 	double dt = b->t - a->t;
+	/* No application bytes (metadata only): per op instead. */
+	uint64_t per = app_bytes ? app_bytes : ops;
 
-	printf("%-5s app %8llu B  wchar %9llu B = %6.2f/B (block %.2f, meta %.2f)"
+	printf("%-5s app %8llu B  wchar %9llu B = %6.2f/%s (block %.2f, meta %.2f)"
 	       "  commits %4llu  fdatasync %4llu fsync %llu syncfs %4llu"
 	       "  %6.0f ops/s (%llu ops, %.2f s)\n",
 	       name, (unsigned long long)app_bytes, (unsigned long long)w,
-	       (double)w / app_bytes,
-	       (double)(b->s.block_bytes - a->s.block_bytes) / app_bytes,
-	       (double)(b->s.meta_bytes - a->s.meta_bytes) / app_bytes,
+	       (double)w / per, app_bytes ? "B" : "op",
+	       (double)(b->s.block_bytes - a->s.block_bytes) / per,
+	       (double)(b->s.meta_bytes - a->s.meta_bytes) / per,
 	       (unsigned long long)(b->s.commits - a->s.commits),
 	       (unsigned long long)(b->fdatasync - a->fdatasync),
 	       (unsigned long long)(b->fsync - a->fsync),
@@ -299,7 +301,7 @@ int main(int argc, char **argv)
 		run_free(st, m);
 	}
 	sample(st, &b);
-	report("meta", &a, &b, 1, (uint64_t)iter * 2);
+	report("meta", &a, &b, 0, (uint64_t)iter * 2);
 
 	modalfs_store_close(st);
 	free(buf);
