@@ -192,24 +192,9 @@ static uint64_t fingerprint(struct req *r)
  */
 static bool is_write_op(uint32_t op)
 {
-	switch (op) {
-	case MODALFS_OP_SETATTR:
-	case MODALFS_OP_CREATE:
-	case MODALFS_OP_MKDIR:
-	case MODALFS_OP_SYMLINK:
-	case MODALFS_OP_LINK:
-	case MODALFS_OP_UNLINK:
-	case MODALFS_OP_RMDIR:
-	case MODALFS_OP_RENAME:
-	case MODALFS_OP_WRITE:
-	case MODALFS_OP_EVICT:
-	case MODALFS_OP_SETXATTR:
-	case MODALFS_OP_REMOVEXATTR:
-	case MODALFS_OP_INO_RANGE:
-		return true;
-	default:
-		return false;
-	}
+	/* The non-idempotent ops, and two that are idempotent but write. */
+	return ops_drc_op(op) || op == MODALFS_OP_EVICT ||
+	       op == MODALFS_OP_INO_RANGE;
 }
 
 struct batch_arg {
