@@ -379,6 +379,20 @@ static struct nl_msg *finish(struct op_call *c, int err, int *errp)
 	return modalfs_ops_error_reply(c->family, c->r.id, err);
 }
 
+/*
+ * The reply for a write op whose batch returned err: the batch's error,
+ * else the op's; a STABLE WRITE is synced first, also when the cache
+ * answered it (a resend to a daemon that died before syncing).
+ */
+static struct nl_msg *committed(struct op_call *c, int err, int *errp)
+{
+	if (!err)
+		err = c->b.err;
+	if (!err && c->stable)
+		err = modalfs_store_fsync(c->r.st, c->r.vol, c->r.ino, 0);
+	return finish(c, err, errp);
+}
+
 static void count(struct op_call *c, struct nl_msg *reply, int err)
 {
 	/* Requests too malformed to name their op are not counted. */
@@ -401,17 +415,12 @@ static void batch_done(struct modalfs_batch_req *br, int err)
 	struct nl_msg *reply;
 	int e = 0;
 
-	if (!err)
-		err = c->b.err;
 	/*
-	 * Here, on the writer thread between two batches, rather than on a
-	 * worker woken for it: under TCG every thread a synchronous request
-	 * passes through costs a wakeup of the other vCPU. Also when the
-	 * cache answered it (a resend to a daemon that died before syncing).
+	 * On the writer thread between two batches, rather than on a worker
+	 * woken for it: under TCG every thread a synchronous request passes
+	 * through costs a wakeup of the other vCPU.
 	 */
-	if (!err && c->stable)
-		err = modalfs_store_fsync(c->r.st, c->r.vol, c->r.ino, 0);
-	reply = finish(c, err, &e);
+	reply = committed(c, err, &e);
 	count(c, reply, e);
 	c->done(c->ctx, reply, c->r.id);
 	free_call(c);
@@ -430,7 +439,6 @@ static struct nl_msg *handle(struct op_call *c, const struct nlmsghdr *nlh,
 	const struct genlmsghdr *g;
 	int family = c->family;
 	uint64_t id;
-	bool stable;
 	int err;
 
 	*req_id = 0;
@@ -489,11 +497,10 @@ static struct nl_msg *handle(struct op_call *c, const struct nlmsghdr *nlh,
 		r->fp = fingerprint(r);
 	if (r->op == MODALFS_OP_WRITE)
 		r->werr = ops_gather_data(r, MODALFS_IO_MAX, EINVAL, &r->wbuf,
-				      &r->wlen);
+					  &r->wlen);
 	c->b.r = r;
-	stable = r->op == MODALFS_OP_WRITE && r->tb[MODALFS_A_FLAGS] &&
-		 (u32(r, MODALFS_A_FLAGS) & MODALFS_WRITE_STABLE);
-	c->stable = stable;
+	c->stable = r->op == MODALFS_OP_WRITE && r->tb[MODALFS_A_FLAGS] &&
+		    (u32(r, MODALFS_A_FLAGS) & MODALFS_WRITE_STABLE);
 	if (c->done) {
 		c->br.fn = batch_fn;
 		c->br.arg = &c->b;
@@ -503,16 +510,7 @@ static struct nl_msg *handle(struct op_call *c, const struct nlmsghdr *nlh,
 			return NULL;
 		}
 	}
-	err = modalfs_store_batch(r->st, batch_fn, &c->b);
-	if (!err)
-		err = c->b.err;
-	/*
-	 * Also when the cache answered it (a resend to a daemon that died
-	 * before syncing).
-	 */
-	if (!err && stable)
-		err = modalfs_store_fsync(r->st, r->vol, r->ino, 0);
-	return finish(c, err, errp);
+	return committed(c, modalfs_store_batch(r->st, batch_fn, &c->b), errp);
 }
 
 struct nl_msg *modalfs_ops_submit(struct modalfs_store *st,
