@@ -166,6 +166,8 @@ struct modalfs_conn {
  */
 #define MODALFS_MAX_BACKGROUND	64
 #define MODALFS_BG_UNIT		(256 * 1024)
+/* A volume's share of the dirty threshold, in percent (super.c). */
+#define MODALFS_BDI_MAX_RATIO	10
 /*
  * sync(2) keeps up to this many times max_background units of WRITEs in
  * flight (64 MiB by default, as NFS's 64 slots of 1 MiB): it waits for

@@ -282,11 +282,16 @@ static int modalfs_fill_super(struct super_block *sb,
 	 * As fuse_bdi_init: the daemon, not a disk, cleans our pages, and
 	 * it may be gone or stuck. Without a per-bdi limit, writers could
 	 * fill all of the global dirty allowance (and memory, with WRITEs
-	 * waiting for it); strictlimit holds this volume to its own share,
-	 * max_ratio to 1% of the dirty threshold.
+	 * waiting for it); strictlimit holds this volume to its own share.
+	 * That share is 10% of the dirty threshold, not FUSE's 1%: with 1%
+	 * every bulk write past a few MiB is paced by the bdi's bandwidth
+	 * estimate, which small fsynced writes (SQLite) or one slow write
+	 * leave at a few hundred kB/s, and the pacing keeps it there
+	 * (Documentation/storage.md). Our daemon is root's, like an NFS
+	 * server, not an unprivileged user's.
 	 */
 	sb->s_bdi->capabilities |= BDI_CAP_STRICTLIMIT;
-	err = bdi_set_max_ratio(sb->s_bdi, 1);
+	err = bdi_set_max_ratio(sb->s_bdi, MODALFS_BDI_MAX_RATIO);
 	if (err)
 		return err;
 

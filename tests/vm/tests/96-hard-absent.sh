@@ -2,7 +2,7 @@
 # A hard mount whose daemon was killed (kill -9), issue 13:
 #   - dirty-page pressure: two writers (files opened while the daemon was
 #     there) dirty pages until the modalfs bdi's strict limit
-#     (BDI_CAP_STRICTLIMIT, max_ratio 1, kmod/super.c) throttles them in
+#     (BDI_CAP_STRICTLIMIT, max_ratio 10, kmod/super.c) throttles them in
 #     balance_dirty_pages: their progress stops, the bdi's dirty pages
 #     stay within its threshold instead of growing with what is written;
 #   - SIGKILL of processes blocked on the absent daemon (a stat waiting in
@@ -20,7 +20,8 @@ VOL=vmtest-absent
 MNT=$TEST_TMP/mnt
 MIB=1048576
 ACK_MIB=2	# written and fsynced before the kill
-W_MIB=12	# each writer's target: 3x the bdi's limit on a 2 GiB guest
+RATIO=10	# the bdi's max_ratio, MODALFS_BDI_MAX_RATIO in kmod
+W_MIB=	# each writer's target: twice the bdi's limit (set once mounted)
 EXT4_FILE=$TEST_STATE_ROOT/96-hard-absent.ext4
 require_root
 mkdir -p "$MNT"
@@ -119,7 +120,12 @@ check "modalfsctl persisted $VOL" "$MODALFSCTL" persisted "$VOL" || finish
 check "mount $VOL" mount -t modalfs -o nodirfill "$VOL:/" "$MNT" || finish
 BDI=$(ls /sys/class/bdi | grep '^modalfs-' | sort -t- -k2 -n | tail -n 1)
 echo "    | bdi: $BDI"
-expect_eq "the volume's bdi has max_ratio 1 (kmod/super.c)" 1 "$(cat "/sys/class/bdi/$BDI/max_ratio" 2>&1)"
+expect_eq "the volume's bdi has max_ratio $RATIO (kmod/super.c)" "$RATIO" "$(cat "/sys/class/bdi/$BDI/max_ratio" 2>&1)"
+# Twice the limit for each writer: together four times what the bdi may
+# hold, so both must stop well short of their end.
+W_MIB=$(awk -v r="$RATIO" '$1 == "DirtyThresh:" { printf "%d", 2 * $2 * r / 100 / 1024 + 1 }' "/sys/kernel/debug/bdi/$BDI/stats")
+echo "    | each writer writes ${W_MIB:-?} MiB"
+[ -n "$W_MIB" ] || W_MIB=1
 dmesg_mark
 
 step_at "acknowledged data, two writers open, then kill -9 of modalfsd"
@@ -177,13 +183,13 @@ bdi_kb() {
 }
 dirty_kb=$(($(bdi_kb BdiReclaimable) + $(bdi_kb BdiWriteback)))
 thresh_kb=$(bdi_kb BdiDirtyThresh) global_kb=$(bdi_kb DirtyThresh)
-limit_kb=$((global_kb / 100))
+limit_kb=$((global_kb * RATIO / 100))
 # balance_dirty_pages lets a task run past the threshold by at most its
 # ratelimit (32 pages) per task before it looks again, and the per-CPU
 # counters may lag by a few pages: 1 MiB of slack.
-check "the bdi's dirty pages ($dirty_kb kB) stay within 1% of the dirty threshold ($limit_kb kB) + 1 MiB" \
+check "the bdi's dirty pages ($dirty_kb kB) stay within $RATIO% of the dirty threshold ($limit_kb kB) + 1 MiB" \
 	test "$dirty_kb" -le $((limit_kb + 1024))
-check "the bdi's threshold ($thresh_kb kB) is at most 1% of the global one" test "$thresh_kb" -le "$limit_kb"
+check "the bdi's threshold ($thresh_kb kB) is at most $RATIO% of the global one" test "$thresh_kb" -le "$limit_kb"
 written_kb=$(((s_done + v_done) / 1024))
 check "what the writers dirtied ($written_kb kB) stays in the page cache, none of it cleaned" \
 	test "$dirty_kb" -ge $((written_kb - 1024))
