@@ -2,8 +2,11 @@
 # Big I/O (issue 11): a 16 MiB sequential write ending in fsync and a cold
 # 16 MiB sequential read move their data in READs and WRITEs larger than
 # 64 KiB (protocol version 3 allows 1 MiB), counted by the kernel's debugfs
-# modalfs/stats: at most 32 of each for 16 MiB (64 KiB requests would take
-# 256). The data reads back exactly after drop_caches and after a remount.
+# modalfs/stats: at most 32 READs and 64 WRITEs for 16 MiB (64 KiB
+# requests would take 256). WRITEs get the wider bound because writeback
+# that runs while dd is still writing cuts a 1 MiB write in two: 18-19 in
+# a VM of their own, 20-33 inside a full VM run. The data reads back
+# exactly after drop_caches and after a remount.
 # No timing is asserted.
 . "$(dirname "$0")/../../lib.sh"
 plan 17
@@ -39,7 +42,7 @@ w0=$(sent WRITE)
 check "dd bs=1M conv=fsync" dd if="$SRC" of="$MNT/f" bs=1M conv=fsync status=none
 nw=$(( $(sent WRITE) - w0 ))
 echo "    | WRITE requests for 16 MiB: $nw"
-expect_match "at most 32 WRITEs for 16 MiB (saw $nw)" "^([1-9]|[12][0-9]|3[0-2])$" "$nw"
+expect_match "at most 64 WRITEs for 16 MiB (saw $nw)" "^([1-9]|[1-5][0-9]|6[0-4])$" "$nw"
 
 step "cold 16 MiB sequential read"
 drop_caches
