@@ -215,8 +215,8 @@ workloads() {
 	step "$fs: ${MB} MiB sequential write + fsync, cold and warm read, 4 KiB reads and fsynced writes"
 	# fio's first run after the stat workload's drop_caches reads fio
 	# and its libraries back from the guest's 9p root while it times
-	# writes (16-115 ms per 1 MiB write on every row): an untimed job
-	# on tmpfs first, so that the row measures the file system.
+	# writes, which made that run slow for NFS as well as modalfs
+	# (Documentation/storage.md): an untimed job on tmpfs first.
 	"$FIO" --name=warm --filename="$W/fio-warm.dat" --rw=write --bs=1M --size=1M \
 		--ioengine=psync --output-format=json > /dev/null 2>&1
 	rm -f "$W/fio-warm.dat"
