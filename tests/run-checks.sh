@@ -69,7 +69,7 @@ else
 fi
 KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-600}
 # Update these with the cases you add (tests/unit, tests/kunit).
-UNIT_PLAN=${UNIT_PLAN:-134}
+UNIT_PLAN=${UNIT_PLAN:-136}
 KUNIT_PLAN=${KUNIT_PLAN:-95}
 
 LAYER=${1:-all}

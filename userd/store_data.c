@@ -222,6 +222,78 @@ int modalfs_store_write(struct modalfs_store *st, struct modalfs_txc *tx,
 					 attr);
 }
 
+/*
+ * A WRITE of a batch that only overwrites valid, allocated bytes goes to
+ * the intent log instead of LMDB (store_ilog.c). EAGAIN: it does not
+ * qualify, and the caller runs it the LMDB way; bytes this wrote are
+ * then written again.
+ */
+static int write_logged(struct modalfs_store *st, struct modalfs_txc *tx,
+			uint64_t vol, uint64_t ino, uint64_t off,
+			const void *buf, size_t len,
+			const struct modalfs_setattr *sa,
+			struct modalfs_iattr *attr)
+{
+	struct modalfs_blocks *b = st->blocks;
+	MDB_txn *t = tx->batch;
+	struct modalfs_iattr a;
+	struct inorec r;
+	int64_t csec;
+	uint32_t cnsec;
+	size_t done = 0;
+	int err;
+
+	/* Only times may ride along: a replay sets nothing else. */
+	if (sa && (sa->valid & ~(MODALFS_SET_ATIME | MODALFS_SET_MTIME |
+				 MODALFS_SET_CTIME)))
+		return EAGAIN;
+	if (!ilog_may_log(st))
+		return EAGAIN;
+	/* Read through the batch, where earlier ops and folds are. */
+	err = drc_check(st, t, tx);
+	if (!err)
+		err = reg_get(st, t, vol, ino, &r);
+	if (err)
+		return err;
+	if (off + len > r.size)
+		return EAGAIN;
+	while (done < len) {
+		uint64_t pos = off + done;
+		uint64_t idx = pos / MODALFS_OBJ_SIZE;
+		uint32_t in = pos % MODALFS_OBJ_SIZE;
+		size_t n = MODALFS_OBJ_SIZE - in;
+		uint64_t alloc;
+		struct maprec m;
+
+		if (n > len - done)
+			n = len - done;
+		err = map_get(st, t, vol, ino, idx, &m);
+		if (err)
+			return err;
+		if (in + n > m.len)
+			return EAGAIN;
+		err = b->ops->write(b, vol, ino, idx, in,
+				    (const char *)buf + done, n, &alloc);
+		if (err)
+			return err;
+		/* It filled a hole inside the object: the map changes. */
+		if (alloc != m.alloc)
+			return EAGAIN;
+		modalfs_stats_block_bytes(st->stats, n);
+		done += n;
+	}
+	csec = r.ctime_sec;
+	cnsec = r.ctime_nsec;
+	touch_mc(&r);
+	if (sa)
+		inorec_setattr(&r, sa);
+	to_attr(ino, &r, attr ? attr : &a);
+	err = ilog_append(st, vol, ino, csec, cnsec, &r, tx->drc);
+	if (!err && tx->drc)
+		tx->drc_done = true;
+	return err;
+}
+
 int modalfs_store_write_attrs(struct modalfs_store *st,
 			      struct modalfs_txc *tx, uint64_t vol,
 			      uint64_t ino, uint64_t off, const void *buf,
@@ -245,6 +317,11 @@ int modalfs_store_write_attrs(struct modalfs_store *st,
 		   ((sa->valid & MODALFS_SET_CTIME) &&
 		    sa->ctime_nsec >= 1000000000)))
 		return EINVAL;
+	if (tx && tx->batch && len) {
+		err = write_logged(st, tx, vol, ino, off, buf, len, sa, attr);
+		if (err != EAGAIN)
+			return err;
+	}
 	/* Even an empty write answers with the inode, so it reads it. */
 	err = txn_begin(st, tx, true, &t);
 	if (err)
@@ -338,6 +415,9 @@ int modalfs_store_fsync(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 						    __ATOMIC_RELAXED))
 			;
 	}
+	/* The log last: its records name inodes the commits made. */
+	if (!err)
+		err = ilog_sync(st);
 	if (!err)
 		modalfs_stats_sync(st->stats);
 	return err;

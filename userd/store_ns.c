@@ -18,8 +18,12 @@ int ino_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 {
 	struct key k;
 
-	return rec_get(t, st->db[DB_INODES], key2(&k, vol, ino), r, sizeof(*r),
-		       ESTALE);
+	int err = rec_get(t, st->db[DB_INODES], key2(&k, vol, ino), r,
+			  sizeof(*r), ESTALE);
+
+	if (!err)
+		ilog_overlay(st, t, vol, ino, r);
+	return err;
 }
 
 int ino_put(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
@@ -1077,7 +1081,7 @@ int modalfs_store_evict(struct modalfs_store *st, struct modalfs_txc *tx,
 	err = ino_get(st, t, vol, ino, &r);
 	if (err == ESTALE) {
 		/* Already gone (e.g. a retransmitted EVICT): nothing to do. */
-		mdb_txn_abort(t);
+		txn_end(st, tx, t, err);
 		return 0;
 	}
 	if (!err && r.nlink == 0)

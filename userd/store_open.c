@@ -193,6 +193,9 @@ int store_open(struct modalfs_store **out, const char *dir,
 	st->lock_fd = -1;
 	st->rdonly = rdonly;
 	pthread_mutex_init(&st->rlock, NULL);
+	st->ilog.fd = -1;
+	pthread_mutex_init(&st->ilog.lock, NULL);
+	pthread_mutex_init(&st->ilog.fold_lock, NULL);
 	st->drc_max = DRC_MAX;
 	st->commit_gen = 1;
 	st->stats = modalfs_stats_new();
@@ -305,6 +308,8 @@ int store_open(struct modalfs_store **out, const char *dir,
 		err = open_blocks(st);
 	if (!err && !rdonly)
 		err = store_migrate(st);
+	if (!err && !rdonly)
+		err = ilog_open(st);
 	if (!err && !rdonly && !st->was_clean)
 		err = store_reconcile(st);
 	if (!err && !rdonly)
@@ -330,6 +335,8 @@ void modalfs_store_close(struct modalfs_store *st)
 	if (!st)
 		return;
 	writer_stop(st);
+	if (st->ready)
+		ilog_close(st);
 	txn_read_pool_free(st);
 	if (st->env) {
 		/* Data, then the metadata pointing at it, then the mark. */

@@ -60,6 +60,32 @@ extern const struct store_db_desc store_dbs[NDBS];
 
 struct modalfs_blocks;
 struct cuts;
+struct ilog_rec;
+struct ilog_ovl;
+
+/*
+ * The intent log (store_ilog.c): overwrites that change no block map
+ * entry are appended here instead of committed to LMDB, and folded into
+ * the next LMDB write transaction.
+ */
+struct ilog {
+	int fd;			/* -1: none (a read-only store) */
+	/* The overlay and the pending list; readers take it briefly. */
+	pthread_mutex_t lock;
+	/* Held from a fold until its transaction ended (ilog_fold_done). */
+	pthread_mutex_t fold_lock;
+	bool folding;		/* fold_lock is held, by folder */
+	pthread_t folder;
+	uint64_t fold_txnid;	/* the transaction folded into */
+	uint64_t gen, lsn;	/* of the last record appended */
+	uint64_t size;		/* bytes in the file */
+	uint64_t appended, synced;	/* records appended, covered by a sync */
+	struct ilog_rec *pend;	/* appended, not yet committed to LMDB */
+	size_t npend, cap, nfolding;	/* the first nfolding are folding */
+	struct ilog_ovl **tab;	/* (vol, ino) -> times, for readers */
+	size_t tabsz, novl;
+	uint64_t logged, folds;	/* logged at stop */
+};
 
 struct modalfs_store {
 	MDB_env *env;
@@ -98,6 +124,17 @@ struct modalfs_store {
 	pthread_mutex_t rlock;
 	MDB_txn *rpool[RPOOL];
 	unsigned int rn;
+	/*
+	 * Readers in a transaction now, and the reader epoch: quiet is the
+	 * epoch at the last moment no reader was in one (under rlock). A
+	 * folded overlay entry stamped with epoch e may go once quiet >= e:
+	 * no reader can still hold a snapshot from before its fold.
+	 */
+	unsigned int ractive;
+	uint64_t epoch, quiet;
+
+	struct ilog ilog;
+	bool wchanged;		/* the writer's batch changed LMDB */
 };
 
 struct volrec {
@@ -190,6 +227,40 @@ int commit_counted(struct modalfs_store *st, MDB_txn *t, uint32_t ops,
 /* Ends a read transaction of txn_begin (kept, reset, for the next one). */
 void txn_read_end(struct modalfs_store *st, MDB_txn *t);
 void txn_read_pool_free(struct modalfs_store *st);
+
+/* Looks tx's request up in the cache (t) and the intent log. */
+int drc_check(struct modalfs_store *st, MDB_txn *t, struct modalfs_txc *tx);
+int drc_record(struct modalfs_store *st, MDB_txn *t, struct modalfs_drc *d);
+
+/* ---- store_ilog.c: the intent log ---- */
+int ilog_open(struct modalfs_store *st);
+void ilog_close(struct modalfs_store *st);
+/* Applies the times logged for (vol, ino) that t cannot see yet. */
+void ilog_overlay(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		  uint64_t ino, struct inorec *r);
+/* Whether a WRITE may be logged now (a log, and room in it). */
+bool ilog_may_log(struct modalfs_store *st);
+/*
+ * Logs an overwrite of (vol, ino): r holds its new times, base_csec and
+ * base_cnsec the ctime it had before, d the op's cache entry (or NULL).
+ */
+int ilog_append(struct modalfs_store *st, uint64_t vol, uint64_t ino,
+		int64_t base_csec, uint32_t base_cnsec,
+		const struct inorec *r, const struct modalfs_drc *d);
+/* A pending record of d's request: fills d->rep and returns true. */
+bool ilog_drc_find(struct modalfs_store *st, struct modalfs_drc *d);
+/*
+ * Every LMDB write transaction folds the pending records in first (t is
+ * a top-level write transaction); ilog_fold_done(ok) must follow once
+ * it committed (ok) or was aborted.
+ */
+int ilog_fold(struct modalfs_store *st, MDB_txn *t);
+void ilog_fold_done(struct modalfs_store *st, bool ok);
+void ilog_maybe_cut(struct modalfs_store *st);
+/* FSYNC's part: syncs the log if records were appended since. */
+int ilog_sync(struct modalfs_store *st);
+void reader_enter(struct modalfs_store *st);
+void reader_exit(struct modalfs_store *st);
 
 /* ---- store_writer.c ---- */
 int writer_start(struct modalfs_store *st);

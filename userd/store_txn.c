@@ -18,6 +18,9 @@
  *                                              store_migrate.c)
  *             "data_blocks"                 -> u64 512-byte units of file
  *                                              data in the block store
+ *             "ilog"                        -> {u64 gen, u64 lsn}: the last
+ *                                              intent-log record folded in
+ *                                              (store_ilog.c)
  *   volumes   name                          -> struct volrec
  *   volids    be64 vol_id                   -> name
  *   inodes    be64 vol, be64 ino            -> struct inorec
@@ -62,7 +65,7 @@
  * pages are synced before the meta page is written; at worst the last
  * commits are lost on power failure) and FSYNC forces the meta page out
  * with mdb_env_sync(env, 1), so an acknowledged FSYNC covers everything
- * committed before it.
+ * committed before it, and then syncs the intent log (store_ilog.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -340,8 +343,27 @@ static int drc_prune_oldest(struct modalfs_store *st, MDB_txn *t)
 	return err;
 }
 
-static int drc_record(struct modalfs_store *st, MDB_txn *t,
-		      struct modalfs_drc *d)
+/*
+ * A WRITE logged in the intent log (store_ilog.c) has its cache entry
+ * there until the next fold, so both are looked in.
+ */
+int drc_check(struct modalfs_store *st, MDB_txn *t, struct modalfs_txc *tx)
+{
+	int err;
+
+	if (!tx || !tx->drc || tx->drc_done)
+		return 0;
+	err = drc_lookup(st, t, tx->drc);
+	if (!err && ilog_drc_find(st, tx->drc)) {
+		tx->drc->hit = true;
+		err = MODALFS_DRC_HIT;
+	}
+	if (err)
+		tx->drc_done = true;
+	return err;
+}
+
+int drc_record(struct modalfs_store *st, MDB_txn *t, struct modalfs_drc *d)
 {
 	struct modalfs_drc_reply rep, old;
 	struct key k, sk;
@@ -416,9 +438,25 @@ static MDB_txn *txn_read_reuse(struct modalfs_store *st)
 	return t;
 }
 
+void reader_enter(struct modalfs_store *st)
+{
+	pthread_mutex_lock(&st->rlock);
+	st->ractive++;
+	pthread_mutex_unlock(&st->rlock);
+}
+
+void reader_exit(struct modalfs_store *st)
+{
+	pthread_mutex_lock(&st->rlock);
+	if (!--st->ractive)
+		st->quiet = st->epoch;
+	pthread_mutex_unlock(&st->rlock);
+}
+
 void txn_read_end(struct modalfs_store *st, MDB_txn *t)
 {
 	mdb_txn_reset(t);
+	reader_exit(st);
 	pthread_mutex_lock(&st->rlock);
 	if (st->rn < RPOOL) {
 		st->rpool[st->rn++] = t;
@@ -441,17 +479,34 @@ int txn_begin(struct modalfs_store *st, struct modalfs_txc *tx, bool write,
 	MDB_txn *parent = write && tx ? tx->batch : NULL;
 	int err;
 
-	if (!write && !st->rdonly && (*t = txn_read_reuse(st)))
-		return 0;
-	err = store_errno(mdb_txn_begin(st->env, parent,
-					write ? 0 : MDB_RDONLY, t));
-
-	if (!err && write && tx && tx->drc && !tx->drc_done) {
-		err = drc_lookup(st, *t, tx->drc);
-		if (err) {
-			mdb_txn_abort(*t);
-			tx->drc_done = true;
-		}
+	if (!write) {
+		/* Before the snapshot is taken: see struct modalfs_store. */
+		reader_enter(st);
+		if (!st->rdonly && (*t = txn_read_reuse(st)))
+			return 0;
+	}
+	/*
+	 * Every write transaction first folds what the intent log holds: a
+	 * batch's into the batch (kept if this op fails), any other into
+	 * itself, ended by txn_end.
+	 */
+	err = write && parent ? ilog_fold(st, parent) : 0;
+	if (!err)
+		err = store_errno(mdb_txn_begin(st->env, parent,
+						write ? 0 : MDB_RDONLY, t));
+	if (err) {
+		if (!write)
+			reader_exit(st);
+		return err;
+	}
+	if (write && !parent)
+		err = ilog_fold(st, *t);
+	if (!err && write)
+		err = drc_check(st, *t, tx);
+	if (err && write) {
+		mdb_txn_abort(*t);
+		if (!parent)
+			ilog_fold_done(st, false);
 	}
 	return err;
 }
@@ -464,14 +519,23 @@ int txn_end(struct modalfs_store *st, struct modalfs_txc *tx, MDB_txn *t,
 		tx->drc_done = true;
 		err = drc_record(st, t, tx->drc);
 	}
-	if (err) {
-		mdb_txn_abort(t);
+	if (tx && tx->batch) {
+		/* A nested txn of a group-commit batch is counted with it. */
+		if (err) {
+			mdb_txn_abort(t);
+			return err;
+		}
+		err = store_errno(mdb_txn_commit(t));
+		if (!err)
+			st->wchanged = true;
 		return err;
 	}
-	/* A nested txn of a group-commit batch is counted with the batch. */
-	if (tx && tx->batch)
-		return store_errno(mdb_txn_commit(t));
-	return store_errno(commit_counted(st, t, 1, -1));
+	if (err)
+		mdb_txn_abort(t);
+	else
+		err = store_errno(commit_counted(st, t, 1, -1));
+	ilog_fold_done(st, !err);
+	return err;
 }
 
 void modalfs_store_drc_bound(struct modalfs_store *st, size_t max)

@@ -67,6 +67,7 @@ static void *writer_main(void *p)
 		pthread_mutex_unlock(&st->wlock);
 
 		perr = store_errno(mdb_txn_begin(st->env, NULL, 0, &parent));
+		st->wchanged = false;
 		for (r = batch, n = 0; r; r = r->next, n++) {
 			struct modalfs_txc tx = { .batch = parent, .index = n };
 
@@ -74,11 +75,19 @@ static void *writer_main(void *p)
 			if (!perr)
 				r->fn(&tx, r->arg);
 		}
-		if (!perr) {
+		/*
+		 * A batch of logged overwrites (store_ilog.c), failed ops or
+		 * cache hits changed nothing: no commit, no sync.
+		 */
+		if (!perr && !st->wchanged) {
+			mdb_txn_abort(parent);
+		} else if (!perr) {
 			perr = store_errno(commit_counted(st, parent, n, iofd));
 			for (r = batch; r && perr; r = r->next)
 				r->err = perr;
 		}
+		ilog_fold_done(st, !perr);
+		ilog_maybe_cut(st);
 		/*
 		 * A waiter may return (and its request go) as soon as it sees
 		 * finished, so the ones to call back are set apart first.

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <linux/genetlink.h>
@@ -22,6 +23,7 @@
 
 #include "../../userd/log.h"
 #include "../../userd/ops.h"
+#include "../../userd/stats.h"
 #include "../../userd/store.h"
 #include "fixture.h"
 
@@ -828,6 +830,160 @@ static void t_dir_attrs(void **state)
 	assert_int_equal(modalfs_store_check_open(f->st, stderr), 0);
 }
 
+/* ---- the intent log (userd/store_ilog.c) ---- */
+
+/* A WRITE of len bytes of c at off, with request id id. */
+static struct nl_msg *write_req(struct fx *f, uint64_t id, uint64_t ino,
+				uint64_t off, int c, size_t len)
+{
+	static unsigned char buf[65536];
+	struct nl_msg *m = req(MODALFS_OP_WRITE, id, f->vol, ino);
+
+	assert_true(len <= sizeof(buf));
+	memset(buf, c, len);
+	nla_put_u64(m, MODALFS_A_OFFSET, off);
+	add_data(m, buf, len);
+	return m;
+}
+
+static int64_t reply_mtime_ns(struct nl_msg *r)
+{
+	struct nlattr *tb[MODALFS_ATTR_MAX + 1];
+
+	assert_int_equal(nla_parse_nested(tb, MODALFS_ATTR_MAX,
+					  rattr(r, MODALFS_A_ATTR), NULL), 0);
+	return nla_get_s64(tb[MODALFS_ATTR_MTIME_SEC]) * 1000000000LL +
+	       nla_get_u32(tb[MODALFS_ATTR_MTIME_NSEC]);
+}
+
+static int64_t mtime_ns(struct modalfs_iattr a)
+{
+	return a.mtime_sec * 1000000000LL + a.mtime_nsec;
+}
+
+static off_t log_size(struct fx *f)
+{
+	char path[128];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/intent.log", f->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_size;
+}
+
+static int first_byte(struct fx *f, uint64_t ino, uint64_t off)
+{
+	unsigned char c;
+	size_t got;
+
+	assert_int_equal(modalfs_store_read(f->st, f->vol, ino, off, 1, &c,
+					    &got), 0);
+	assert_int_equal(got, 1);
+	return c;
+}
+
+/*
+ * An overwrite of bytes the file has goes to the log, not to LMDB: no
+ * commit, the log grows, and readers see the new mtime at once. Its
+ * cache entry is there too: a retransmission after a later overwrite
+ * gets the first reply and does not write its bytes again, before the
+ * next commit folds the log in and after (here: a close).
+ */
+static void t_ilog_overwrite(void **state)
+{
+	struct fx *f = *state;
+	uint64_t a = create(f, 1, "a");
+	struct modalfs_stats_snapshot s0, s1;
+	struct nl_msg *w1, *r1, *r2;
+	struct modalfs_volinfo vi;
+
+	assert_int_equal(run(f, write_req(f, 2, a, 0, 'x', 8192), NULL), 0);
+	modalfs_stats_snapshot(modalfs_store_stats(f->st), &s0);
+	assert_int_equal(log_size(f), 0);
+	w1 = write_req(f, 3, a, 4096, 'y', 4096);
+	assert_int_equal(resend(f, w1, &r1), 0);
+	modalfs_stats_snapshot(modalfs_store_stats(f->st), &s1);
+	assert_int_equal(s1.commits, s0.commits);
+	assert_true(log_size(f) > 0);
+	assert_int_equal(mtime_ns(getattr(f, a)), reply_mtime_ns(r1));
+	assert_int_equal(getattr(f, a).size, 8192);
+	assert_int_equal(first_byte(f, a, 4096), 'y');
+
+	assert_int_equal(run(f, write_req(f, 4, a, 4096, 'z', 4096), NULL), 0);
+	assert_int_equal(resend(f, w1, &r2), 0);
+	same_reply(r1, r2);
+	nlmsg_free(r2);
+	assert_int_equal(first_byte(f, a, 4096), 'z');
+
+	/* A create commits and folds the log in on the way. */
+	create(f, 5, "b");
+	assert_int_equal(mtime_ns(getattr(f, a)) >= reply_mtime_ns(r1), 1);
+	modalfs_store_close(f->st);
+	assert_int_equal(modalfs_store_open(&f->st, f->dir, 0), 0);
+	assert_int_equal(log_size(f), 0);
+	assert_int_equal(modalfs_store_vol_persisted(f->st, "vol", &vi), 0);
+	assert_int_equal(resend(f, w1, &r2), 0);
+	same_reply(r1, r2);
+	assert_int_equal(first_byte(f, a, 4096), 'z');
+	nlmsg_free(r1);
+	nlmsg_free(r2);
+	nlmsg_free(w1);
+	assert_int_equal(modalfs_store_check_open(f->st, stderr), 0);
+}
+
+/*
+ * A daemon killed with records in the log that no commit folded: the
+ * next start applies them (times and cache entries) and empties the log.
+ */
+static void t_ilog_replay(void **state)
+{
+	struct fx *f = *state;
+	uint64_t a = create(f, 1, "a");
+	struct nl_msg *w, *r;
+	int64_t want;
+	int fd[2], status;
+	pid_t pid;
+
+	assert_int_equal(run(f, write_req(f, 2, a, 0, 'x', 8192), NULL), 0);
+	modalfs_store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(pipe(fd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		/* Three logged overwrites, then gone without a close. */
+		if (modalfs_store_open(&f->st, f->dir, 0))
+			_exit(2);
+		for (int i = 0; i < 3; i++) {
+			w = write_req(f, 10 + i, a, 0, 'a' + i, 4096);
+			if (resend(f, w, &r))
+				_exit(3);
+			want = reply_mtime_ns(r);
+		}
+		if (write(fd[1], &want, sizeof(want)) != sizeof(want))
+			_exit(4);
+		_exit(log_size(f) > 0 ? 0 : 5);
+	}
+	close(fd[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(read(fd[0], &want, sizeof(want)), sizeof(want));
+	close(fd[0]);
+
+	assert_int_equal(modalfs_store_open(&f->st, f->dir, 0), 0);
+	assert_int_equal(log_size(f), 0);
+	assert_int_equal(mtime_ns(getattr(f, a)), want);
+	assert_int_equal(first_byte(f, a, 0), 'c');
+	/* The second one, sent again to the new daemon: not written again. */
+	w = write_req(f, 11, a, 0, 'b', 4096);
+	assert_int_equal(resend(f, w, &r), 0);
+	assert_int_equal(first_byte(f, a, 0), 'c');
+	nlmsg_free(r);
+	nlmsg_free(w);
+	assert_int_equal(modalfs_store_check_open(f->st, stderr), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -843,6 +999,8 @@ int main(void)
 		T(t_xattr_ops),
 		T(t_names_ops),
 		T(t_dir_attrs),
+		T(t_ilog_overwrite),
+		T(t_ilog_replay),
 		cmocka_unit_test_setup_teardown(t_enospc_cycle, setup_tiny,
 						teardown),
 	};

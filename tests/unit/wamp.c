@@ -15,7 +15,8 @@
  * Phases (what the VM benchmark's fio jobs make the kernel send):
  *   seq   a 16 MiB file in 1 MiB WRITEs, then FSYNC;
  *   rand  ITER (500) times: a 4 KiB WRITE at a random 4 KiB-aligned
- *         offset of that file, SETATTR of mtime and ctime, FSYNC;
+ *         offset of that file, carrying mtime and ctime and flagged
+ *         STABLE (what the kernel sends for write + fsync);
  *   meta  ITER CREATEs of empty files in the root, then ITER UNLINKs
  *         of them (one op at a time: a batch of one each).
  *
@@ -146,19 +147,28 @@ static void op_write(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	run_free(st, m);
 }
 
-/* What the kernel's write_inode sends after a write: mtime and ctime. */
-static void op_times(struct modalfs_store *st, uint64_t vol, uint64_t ino)
+/*
+ * What the kernel sends for a write followed by fsync: one WRITE flagged
+ * STABLE, with the file's pending mtime and ctime riding on it.
+ */
+static void op_write_stable(struct modalfs_store *st, uint64_t vol,
+			    uint64_t ino, uint64_t off, const char *buf,
+			    size_t len)
 {
-	struct nl_msg *m = req(MODALFS_OP_SETATTR, vol, ino);
-	struct nlattr *n = nla_nest_start(m, MODALFS_A_SETATTR);
+	struct nl_msg *m = req(MODALFS_OP_WRITE, vol, ino);
+	struct nlattr *n;
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	nla_put_u64(m, MODALFS_A_OFFSET, off);
+	nla_put_u32(m, MODALFS_A_FLAGS, MODALFS_WRITE_STABLE);
+	n = nla_nest_start(m, MODALFS_A_SETATTR);
 	nla_put_s64(m, MODALFS_ATTR_MTIME_SEC, ts.tv_sec);
 	nla_put_u32(m, MODALFS_ATTR_MTIME_NSEC, ts.tv_nsec);
 	nla_put_s64(m, MODALFS_ATTR_CTIME_SEC, ts.tv_sec);
 	nla_put_u32(m, MODALFS_ATTR_CTIME_NSEC, ts.tv_nsec);
 	nla_nest_end(m, n);
+	put_data(m, buf, len);
 	run_free(st, m);
 }
 
@@ -278,12 +288,11 @@ int main(int argc, char **argv)
 	for (int i = 0; i < iter; i++) {
 		uint64_t off = (uint64_t)(rand() % (FILE_SIZE / 4096)) * 4096;
 
-		op_write(st, vol, ino, off, buf + (i % 256) * 4096, 4096);
-		op_times(st, vol, ino);
-		op_fsync(st, vol, ino);
+		op_write_stable(st, vol, ino, off, buf + (i % 256) * 4096,
+				4096);
 	}
 	sample(st, &b);
-	report("rand", &a, &b, (uint64_t)iter * 4096, (uint64_t)iter * 3);
+	report("rand", &a, &b, (uint64_t)iter * 4096, (uint64_t)iter);
 
 	sample(st, &a);
 	for (int i = 0; i < iter; i++) {
