@@ -687,10 +687,17 @@ static void ck_blocks(struct ck *c, bool quiet_env)
 		return;
 	}
 	if (c->st->rdonly && !c->st->was_clean) {
+		char path[PATH_MAX];
+		struct stat sb;
+
 		if (o.strays || o.matched < entries)
-			fprintf(c->out, "note: after a crash: %llu objects no file maps (removed at the next start), %llu map entries without all their bytes (never synced; they read as zeros)\n",
+			fprintf(c->out, "note: after a crash: %llu objects no file maps (removed at the next start unless its intent log names them), %llu map entries without all their bytes (never synced; they read as zeros)\n",
 				(unsigned long long)o.strays,
 				(unsigned long long)(entries - o.matched));
+		snprintf(path, sizeof(path), "%s/intent.log", c->st->dir);
+		if (!stat(path, &sb) && sb.st_size > 0)
+			fprintf(c->out, "note: after a crash: intent.log holds %lld bytes of writes that the next start applies before it serves anything\n",
+				(long long)sb.st_size);
 		return;
 	}
 	if (o.strays)

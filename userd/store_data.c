@@ -64,6 +64,9 @@ int map_get(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	int err = rec_get(t, st->db[DB_BLOCKMAP], key3(&k, vol, ino, idx), m,
 			  sizeof(*m), ENOENT);
 
+	if ((!err || err == ENOENT) &&
+	    ilog_map_overlay(st, t, vol, ino, idx, m))
+		err = 0;
 	if (err == ENOENT) {
 		memset(m, 0, sizeof(*m));
 		return 0;
@@ -223,10 +226,10 @@ int modalfs_store_write(struct modalfs_store *st, struct modalfs_txc *tx,
 }
 
 /*
- * A WRITE of a batch that only overwrites valid, allocated bytes goes to
- * the intent log instead of LMDB (store_ilog.c). EAGAIN: it does not
- * qualify, and the caller runs it the LMDB way; bytes this wrote are
- * then written again.
+ * A WRITE of a batch goes to the intent log instead of LMDB
+ * (store_ilog.c): the same steps as below, read through the batch's
+ * transaction and the log's overlay, with the result appended to the log.
+ * EAGAIN: it cannot be logged and the caller runs it the LMDB way.
  */
 static int write_logged(struct modalfs_store *st, struct modalfs_txc *tx,
 			uint64_t vol, uint64_t ino, uint64_t off,
@@ -236,28 +239,26 @@ static int write_logged(struct modalfs_store *st, struct modalfs_txc *tx,
 {
 	struct modalfs_blocks *b = st->blocks;
 	MDB_txn *t = tx->batch;
+	struct ilog_map map[2];
 	struct modalfs_iattr a;
 	struct inorec r;
-	int64_t csec;
-	uint32_t cnsec;
+	int64_t csec, added = 0, dbytes = 0;
+	uint32_t cnsec, nmap = 0;
 	size_t done = 0;
 	int err;
 
-	/* Only times may ride along: a replay sets nothing else. */
+	/* A replay sets times, size and the map, nothing else. */
 	if (sa && (sa->valid & ~(MODALFS_SET_ATIME | MODALFS_SET_MTIME |
 				 MODALFS_SET_CTIME)))
 		return EAGAIN;
 	if (!ilog_may_log(st))
 		return EAGAIN;
-	/* Read through the batch, where earlier ops and folds are. */
 	err = drc_check(st, t, tx);
 	if (!err)
+		err = space_check(st, tx, t, len, 0);
+	if (!err)
 		err = reg_get(st, t, vol, ino, &r);
-	if (err)
-		return err;
-	if (off + len > r.size)
-		return EAGAIN;
-	while (done < len) {
+	while (!err && done < len) {
 		uint64_t pos = off + done;
 		uint64_t idx = pos / MODALFS_OBJ_SIZE;
 		uint32_t in = pos % MODALFS_OBJ_SIZE;
@@ -267,28 +268,43 @@ static int write_logged(struct modalfs_store *st, struct modalfs_txc *tx,
 
 		if (n > len - done)
 			n = len - done;
+		if (nmap == 2)
+			return EAGAIN;	/* not from the kernel (IO_MAX) */
 		err = map_get(st, t, vol, ino, idx, &m);
-		if (err)
-			return err;
-		if (in + n > m.len)
-			return EAGAIN;
-		err = b->ops->write(b, vol, ino, idx, in,
-				    (const char *)buf + done, n, &alloc);
-		if (err)
-			return err;
-		/* It filled a hole inside the object: the map changes. */
-		if (alloc != m.alloc)
-			return EAGAIN;
-		modalfs_stats_block_bytes(st->stats, n);
+		/* Stale bytes past the valid length: see below. */
+		if (!err && in > m.len)
+			err = b->ops->truncate(b, vol, ino, idx, m.len);
+		if (!err)
+			err = b->ops->write(b, vol, ino, idx, in,
+					    (const char *)buf + done, n,
+					    &alloc);
+		if (!err && (in + n > m.len || alloc != m.alloc)) {
+			added += alloc - m.alloc;
+			map[nmap].idx = idx;
+			map[nmap].m.version = REC_VERSION;
+			map[nmap].m.len = in + n > m.len ? in + n : m.len;
+			map[nmap].m.alloc = alloc;
+			nmap++;
+		}
+		if (!err)
+			modalfs_stats_block_bytes(st->stats, n);
 		done += n;
 	}
+	if (err)
+		return err;
+	if (off + len > r.size) {
+		dbytes = off + len - r.size;
+		r.size = off + len;
+	}
+	r.blocks = (int64_t)r.blocks + added > 0 ? r.blocks + added : 0;
 	csec = r.ctime_sec;
 	cnsec = r.ctime_nsec;
 	touch_mc(&r);
 	if (sa)
 		inorec_setattr(&r, sa);
 	to_attr(ino, &r, attr ? attr : &a);
-	err = ilog_append(st, vol, ino, csec, cnsec, &r, tx->drc);
+	err = ilog_append(st, vol, ino, csec, cnsec, &r, map, nmap, dbytes,
+			  added, tx->drc);
 	if (!err && tx->drc)
 		tx->drc_done = true;
 	return err;

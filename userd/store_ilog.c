@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * The intent log: a WRITE that only overwrites bytes the block map
- * already holds (no entry's length or allocation changes) changes nothing
- * in LMDB but the file's times and the duplicate-request cache. Committing
- * that costs at least three 4 KiB pages and a sync; instead the writer
- * appends one record (about 200 bytes) to STATE/intent.log before the
- * reply, the way ext4's journal or ZFS's ZIL take small synchronous
- * changes. A kill -9 loses nothing: the host kernel holds what write(2)
- * was given. FSYNC syncs the log after the block store and LMDB.
+ * The intent log: a WRITE changes in LMDB only the file's inode (times,
+ * size, blocks), at most two block map entries (a WRITE spans at most two
+ * objects), two counters and the duplicate-request cache. Committing that
+ * costs at least three 4 KiB pages and a sync; instead the writer appends
+ * one record (296 bytes) to STATE/intent.log before the reply, the way
+ * ext4's journal or ZFS's ZIL take small synchronous changes. A kill -9
+ * loses nothing: the host kernel holds what write(2) was given. FSYNC
+ * syncs the log after the block store and LMDB.
  *
  * Records stay pending in memory until the next LMDB write transaction,
  * which folds them in first (ilog_fold, from txn_begin) and records in
@@ -22,11 +22,15 @@
  * after a power cut, an LMDB commit that was lost while the log record
  * survived) wins, and the record adds only its cache entry.
  *
- * Readers see pending times through an overlay keyed by (vol, ino), which
- * ino_get applies: a pending entry applies to every transaction, a folded
- * one only to snapshots older than the fold's transaction. A folded entry
- * is freed once no reader can hold such a snapshot (the reader epoch in
- * struct modalfs_store).
+ * Readers see pending changes through an overlay keyed by (vol, ino,
+ * idx), idx 0 for the inode (ino_get applies it) and i + 1 for block map
+ * entry i (map_get): a pending entry applies to every transaction, a
+ * folded one only to snapshots older than the fold's transaction. A
+ * folded entry is freed once no reader can hold such a snapshot (the
+ * reader epoch in struct modalfs_store). The counters (data_blocks, a
+ * volume's bytes) are LMDB's until the fold: space_check and statfs add
+ * what is pending (ilog_pending_blocks), `modalfsctl list` folds first,
+ * and the writer folds after a second without requests.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +49,7 @@
 #define ILOG_MAGIC 0x4d494c31u	/* "MIL1" */
 #define ILOG_VERSION 1
 /* Pending records before a write is sent the LMDB way (forcing a fold). */
-#define ILOG_PEND_MAX 4096
+#define ILOG_PEND_MAX 1024
 /* The log is cut once a fold left it this big and empty of pending. */
 #define ILOG_ROTATE (1u << 20)
 
@@ -59,16 +63,23 @@ struct ilog_rec {
 	uint32_t base_cnsec;
 	uint32_t has_drc;
 	int64_t atime_sec, mtime_sec, ctime_sec;
-	uint32_t atime_nsec, mtime_nsec, ctime_nsec, pad;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec, nmap;
+	uint64_t size, blocks;	/* the inode's, after the write */
+	struct ilog_map map[2];
+	int64_t dbytes;		/* the volume's bytes grew by */
+	int64_t dblocks;	/* data_blocks grew by */
 	uint64_t req_id;
 	struct modalfs_drc_reply rep;
 };
 
+/* An entry: idx 0 is the inode (times, size, blocks), i + 1 map entry i. */
 struct ilog_ovl {
 	struct ilog_ovl *next;
-	uint64_t vol, ino;
+	uint64_t vol, ino, idx;
 	int64_t atime_sec, mtime_sec, ctime_sec;
 	uint32_t atime_nsec, mtime_nsec, ctime_nsec;
+	uint64_t size, blocks;
+	struct maprec m;
 	uint64_t lsn;		/* of the last record logged for it */
 	uint64_t folded_lsn;	/* of the last record folded */
 	uint64_t fold_txnid;	/* the transaction that folded it */
@@ -93,22 +104,25 @@ static uint64_t rec_sum(const struct ilog_rec *rec)
 	return h;
 }
 
-static size_t ovl_slot(const struct ilog *l, uint64_t vol, uint64_t ino)
+static size_t ovl_slot(const struct ilog *l, uint64_t vol, uint64_t ino,
+		       uint64_t idx)
 {
-	uint64_t h = (vol * 0x9e3779b97f4a7c15ull) ^ (ino * 0xc2b2ae3d27d4eb4full);
+	uint64_t h = (vol * 0x9e3779b97f4a7c15ull) ^
+		     (ino * 0xc2b2ae3d27d4eb4full) ^ (idx * 0x165667b19e3779f9ull);
 
 	return (h ^ (h >> 29)) & (l->tabsz - 1);
 }
 
 /* Under l->lock. */
-static struct ilog_ovl *ovl_find(struct ilog *l, uint64_t vol, uint64_t ino)
+static struct ilog_ovl *ovl_find(struct ilog *l, uint64_t vol, uint64_t ino,
+				 uint64_t idx)
 {
 	struct ilog_ovl *e;
 
 	if (!l->tabsz)
 		return NULL;
-	for (e = l->tab[ovl_slot(l, vol, ino)]; e; e = e->next)
-		if (e->vol == vol && e->ino == ino)
+	for (e = l->tab[ovl_slot(l, vol, ino, idx)]; e; e = e->next)
+		if (e->vol == vol && e->ino == ino && e->idx == idx)
 			return e;
 	return NULL;
 }
@@ -127,7 +141,7 @@ static int ovl_grow(struct ilog *l)
 		struct ilog_ovl *e = old[i], *nx;
 
 		for (; e; e = nx) {
-			size_t s = ovl_slot(l, e->vol, e->ino);
+			size_t s = ovl_slot(l, e->vol, e->ino, e->idx);
 
 			nx = e->next;
 			e->next = nt[s];
@@ -162,6 +176,12 @@ static void ovl_sweep(struct ilog *l, uint64_t quiet)
 	__atomic_sub_fetch(&l->novl, n, __ATOMIC_RELAXED);
 }
 
+/* Under l->lock: whether e holds what t's snapshot does not. */
+static bool ovl_applies(const struct ilog_ovl *e, MDB_txn *t)
+{
+	return e->lsn > e->folded_lsn || mdb_txn_id(t) < e->fold_txnid;
+}
+
 void ilog_overlay(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 		  uint64_t ino, struct inorec *r)
 {
@@ -171,16 +191,59 @@ void ilog_overlay(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	if (!__atomic_load_n(&l->novl, __ATOMIC_ACQUIRE))
 		return;
 	pthread_mutex_lock(&l->lock);
-	e = ovl_find(l, vol, ino);
-	if (e && (e->lsn > e->folded_lsn || mdb_txn_id(t) < e->fold_txnid)) {
+	e = ovl_find(l, vol, ino, 0);
+	if (e && ovl_applies(e, t)) {
 		r->atime_sec = e->atime_sec;
 		r->atime_nsec = e->atime_nsec;
 		r->mtime_sec = e->mtime_sec;
 		r->mtime_nsec = e->mtime_nsec;
 		r->ctime_sec = e->ctime_sec;
 		r->ctime_nsec = e->ctime_nsec;
+		r->size = e->size;
+		r->blocks = e->blocks;
 	}
 	pthread_mutex_unlock(&l->lock);
+}
+
+bool ilog_map_overlay(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		      uint64_t ino, uint64_t idx, struct maprec *m)
+{
+	struct ilog *l = &st->ilog;
+	struct ilog_ovl *e;
+	bool found = false;
+
+	if (!__atomic_load_n(&l->novl, __ATOMIC_ACQUIRE))
+		return false;
+	pthread_mutex_lock(&l->lock);
+	e = ovl_find(l, vol, ino, idx + 1);
+	if (e && ovl_applies(e, t)) {
+		*m = e->m;
+		found = true;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return found;
+}
+
+uint64_t ilog_pending_blocks(struct modalfs_store *st)
+{
+	struct ilog *l = &st->ilog;
+	int64_t n;
+
+	pthread_mutex_lock(&l->lock);
+	n = l->pend_dblocks - l->folding_dblocks;
+	pthread_mutex_unlock(&l->lock);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+bool ilog_pending(struct modalfs_store *st)
+{
+	struct ilog *l = &st->ilog;
+	bool any;
+
+	pthread_mutex_lock(&l->lock);
+	any = l->npend > 0;
+	pthread_mutex_unlock(&l->lock);
+	return any;
 }
 
 bool ilog_may_log(struct modalfs_store *st)
@@ -209,16 +272,44 @@ bool ilog_drc_find(struct modalfs_store *st, struct modalfs_drc *d)
 	return found;
 }
 
+/* Under l->lock: e for (vol, ino, idx), made if missing; NULL: ENOMEM. */
+static struct ilog_ovl *ovl_get(struct ilog *l, uint64_t vol, uint64_t ino,
+				uint64_t idx)
+{
+	struct ilog_ovl *e = ovl_find(l, vol, ino, idx);
+	size_t s;
+
+	if (e)
+		return e;
+	if (l->novl >= l->tabsz && ovl_grow(l))
+		return NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->vol = vol;
+	e->ino = ino;
+	e->idx = idx;
+	s = ovl_slot(l, vol, ino, idx);
+	e->next = l->tab[s];
+	l->tab[s] = e;
+	__atomic_add_fetch(&l->novl, 1, __ATOMIC_RELEASE);
+	return e;
+}
+
 int ilog_append(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 		int64_t base_csec, uint32_t base_cnsec,
-		const struct inorec *r, const struct modalfs_drc *d)
+		const struct inorec *r, const struct ilog_map *map,
+		uint32_t nmap, int64_t dbytes, int64_t dblocks,
+		const struct modalfs_drc *d)
 {
 	struct ilog *l = &st->ilog;
+	struct ilog_ovl *e[3] = { NULL };
 	struct ilog_rec rec;
-	struct ilog_ovl *e;
 	ssize_t n;
 	int err = 0;
 
+	if (nmap > 2)
+		return EINVAL;
 	memset(&rec, 0, sizeof(rec));
 	rec.magic = ILOG_MAGIC;
 	rec.version = ILOG_VERSION;
@@ -234,6 +325,13 @@ int ilog_append(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	rec.mtime_nsec = r->mtime_nsec;
 	rec.ctime_sec = r->ctime_sec;
 	rec.ctime_nsec = r->ctime_nsec;
+	rec.size = r->size;
+	rec.blocks = r->blocks;
+	rec.nmap = nmap;
+	for (uint32_t i = 0; i < nmap; i++)
+		rec.map[i] = map[i];
+	rec.dbytes = dbytes;
+	rec.dblocks = dblocks;
 	if (d) {
 		rec.has_drc = 1;
 		rec.req_id = d->req_id;
@@ -250,7 +348,7 @@ int ilog_append(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	}
 	rec.sum = rec_sum(&rec);
 
-	/* Room first, so that a logged record always gets its entry. */
+	/* Room first, so that a logged record always gets its entries. */
 	pthread_mutex_lock(&l->lock);
 	if (l->npend == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 64;
@@ -263,23 +361,9 @@ int ilog_append(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 			err = ENOMEM;
 		}
 	}
-	e = err ? NULL : ovl_find(l, vol, ino);
-	if (!err && !e) {
-		if (l->novl >= l->tabsz)
-			err = ovl_grow(l);
-		e = err ? NULL : calloc(1, sizeof(*e));
-		if (e) {
-			size_t s = ovl_slot(l, vol, ino);
-
-			e->vol = vol;
-			e->ino = ino;
-			e->next = l->tab[s];
-			l->tab[s] = e;
-			__atomic_add_fetch(&l->novl, 1, __ATOMIC_RELEASE);
-		} else {
+	for (uint32_t i = 0; i <= nmap && !err; i++)
+		if (!(e[i] = ovl_get(l, vol, ino, i ? map[i - 1].idx + 1 : 0)))
 			err = ENOMEM;
-		}
-	}
 	pthread_mutex_unlock(&l->lock);
 	if (err)
 		return err;
@@ -299,13 +383,20 @@ int ilog_append(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 
 	pthread_mutex_lock(&l->lock);
 	l->pend[l->npend++] = rec;
-	e->atime_sec = r->atime_sec;
-	e->atime_nsec = r->atime_nsec;
-	e->mtime_sec = r->mtime_sec;
-	e->mtime_nsec = r->mtime_nsec;
-	e->ctime_sec = r->ctime_sec;
-	e->ctime_nsec = r->ctime_nsec;
-	e->lsn = rec.lsn;
+	l->pend_dblocks += dblocks;
+	e[0]->atime_sec = r->atime_sec;
+	e[0]->atime_nsec = r->atime_nsec;
+	e[0]->mtime_sec = r->mtime_sec;
+	e[0]->mtime_nsec = r->mtime_nsec;
+	e[0]->ctime_sec = r->ctime_sec;
+	e[0]->ctime_nsec = r->ctime_nsec;
+	e[0]->size = r->size;
+	e[0]->blocks = r->blocks;
+	for (uint32_t i = 0; i <= nmap; i++) {
+		if (i)
+			e[i]->m = map[i - 1].m;
+		e[i]->lsn = rec.lsn;
+	}
 	pthread_mutex_unlock(&l->lock);
 	return 0;
 }
@@ -330,7 +421,16 @@ static int rec_apply(struct modalfs_store *st, MDB_txn *t,
 		r.mtime_nsec = rec->mtime_nsec;
 		r.ctime_sec = rec->ctime_sec;
 		r.ctime_nsec = rec->ctime_nsec;
+		r.size = rec->size;
+		r.blocks = rec->blocks;
 		err = ino_put(st, t, rec->vol, rec->ino, &r);
+		for (uint32_t i = 0; i < rec->nmap && i < 2 && !err; i++)
+			err = map_put(st, t, rec->vol, rec->ino,
+				      rec->map[i].idx, &rec->map[i].m);
+		if (!err && rec->dbytes)
+			err = volstat_add(st, t, rec->vol, rec->dbytes, 0);
+		if (!err)
+			err = data_blocks_add(st, t, rec->dblocks);
 	} else if (err == ESTALE) {
 		err = 0;	/* freed since */
 	}
@@ -399,13 +499,19 @@ int ilog_fold(struct modalfs_store *st, MDB_txn *t)
 		return err;
 	pthread_mutex_lock(&l->lock);
 	for (size_t i = from; i < to; i++) {
-		struct ilog_ovl *e = ovl_find(l, l->pend[i].vol, l->pend[i].ino);
+		const struct ilog_rec *rec = &l->pend[i];
 
-		if (e && e->folded_lsn < l->pend[i].lsn) {
-			e->folded_lsn = l->pend[i].lsn;
-			e->fold_txnid = txnid;
-			e->stamp = UINT64_MAX;
+		for (uint32_t j = 0; j <= rec->nmap; j++) {
+			struct ilog_ovl *e = ovl_find(l, rec->vol, rec->ino,
+						      j ? rec->map[j - 1].idx + 1 : 0);
+
+			if (e && e->folded_lsn < rec->lsn) {
+				e->folded_lsn = rec->lsn;
+				e->fold_txnid = txnid;
+				e->stamp = UINT64_MAX;
+			}
 		}
+		l->folding_dblocks += rec->dblocks;
 	}
 	l->nfolding = to;
 	l->fold_txnid = txnid;
@@ -467,25 +573,32 @@ void ilog_fold_done(struct modalfs_store *st, bool ok)
 	pthread_mutex_lock(&l->lock);
 	n = l->nfolding;
 	for (size_t i = 0; i < n; i++) {
-		struct ilog_ovl *e = ovl_find(l, l->pend[i].vol, l->pend[i].ino);
+		const struct ilog_rec *rec = &l->pend[i];
 
-		if (!e || e->stamp != UINT64_MAX)
-			continue;
-		if (ok) {
-			e->stamp = stamp;
-		} else {
-			/* Not in LMDB after all: pending again. */
-			e->folded_lsn = 0;
-			e->fold_txnid = 0;
-			e->stamp = 0;
+		for (uint32_t j = 0; j <= rec->nmap; j++) {
+			struct ilog_ovl *e = ovl_find(l, rec->vol, rec->ino,
+						      j ? rec->map[j - 1].idx + 1 : 0);
+
+			if (!e || e->stamp != UINT64_MAX)
+				continue;
+			if (ok) {
+				e->stamp = stamp;
+			} else {
+				/* Not in LMDB after all: pending again. */
+				e->folded_lsn = 0;
+				e->fold_txnid = 0;
+				e->stamp = 0;
+			}
 		}
 	}
 	if (ok) {
 		memmove(l->pend, l->pend + n,
 			(l->npend - n) * sizeof(*l->pend));
 		l->npend -= n;
+		l->pend_dblocks -= l->folding_dblocks;
 		ovl_sweep(l, quiet);
 	}
+	l->folding_dblocks = 0;
 	l->nfolding = 0;
 	pthread_mutex_unlock(&l->lock);
 	__atomic_store_n(&l->folding, false, __ATOMIC_RELEASE);

@@ -106,6 +106,8 @@ int space_check(struct modalfs_store *st, struct modalfs_txc *tx, MDB_txn *t,
 
 	if (err)
 		return err;
+	/* Logged writes' growth is not in LMDB yet (store_ilog.c). */
+	data += ilog_pending_blocks(st);
 	mdb_env_info(st->env, &info);
 	limit = (st->map_size - st->reserve) / st->psize;
 	hw = info.me_last_pgno + 1;
@@ -388,6 +390,7 @@ int modalfs_store_statfs(struct modalfs_store *st, uint64_t vol,
 	txn_read_end(st, t);
 	if (err)
 		return err;
+	data += ilog_pending_blocks(st);
 	mdb_env_info(st->env, &info);
 	if (statvfs(st->dir, &sv))
 		return errno;

@@ -82,6 +82,7 @@ struct ilog {
 	uint64_t appended, synced;	/* records appended, covered by a sync */
 	struct ilog_rec *pend;	/* appended, not yet committed to LMDB */
 	size_t npend, cap, nfolding;	/* the first nfolding are folding */
+	int64_t pend_dblocks, folding_dblocks;	/* their data_blocks growth */
 	struct ilog_ovl **tab;	/* (vol, ino) -> times, for readers */
 	size_t tabsz, novl;
 	uint64_t logged, folds;	/* logged at stop */
@@ -235,18 +236,33 @@ int drc_record(struct modalfs_store *st, MDB_txn *t, struct modalfs_drc *d);
 /* ---- store_ilog.c: the intent log ---- */
 int ilog_open(struct modalfs_store *st);
 void ilog_close(struct modalfs_store *st);
-/* Applies the times logged for (vol, ino) that t cannot see yet. */
+/* Applies what is logged for (vol, ino) that t cannot see yet. */
 void ilog_overlay(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 		  uint64_t ino, struct inorec *r);
+/* The same for map entry idx: true if *m was set. */
+bool ilog_map_overlay(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+		      uint64_t ino, uint64_t idx, struct maprec *m);
+/* data_blocks that pending records add (space_check, statfs). */
+uint64_t ilog_pending_blocks(struct modalfs_store *st);
+bool ilog_pending(struct modalfs_store *st);
 /* Whether a WRITE may be logged now (a log, and room in it). */
 bool ilog_may_log(struct modalfs_store *st);
+/* A block map entry a logged WRITE sets. */
+struct ilog_map {
+	uint64_t idx;
+	struct maprec m;
+};
 /*
- * Logs an overwrite of (vol, ino): r holds its new times, base_csec and
- * base_cnsec the ctime it had before, d the op's cache entry (or NULL).
+ * Logs a WRITE of (vol, ino): r holds the inode after it, base_csec and
+ * base_cnsec the ctime it had before, map the nmap (at most 2) entries it
+ * set, dbytes and dblocks what the volume's bytes and data_blocks grew
+ * by, d the op's cache entry (or NULL).
  */
 int ilog_append(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 		int64_t base_csec, uint32_t base_cnsec,
-		const struct inorec *r, const struct modalfs_drc *d);
+		const struct inorec *r, const struct ilog_map *map,
+		uint32_t nmap, int64_t dbytes, int64_t dblocks,
+		const struct modalfs_drc *d);
 /* A pending record of d's request: fills d->rep and returns true. */
 bool ilog_drc_find(struct modalfs_store *st, struct modalfs_drc *d);
 /*

@@ -24,12 +24,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "store_priv.h"
 
 #define BATCH_MAX 64
+
+/*
+ * Idle for this long with intent-log records pending, the writer folds
+ * them into LMDB: counters that only LMDB keeps (a volume's bytes) catch
+ * up, and a restart has less to replay.
+ */
+#define IDLE_FOLD_SECS 1
+
+static void idle_fold(struct modalfs_store *st, int iofd)
+{
+	MDB_txn *t;
+	int err = store_errno(mdb_txn_begin(st->env, NULL, 0, &t));
+
+	if (err)
+		return;
+	err = ilog_fold(st, t);
+	if (err)
+		mdb_txn_abort(t);
+	else
+		err = store_errno(commit_counted(st, t, 0, iofd));
+	ilog_fold_done(st, !err);
+	ilog_maybe_cut(st);
+}
 
 static void *writer_main(void *p)
 {
@@ -44,8 +68,19 @@ static void *writer_main(void *p)
 		int n, perr;
 
 		pthread_mutex_lock(&st->wlock);
-		while (!st->whead && !st->wstop)
-			pthread_cond_wait(&st->wmore, &st->wlock);
+		while (!st->whead && !st->wstop) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += IDLE_FOLD_SECS;
+			if (pthread_cond_timedwait(&st->wmore, &st->wlock,
+						   &ts) == ETIMEDOUT &&
+			    !st->whead && ilog_pending(st)) {
+				pthread_mutex_unlock(&st->wlock);
+				idle_fold(st, iofd);
+				pthread_mutex_lock(&st->wlock);
+			}
+		}
 		if (!st->whead) {
 			pthread_mutex_unlock(&st->wlock);
 			if (iofd >= 0)
