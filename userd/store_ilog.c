@@ -4,7 +4,7 @@
  * size, blocks), at most two block map entries (a WRITE spans at most two
  * objects), two counters and the duplicate-request cache. Committing that
  * costs at least three 4 KiB pages and a sync; instead the writer appends
- * one record (296 bytes) to STATE/intent.log before the reply, the way
+ * one record (312 bytes) to STATE/intent.log before the reply, the way
  * ext4's journal or ZFS's ZIL take small synchronous changes. A kill -9
  * loses nothing: the host kernel holds what write(2) was given. FSYNC
  * syncs the log after the block store and LMDB.
@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "log.h"
 #include "stats.h"
 #include "store_priv.h"
@@ -89,6 +90,10 @@ struct ilog_ovl {
 struct ilog_pos {
 	uint64_t gen, lsn;
 };
+
+_Static_assert(sizeof(struct ilog_rec) == 312, "the on-disk record");
+_Static_assert(MODALFS_IO_MAX <= MODALFS_OBJ_SIZE,
+	       "a WRITE spans at most two objects");
 
 static const char ilog_key[] = "ilog";
 
