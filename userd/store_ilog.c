@@ -85,6 +85,8 @@ struct ilog_ovl {
 	uint64_t folded_lsn;	/* of the last record folded */
 	uint64_t fold_txnid;	/* the transaction that folded it */
 	uint64_t stamp;		/* reader epoch after that commit; 0: none */
+	struct ilog_ovl *dnext;	/* on the list of folded entries */
+	bool deferred;
 };
 
 struct ilog_pos {
@@ -157,28 +159,41 @@ static int ovl_grow(struct ilog *l)
 	return 0;
 }
 
+/* Under l->lock: unhooks e from its hash chain and frees it. */
+static void ovl_free(struct ilog *l, struct ilog_ovl *e)
+{
+	struct ilog_ovl **pp = &l->tab[ovl_slot(l, e->vol, e->ino, e->idx)];
+
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	free(e);
+	__atomic_sub_fetch(&l->novl, 1, __ATOMIC_RELAXED);
+}
+
 /*
  * Under l->lock: frees folded entries no reader can need any more (see
- * struct modalfs_store's epoch).
+ * struct modalfs_store's epoch). Only the folded ones are visited (the
+ * list l->deferred), not the table: a fold per batch must not cost a
+ * pass over every entry.
  */
 static void ovl_sweep(struct ilog *l, uint64_t quiet)
 {
-	size_t n = 0;
+	struct ilog_ovl **pp = &l->deferred, *e;
 
-	for (size_t i = 0; i < l->tabsz; i++) {
-		struct ilog_ovl **pp = &l->tab[i], *e;
+	while ((e = *pp)) {
+		bool pending = e->lsn > e->folded_lsn;
 
-		while ((e = *pp)) {
-			if (e->lsn <= e->folded_lsn && e->stamp <= quiet) {
-				*pp = e->next;
-				free(e);
-				n++;
-			} else {
-				pp = &e->next;
-			}
+		if (!pending && e->stamp > quiet) {
+			pp = &e->dnext;
+			continue;
 		}
+		/* Gone, or pending again: its next fold lists it again. */
+		*pp = e->dnext;
+		e->deferred = false;
+		if (!pending)
+			ovl_free(l, e);
 	}
-	__atomic_sub_fetch(&l->novl, n, __ATOMIC_RELAXED);
 }
 
 /* Under l->lock: whether e holds what t's snapshot does not. */
@@ -476,6 +491,23 @@ static bool folding_mine(struct ilog *l)
 			     pthread_self());
 }
 
+/*
+ * Right after a top-level write transaction began: waits until no other
+ * thread's fold is between its commit (or failure) and ilog_fold_done.
+ * A failed transaction's id is reused by the next one, so without this a
+ * write transaction could take entries marked as folded into its own id
+ * for folded, while they are pending again.
+ */
+void ilog_begun(struct modalfs_store *st)
+{
+	struct ilog *l = &st->ilog;
+
+	if (l->fd < 0 || folding_mine(l))
+		return;
+	pthread_mutex_lock(&l->fold_lock);
+	pthread_mutex_unlock(&l->fold_lock);
+}
+
 int ilog_fold(struct modalfs_store *st, MDB_txn *t)
 {
 	struct ilog *l = &st->ilog;
@@ -588,6 +620,11 @@ void ilog_fold_done(struct modalfs_store *st, bool ok)
 				continue;
 			if (ok) {
 				e->stamp = stamp;
+				if (!e->deferred) {
+					e->deferred = true;
+					e->dnext = l->deferred;
+					l->deferred = e;
+				}
 			} else {
 				/* Not in LMDB after all: pending again. */
 				e->folded_lsn = 0;
@@ -723,6 +760,7 @@ void ilog_close(struct modalfs_store *st)
 	free(l->pend);
 	l->tab = NULL;
 	l->pend = NULL;
+	l->deferred = NULL;
 	l->tabsz = l->novl = l->npend = l->cap = 0;
 	pthread_mutex_unlock(&l->lock);
 }

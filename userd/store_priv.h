@@ -83,8 +83,9 @@ struct ilog {
 	struct ilog_rec *pend;	/* appended, not yet committed to LMDB */
 	size_t npend, cap, nfolding;	/* the first nfolding are folding */
 	int64_t pend_dblocks, folding_dblocks;	/* their data_blocks growth */
-	struct ilog_ovl **tab;	/* (vol, ino) -> times, for readers */
+	struct ilog_ovl **tab;	/* (vol, ino, idx) -> what readers see */
 	size_t tabsz, novl;
+	struct ilog_ovl *deferred;	/* folded, waiting for the readers */
 	uint64_t logged, folds;	/* logged at stop */
 };
 
@@ -126,7 +127,8 @@ struct modalfs_store {
 	MDB_txn *rpool[RPOOL];
 	unsigned int rn;
 	/*
-	 * Readers in a transaction now, and the reader epoch: quiet is the
+	 * Readers in a transaction now (counted in txn_read_reuse, before
+	 * their snapshot, out in txn_read_end), and the reader epoch: quiet is the
 	 * epoch at the last moment no reader was in one (under rlock). A
 	 * folded overlay entry stamped with epoch e may go once quiet >= e:
 	 * no reader can still hold a snapshot from before its fold.
@@ -270,13 +272,12 @@ bool ilog_drc_find(struct modalfs_store *st, struct modalfs_drc *d);
  * a top-level write transaction); ilog_fold_done(ok) must follow once
  * it committed (ok) or was aborted.
  */
+void ilog_begun(struct modalfs_store *st);
 int ilog_fold(struct modalfs_store *st, MDB_txn *t);
 void ilog_fold_done(struct modalfs_store *st, bool ok);
 void ilog_maybe_cut(struct modalfs_store *st);
 /* FSYNC's part: syncs the log if records were appended since. */
 int ilog_sync(struct modalfs_store *st);
-void reader_enter(struct modalfs_store *st);
-void reader_exit(struct modalfs_store *st);
 
 /* ---- store_writer.c ---- */
 int writer_start(struct modalfs_store *st);

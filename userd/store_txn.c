@@ -427,8 +427,10 @@ static MDB_txn *txn_read_reuse(struct modalfs_store *st)
 {
 	MDB_txn *t = NULL;
 
+	/* Counted in before the snapshot: see struct modalfs_store. */
 	pthread_mutex_lock(&st->rlock);
-	if (st->rn)
+	st->ractive++;
+	if (st->rn && !st->rdonly)
 		t = st->rpool[--st->rn];
 	pthread_mutex_unlock(&st->rlock);
 	if (t && mdb_txn_renew(t)) {
@@ -438,26 +440,18 @@ static MDB_txn *txn_read_reuse(struct modalfs_store *st)
 	return t;
 }
 
-void reader_enter(struct modalfs_store *st)
+/* Under rlock: a reader leaves (struct modalfs_store's epoch). */
+static void reader_out(struct modalfs_store *st)
 {
-	pthread_mutex_lock(&st->rlock);
-	st->ractive++;
-	pthread_mutex_unlock(&st->rlock);
-}
-
-void reader_exit(struct modalfs_store *st)
-{
-	pthread_mutex_lock(&st->rlock);
 	if (!--st->ractive)
 		st->quiet = st->epoch;
-	pthread_mutex_unlock(&st->rlock);
 }
 
 void txn_read_end(struct modalfs_store *st, MDB_txn *t)
 {
 	mdb_txn_reset(t);
-	reader_exit(st);
 	pthread_mutex_lock(&st->rlock);
+	reader_out(st);
 	if (st->rn < RPOOL) {
 		st->rpool[st->rn++] = t;
 		t = NULL;
@@ -479,12 +473,8 @@ int txn_begin(struct modalfs_store *st, struct modalfs_txc *tx, bool write,
 	MDB_txn *parent = write && tx ? tx->batch : NULL;
 	int err;
 
-	if (!write) {
-		/* Before the snapshot is taken: see struct modalfs_store. */
-		reader_enter(st);
-		if (!st->rdonly && (*t = txn_read_reuse(st)))
-			return 0;
-	}
+	if (!write && (*t = txn_read_reuse(st)))
+		return 0;
 	/*
 	 * Every write transaction first folds what the intent log holds: a
 	 * batch's into the batch (kept if this op fails), any other into
@@ -495,12 +485,17 @@ int txn_begin(struct modalfs_store *st, struct modalfs_txc *tx, bool write,
 		err = store_errno(mdb_txn_begin(st->env, parent,
 						write ? 0 : MDB_RDONLY, t));
 	if (err) {
-		if (!write)
-			reader_exit(st);
+		if (!write) {
+			pthread_mutex_lock(&st->rlock);
+			reader_out(st);
+			pthread_mutex_unlock(&st->rlock);
+		}
 		return err;
 	}
-	if (write && !parent)
+	if (write && !parent) {
+		ilog_begun(st);
 		err = ilog_fold(st, *t);
+	}
 	if (!err && write)
 		err = drc_check(st, *t, tx);
 	if (err && write) {

@@ -46,6 +46,7 @@ static void idle_fold(struct modalfs_store *st, int iofd)
 
 	if (err)
 		return;
+	ilog_begun(st);
 	err = ilog_fold(st, t);
 	if (err)
 		mdb_txn_abort(t);
@@ -102,6 +103,8 @@ static void *writer_main(void *p)
 		pthread_mutex_unlock(&st->wlock);
 
 		perr = store_errno(mdb_txn_begin(st->env, NULL, 0, &parent));
+		if (!perr)
+			ilog_begun(st);
 		st->wchanged = false;
 		for (r = batch, n = 0; r; r = r->next, n++) {
 			struct modalfs_txc tx = { .batch = parent, .index = n };

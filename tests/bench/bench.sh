@@ -16,7 +16,9 @@
 # (3), BENCH_TAR_ENTRIES (9051, the size of issue 10's /usr/include; 0 =
 # all of this host's /usr/include), BENCH_MB (128), BENCH_FILES (2000),
 # BENCH_PAR_FILES (1000), BENCH_SQL_TXNS (300), BENCH_RAND_SECS (20),
-# BENCH_FS ("tmpfs nfs fuse fuse-wb modalfs"), BENCH_MEM (VM memory, 3G),
+# BENCH_FS ("tmpfs nfs fuse fuse-wb modalfs"; "modalfs-b" adds a row for
+# the daemon binary BENCH_MODALFSD_B, an A/B in one run), BENCH_MEM (VM
+# memory, 3G),
 # BENCH_TIMEOUT (VM timeout, 7200 s). BENCH_QUICK=1 is a smoke test of the
 # script itself: every default above becomes small and one round runs (a
 # few minutes); its numbers compare nothing.
@@ -71,7 +73,7 @@ rm -f "$B/tar.list.new"
 
 rm -rf "$B/raw"
 export VM_ENV="${VM_ENV:-} BENCH_MB BENCH_FILES BENCH_RAND_SECS BENCH_FS BENCH_PASSTHROUGH
-	BENCH_ROUNDS BENCH_PAR_FILES BENCH_SQL_TXNS BENCH_TARBALL"
+	BENCH_ROUNDS BENCH_PAR_FILES BENCH_SQL_TXNS BENCH_TARBALL BENCH_MODALFSD_B"
 date=$(date -u '+%Y-%m-%d %H:%M UTC')
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 # Other VMs on this host change every number: the load goes into the table.

@@ -374,6 +374,25 @@ modalfs_down() {
 	[ "$_T_FAIL" -eq "$f0" ]
 }
 
+# modalfs-b: the same with another daemon binary (BENCH_MODALFSD_B, a path
+# the guest sees, e.g. under build/), so that two daemons are compared in
+# one VM run, interleaved like every other row. Never among the defaults.
+modalfs_b_up() {
+	[ -x "${BENCH_MODALFSD_B:-}" ] || { WHY="BENCH_MODALFSD_B is not an executable"; return 1; }
+	MODALFSD_A=$MODALFSD
+	MODALFSD=$BENCH_MODALFSD_B
+	rm -rf "$TEST_DAEMON_DIR"
+	mfs_up benchvol "$W/modalfs-b" || { WHY="mfs_up failed (see the lines above)"; return 1; }
+	MNT=$W/modalfs-b
+}
+modalfs_b_down() {
+	local f0=$_T_FAIL
+	is_mounted "$W/modalfs-b" && check "umount $W/modalfs-b" umount "$W/modalfs-b"
+	check_stop_and_unload
+	MODALFSD=${MODALFSD_A:-$MODALFSD}
+	[ "$_T_FAIL" -eq "$f0" ]
+}
+
 # bench_fs FS: set up, run the workloads, tear down.
 bench_fs() {
 	local fs=$1 f=${1//-/_} t0=$SECONDS rc=0
@@ -406,7 +425,7 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 	for ((i = 0; i < ${#FSV[@]}; i++)); do
 		fs=${FSV[(i + ROUND - 1) % ${#FSV[@]}]}
 		case $fs in
-		tmpfs|nfs|fuse|fuse-wb|modalfs) ;;
+		tmpfs|nfs|fuse|fuse-wb|modalfs|modalfs-b) ;;
 		*) echo "bench: unknown file system $fs in BENCH_FS"; status=2; continue ;;
 		esac
 		bench_fs "$fs"

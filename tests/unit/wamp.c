@@ -18,7 +18,9 @@
  *         offset of that file, carrying mtime and ctime and flagged
  *         STABLE (what the kernel sends for write + fsync);
  *   meta  ITER CREATEs of empty files in the root, then ITER UNLINKs
- *         of them (one op at a time: a batch of one each).
+ *         of them (one op at a time: a batch of one each);
+ *   small ITER x (CREATE, then a 4 KiB WRITE into the new file), then
+ *         FSYNC: an untar's requests, one at a time.
  *
  * Sync calls are counted by interposing fdatasync, fsync and syncfs
  * (liblmdb calls them through the executable's symbols: -rdynamic).
@@ -311,6 +313,26 @@ int main(int argc, char **argv)
 	}
 	sample(st, &b);
 	report("meta", &a, &b, 0, (uint64_t)iter * 2);
+
+	sample(st, &a);
+	for (int i = 0; i < iter; i++) {
+		char name[32];
+		struct nlattr *at[MODALFS_ATTR_MAX + 1];
+		uint64_t f;
+
+		snprintf(name, sizeof(name), "s%d", i);
+		r = op_create(st, vol, name);
+		if (nla_parse_nested(at, MODALFS_ATTR_MAX,
+				     nlmsg_find_attr(nlmsg_hdr(r), GENL_HDRLEN,
+						     MODALFS_A_ATTR), NULL))
+			return 1;
+		f = nla_get_u64(at[MODALFS_ATTR_INO]);
+		nlmsg_free(r);
+		op_write(st, vol, f, 0, buf, 4096);
+	}
+	op_fsync(st, vol, ino);
+	sample(st, &b);
+	report("small", &a, &b, (uint64_t)iter * 4096, (uint64_t)iter * 2 + 1);
 
 	modalfs_store_close(st);
 	free(buf);
