@@ -226,6 +226,44 @@ int modalfs_store_write(struct modalfs_store *st, struct modalfs_txc *tx,
 }
 
 /*
+ * Writes the part of a WRITE that falls in one object: n bytes at byte
+ * pos of the file (not past the object's end), read through t. *m is set
+ * to the object's map entry after the write; *changed says whether it
+ * differs from before (the caller records it), *added how many 512-byte
+ * units the object grew by.
+ */
+static int write_object(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
+			uint64_t ino, uint64_t pos, const void *buf, size_t n,
+			struct maprec *m, bool *changed, int64_t *added)
+{
+	struct modalfs_blocks *b = st->blocks;
+	uint64_t idx = pos / MODALFS_OBJ_SIZE, alloc;
+	uint32_t in = pos % MODALFS_OBJ_SIZE;
+	int err = map_get(st, t, vol, ino, idx, m);
+
+	/*
+	 * Past the valid length the object may hold stale bytes (a cut a
+	 * crash interrupted, a write that did not commit): drop them, so
+	 * that the gap reads as a hole.
+	 */
+	if (!err && in > m->len)
+		err = b->ops->truncate(b, vol, ino, idx, m->len);
+	if (!err)
+		err = b->ops->write(b, vol, ino, idx, in, buf, n, &alloc);
+	if (err)
+		return err;
+	*changed = in + n > m->len || alloc != m->alloc;
+	*added = (int64_t)alloc - (int64_t)m->alloc;
+	if (*changed) {
+		m->version = REC_VERSION;
+		m->len = in + n > m->len ? in + n : m->len;
+		m->alloc = alloc;
+	}
+	modalfs_stats_block_bytes(st->stats, n);
+	return 0;
+}
+
+/*
  * A WRITE of a batch goes to the intent log instead of LMDB
  * (store_ilog.c): the same steps as below, read through the batch's
  * transaction and the log's overlay, with the result appended to the log.
@@ -237,7 +275,6 @@ static int write_logged(struct modalfs_store *st, struct modalfs_txc *tx,
 			const struct modalfs_setattr *sa,
 			struct modalfs_iattr *attr)
 {
-	struct modalfs_blocks *b = st->blocks;
 	MDB_txn *t = tx->batch;
 	struct ilog_map map[2];
 	struct modalfs_iattr a;
@@ -260,34 +297,21 @@ static int write_logged(struct modalfs_store *st, struct modalfs_txc *tx,
 		err = reg_get(st, t, vol, ino, &r);
 	while (!err && done < len) {
 		uint64_t pos = off + done;
-		uint64_t idx = pos / MODALFS_OBJ_SIZE;
-		uint32_t in = pos % MODALFS_OBJ_SIZE;
-		size_t n = MODALFS_OBJ_SIZE - in;
-		uint64_t alloc;
-		struct maprec m;
+		size_t n = MODALFS_OBJ_SIZE - pos % MODALFS_OBJ_SIZE;
+		int64_t grew;
+		bool changed;
 
 		if (n > len - done)
 			n = len - done;
 		if (nmap == 2)
 			return EAGAIN;	/* not from the kernel (IO_MAX) */
-		err = map_get(st, t, vol, ino, idx, &m);
-		/* Stale bytes past the valid length: see below. */
-		if (!err && in > m.len)
-			err = b->ops->truncate(b, vol, ino, idx, m.len);
-		if (!err)
-			err = b->ops->write(b, vol, ino, idx, in,
-					    (const char *)buf + done, n,
-					    &alloc);
-		if (!err && (in + n > m.len || alloc != m.alloc)) {
-			added += alloc - m.alloc;
-			map[nmap].idx = idx;
-			map[nmap].m.version = REC_VERSION;
-			map[nmap].m.len = in + n > m.len ? in + n : m.len;
-			map[nmap].m.alloc = alloc;
-			nmap++;
+		err = write_object(st, t, vol, ino, pos,
+				   (const char *)buf + done, n, &map[nmap].m,
+				   &changed, &grew);
+		if (!err && changed) {
+			added += grew;
+			map[nmap++].idx = pos / MODALFS_OBJ_SIZE;
 		}
-		if (!err)
-			modalfs_stats_block_bytes(st->stats, n);
 		done += n;
 	}
 	if (err)
@@ -316,7 +340,6 @@ int modalfs_store_write_attrs(struct modalfs_store *st,
 			      size_t len, const struct modalfs_setattr *sa,
 			      struct modalfs_iattr *attr)
 {
-	struct modalfs_blocks *b = st->blocks;
 	struct inorec r;
 	MDB_txn *t;
 	int64_t added = 0;
@@ -347,35 +370,21 @@ int modalfs_store_write_attrs(struct modalfs_store *st,
 		err = reg_get(st, t, vol, ino, &r);
 	while (!err && done < len) {
 		uint64_t pos = off + done;
-		uint64_t idx = pos / MODALFS_OBJ_SIZE;
-		uint32_t in = pos % MODALFS_OBJ_SIZE;
-		size_t n = MODALFS_OBJ_SIZE - in;
-		uint64_t alloc;
+		size_t n = MODALFS_OBJ_SIZE - pos % MODALFS_OBJ_SIZE;
 		struct maprec m;
+		int64_t grew;
+		bool changed;
 
 		if (n > len - done)
 			n = len - done;
-		err = map_get(st, t, vol, ino, idx, &m);
-		/*
-		 * Past the valid length the object may hold stale bytes (a
-		 * cut a crash interrupted, a write that did not commit):
-		 * drop them, so that the gap reads as a hole.
-		 */
-		if (!err && in > m.len)
-			err = b->ops->truncate(b, vol, ino, idx, m.len);
-		if (!err)
-			err = b->ops->write(b, vol, ino, idx, in,
-					    (const char *)buf + done, n,
-					    &alloc);
-		if (!err && (in + n > m.len || alloc != m.alloc)) {
-			added += alloc - m.alloc;
-			m.version = REC_VERSION;
-			m.len = in + n > m.len ? in + n : m.len;
-			m.alloc = alloc;
-			err = map_put(st, t, vol, ino, idx, &m);
+		err = write_object(st, t, vol, ino, pos,
+				   (const char *)buf + done, n, &m, &changed,
+				   &grew);
+		if (!err && changed) {
+			added += grew;
+			err = map_put(st, t, vol, ino, pos / MODALFS_OBJ_SIZE,
+				      &m);
 		}
-		if (!err)
-			modalfs_stats_block_bytes(st->stats, n);
 		done += n;
 	}
 	if (!err && len && off + len > r.size) {

@@ -4,7 +4,7 @@
  * size, blocks), at most two block map entries (a WRITE spans at most two
  * objects), two counters and the duplicate-request cache. Committing that
  * costs at least three 4 KiB pages and a sync; instead the writer appends
- * one record (312 bytes) to STATE/intent.log before the reply, the way
+ * one record (320 bytes) to STATE/intent.log before the reply, the way
  * ext4's journal or ZFS's ZIL take small synchronous changes. A kill -9
  * loses nothing: the host kernel holds what write(2) was given. FSYNC
  * syncs the log after the block store and LMDB.
@@ -54,6 +54,35 @@
 /* The log is cut once a fold left it this big and empty of pending. */
 #define ILOG_ROTATE (1u << 20)
 
+/* What a WRITE changes in its inode. */
+struct ilog_attr {
+	int64_t atime_sec, mtime_sec, ctime_sec;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec, pad;
+	uint64_t size, blocks;
+};
+
+static void attr_get(struct ilog_attr *a, const struct inorec *r)
+{
+	*a = (struct ilog_attr){
+		.atime_sec = r->atime_sec, .atime_nsec = r->atime_nsec,
+		.mtime_sec = r->mtime_sec, .mtime_nsec = r->mtime_nsec,
+		.ctime_sec = r->ctime_sec, .ctime_nsec = r->ctime_nsec,
+		.size = r->size, .blocks = r->blocks,
+	};
+}
+
+static void attr_put(struct inorec *r, const struct ilog_attr *a)
+{
+	r->atime_sec = a->atime_sec;
+	r->atime_nsec = a->atime_nsec;
+	r->mtime_sec = a->mtime_sec;
+	r->mtime_nsec = a->mtime_nsec;
+	r->ctime_sec = a->ctime_sec;
+	r->ctime_nsec = a->ctime_nsec;
+	r->size = a->size;
+	r->blocks = a->blocks;
+}
+
 struct ilog_rec {
 	uint32_t magic;
 	uint32_t version;
@@ -63,9 +92,8 @@ struct ilog_rec {
 	int64_t base_csec;
 	uint32_t base_cnsec;
 	uint32_t has_drc;
-	int64_t atime_sec, mtime_sec, ctime_sec;
-	uint32_t atime_nsec, mtime_nsec, ctime_nsec, nmap;
-	uint64_t size, blocks;	/* the inode's, after the write */
+	struct ilog_attr a;	/* the inode's, after the write */
+	uint32_t nmap, pad;
 	struct ilog_map map[2];
 	int64_t dbytes;		/* the volume's bytes grew by */
 	int64_t dblocks;	/* data_blocks grew by */
@@ -77,9 +105,7 @@ struct ilog_rec {
 struct ilog_ovl {
 	struct ilog_ovl *next;
 	uint64_t vol, ino, idx;
-	int64_t atime_sec, mtime_sec, ctime_sec;
-	uint32_t atime_nsec, mtime_nsec, ctime_nsec;
-	uint64_t size, blocks;
+	struct ilog_attr a;
 	struct maprec m;
 	uint64_t lsn;		/* of the last record logged for it */
 	uint64_t folded_lsn;	/* of the last record folded */
@@ -93,7 +119,7 @@ struct ilog_pos {
 	uint64_t gen, lsn;
 };
 
-_Static_assert(sizeof(struct ilog_rec) == 312, "the on-disk record");
+_Static_assert(sizeof(struct ilog_rec) == 320, "the on-disk record");
 _Static_assert(MODALFS_IO_MAX <= MODALFS_OBJ_SIZE,
 	       "a WRITE spans at most two objects");
 
@@ -213,14 +239,7 @@ void ilog_overlay(struct modalfs_store *st, MDB_txn *t, uint64_t vol,
 	pthread_mutex_lock(&l->lock);
 	e = ovl_find(l, vol, ino, 0);
 	if (e && ovl_applies(e, t)) {
-		r->atime_sec = e->atime_sec;
-		r->atime_nsec = e->atime_nsec;
-		r->mtime_sec = e->mtime_sec;
-		r->mtime_nsec = e->mtime_nsec;
-		r->ctime_sec = e->ctime_sec;
-		r->ctime_nsec = e->ctime_nsec;
-		r->size = e->size;
-		r->blocks = e->blocks;
+		attr_put(r, &e->a);
 	}
 	pthread_mutex_unlock(&l->lock);
 }
@@ -339,14 +358,7 @@ int ilog_append(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	rec.ino = ino;
 	rec.base_csec = base_csec;
 	rec.base_cnsec = base_cnsec;
-	rec.atime_sec = r->atime_sec;
-	rec.atime_nsec = r->atime_nsec;
-	rec.mtime_sec = r->mtime_sec;
-	rec.mtime_nsec = r->mtime_nsec;
-	rec.ctime_sec = r->ctime_sec;
-	rec.ctime_nsec = r->ctime_nsec;
-	rec.size = r->size;
-	rec.blocks = r->blocks;
+	attr_get(&rec.a, r);
 	rec.nmap = nmap;
 	for (uint32_t i = 0; i < nmap; i++)
 		rec.map[i] = map[i];
@@ -404,14 +416,7 @@ int ilog_append(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 	pthread_mutex_lock(&l->lock);
 	l->pend[l->npend++] = rec;
 	l->pend_dblocks += dblocks;
-	e[0]->atime_sec = r->atime_sec;
-	e[0]->atime_nsec = r->atime_nsec;
-	e[0]->mtime_sec = r->mtime_sec;
-	e[0]->mtime_nsec = r->mtime_nsec;
-	e[0]->ctime_sec = r->ctime_sec;
-	e[0]->ctime_nsec = r->ctime_nsec;
-	e[0]->size = r->size;
-	e[0]->blocks = r->blocks;
+	e[0]->a = rec.a;
 	for (uint32_t i = 0; i <= nmap; i++) {
 		if (i)
 			e[i]->m = map[i - 1].m;
@@ -435,14 +440,7 @@ static int rec_apply(struct modalfs_store *st, MDB_txn *t,
 
 	if (!err && r.ctime_sec == rec->base_csec &&
 	    r.ctime_nsec == rec->base_cnsec) {
-		r.atime_sec = rec->atime_sec;
-		r.atime_nsec = rec->atime_nsec;
-		r.mtime_sec = rec->mtime_sec;
-		r.mtime_nsec = rec->mtime_nsec;
-		r.ctime_sec = rec->ctime_sec;
-		r.ctime_nsec = rec->ctime_nsec;
-		r.size = rec->size;
-		r.blocks = rec->blocks;
+		attr_put(&r, &rec->a);
 		err = ino_put(st, t, rec->vol, rec->ino, &r);
 		for (uint32_t i = 0; i < rec->nmap && i < 2 && !err; i++)
 			err = map_put(st, t, rec->vol, rec->ino,
