@@ -311,6 +311,12 @@ bool ilog_drc_find(struct modalfs_store *st, struct modalfs_drc *d)
 	return found;
 }
 
+/* The overlay key of rec's entry j: 0 its inode, j its map entry j - 1. */
+static uint64_t rec_key(const struct ilog_rec *rec, uint32_t j)
+{
+	return j ? rec->map[j - 1].idx + 1 : 0;
+}
+
 /* Under l->lock: e for (vol, ino, idx), made if missing; NULL: ENOMEM. */
 static struct ilog_ovl *ovl_get(struct ilog *l, uint64_t vol, uint64_t ino,
 				uint64_t idx)
@@ -394,7 +400,7 @@ int ilog_append(struct modalfs_store *st, uint64_t vol, uint64_t ino,
 		}
 	}
 	for (uint32_t i = 0; i <= nmap && !err; i++)
-		if (!(e[i] = ovl_get(l, vol, ino, i ? map[i - 1].idx + 1 : 0)))
+		if (!(e[i] = ovl_get(l, vol, ino, rec_key(&rec, i))))
 			err = ENOMEM;
 	pthread_mutex_unlock(&l->lock);
 	if (err)
@@ -538,7 +544,7 @@ int ilog_fold(struct modalfs_store *st, MDB_txn *t)
 
 		for (uint32_t j = 0; j <= rec->nmap; j++) {
 			struct ilog_ovl *e = ovl_find(l, rec->vol, rec->ino,
-						      j ? rec->map[j - 1].idx + 1 : 0);
+						      rec_key(rec, j));
 
 			if (e && e->folded_lsn < rec->lsn) {
 				e->folded_lsn = rec->lsn;
@@ -549,7 +555,6 @@ int ilog_fold(struct modalfs_store *st, MDB_txn *t)
 		l->folding_dblocks += rec->dblocks;
 	}
 	l->nfolding = to;
-	l->fold_txnid = txnid;
 	pthread_mutex_unlock(&l->lock);
 	l->folds++;
 	st->wchanged = true;
@@ -612,7 +617,7 @@ void ilog_fold_done(struct modalfs_store *st, bool ok)
 
 		for (uint32_t j = 0; j <= rec->nmap; j++) {
 			struct ilog_ovl *e = ovl_find(l, rec->vol, rec->ino,
-						      j ? rec->map[j - 1].idx + 1 : 0);
+						      rec_key(rec, j));
 
 			if (!e || e->stamp != UINT64_MAX)
 				continue;

@@ -76,7 +76,6 @@ struct ilog {
 	pthread_mutex_t fold_lock;
 	bool folding;		/* fold_lock is held, by folder */
 	pthread_t folder;
-	uint64_t fold_txnid;	/* the transaction folded into */
 	uint64_t gen, lsn;	/* of the last record appended */
 	uint64_t size;		/* bytes in the file */
 	uint64_t appended, synced;	/* records appended, covered by a sync */
